@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace trimtab {
+
+// "250ms", "5s", "2m", "1h30m", "1d", "1.5s". A bare number is seconds.
+// Errors say what was expected. Negative durations are rejected.
+Result<Seconds> parseDuration(std::string_view text);
+
+// "512", "64KiB", "2GiB", "1.5MB" (SI: kB/MB/GB = 10^3.., IEC: KiB/MiB/GiB =
+// 2^10..), "100B". A bare number is bytes.
+Result<std::uint64_t> parseSize(std::string_view text);
+
+// "90s", "2m30s", "1h": the shortest exact spelling, for messages and docs.
+std::string formatDuration(Seconds seconds);
+
+// "512B", "1.5KiB", "2GiB".
+std::string formatSize(std::uint64_t bytes);
+
+}  // namespace trimtab

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "controller/decision.h"
+
+namespace trimtab {
+
+struct JournalOptions {
+  std::string path;                    // JSON lines file; "" disables the journal
+  bool fsync = false;                  // fsync after every record
+  std::uint64_t rotateBytes = 64u << 20;  // rotate to path.1 (path.1 -> path.2 ...) past this size
+  int keepFiles = 3;                   // rotated files kept
+};
+
+// One journal line. `kind` is "decision" (the governor's verdict) or "outcome"
+// (the actuator's result, written when it completes), or "event" (start,
+// stop, reload, quarantine, source down/up).
+struct JournalRecord {
+  std::string kind = "decision";
+  Decision decision;                    // for decision and outcome
+  // outcome fields
+  std::optional<bool> ok;
+  std::optional<bool> effective;
+  std::string detail;
+  int attempts = 0;
+  double actuatorLatency = 0;           // seconds
+  // event fields
+  double eventTime = 0;
+  std::string event;                    // "start", "stop", "reload", ...
+  std::string message;
+};
+
+std::string toJsonLine(const JournalRecord& record);  // no trailing newline
+// Parses one line; Error names what is wrong.
+Result<JournalRecord> fromJsonLine(const std::string& line);
+
+// What recovery found in an existing journal.
+struct JournalRecovery {
+  std::map<std::string, double> lastApplied;  // knob -> last value with a successful outcome
+  std::size_t records = 0;
+  std::size_t badLines = 0;                   // unparsable lines (reported, skipped)
+  bool tornTail = false;                      // the last line had no newline (crash mid-write)
+  std::vector<std::string> warnings;          // "journal.jsonl:812: torn last line ignored"
+};
+
+// Append-only decision journal (JSON lines).
+//
+// Thread safety: none; the loop thread writes.
+class Journal {
+ public:
+  Journal() = default;
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Reads the existing file (if any) for recovery, then opens it for append.
+  // A torn last line is truncated away before appending, and reported.
+  Result<JournalRecovery> open(const JournalOptions& options);
+  Status append(const JournalRecord& record);
+  Status flush();
+  bool isOpen() const { return file_ != nullptr; }
+
+  // Reads every record of a journal file (and reports bad lines) for
+  // `trimtab journal show|tail`.
+  static Result<std::vector<JournalRecord>> readAll(const std::string& path,
+                                                    std::vector<std::string>* warnings);
+
+ private:
+  Status rotateIfNeeded();
+  JournalOptions options_;
+  std::FILE* file_ = nullptr;
+  std::uint64_t size_ = 0;
+};
+
+// Human-readable one-line rendering for `trimtab journal` and the demo:
+// "12:00:05 pool  db_pool_size 20 -> 25 (proposed 30, max step 5)  apply  waiting clients 12 > 4"
+std::string formatJournalRecord(const JournalRecord& record);
+
+}  // namespace trimtab

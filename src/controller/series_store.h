@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/metric.h"
+
+namespace trimtab {
+
+struct StoreOptions {
+  std::size_t maxSeries = 10'000;          // cardinality cap: new series past it are dropped and counted
+  int staleAfterScrapes = 3;               // a series not seen in this many scrapes of its source is stale
+  std::size_t maxPointsPerSeries = 200'000;  // hard bound on one history, whatever the window
+};
+
+// Selects series by label: =, !=, =~, !~ (regexes are fully anchored, as in PromQL).
+struct LabelMatcher {
+  enum class Op { Equal, NotEqual, Regex, NotRegex };
+  std::string name;
+  Op op = Op::Equal;
+  std::string value;
+  std::optional<std::regex> compiled;  // set for Regex/NotRegex by makeLabelMatcher
+};
+// Returns nullopt with `error` set when the regex does not compile.
+std::optional<LabelMatcher> makeLabelMatcher(std::string name, LabelMatcher::Op op,
+                                             std::string value, std::string* error);
+
+using SeriesId = std::uint32_t;
+
+struct Latest {
+  bool found = false;
+  bool stale = false;
+  double value = NAN;
+  Seconds timestamp = 0;
+};
+
+struct WindowStats {
+  std::size_t count = 0;
+  double avg = NAN, min = NAN, max = NAN, sum = NAN, first = NAN, last = NAN, stddev = NAN;
+};
+
+// The controller's memory of metrics: series keyed by name and labels.
+//
+// History is kept only where it is read: retain(name, window) gives every
+// series of that name a time-bounded ring buffer as long as the longest window
+// asked for; other series keep their last sample only. Memory is bounded by
+// maxSeries and maxPointsPerSeries.
+//
+// Staleness: each source has a scrape counter; a series not seen in
+// `staleAfterScrapes` scrapes of its source (failed scrapes count) is stale.
+//
+// Thread safety: none; owned by the loop thread.
+class SeriesStore {
+ public:
+  explicit SeriesStore(StoreOptions options = {});
+  ~SeriesStore();
+  SeriesStore(const SeriesStore&) = delete;
+  SeriesStore& operator=(const SeriesStore&) = delete;
+
+  // --- writes ---
+  // Returns a small integer id for a source name (idempotent).
+  int registerSource(std::string_view sourceName);
+  // One successful collection of `source` at time `now`. Samples without a
+  // timestamp get `now`. Series of that source absent from the batch count a
+  // missed scrape. Hot path: no allocation for series already known.
+  void ingest(int source, const SampleBatch& batch, Seconds now);
+  // A failed collection: every series of the source counts a missed scrape.
+  void markFailedScrape(int source, Seconds now);
+  // Keep history of `metricName` for at least `window` seconds (0: latest only,
+  // but still parse it). Idempotent; the longest window wins.
+  void retain(std::string_view metricName, Seconds window);
+  // The names read so far, for the scrape parser.
+  FamilyFilter readFilter() const;
+
+  // --- reads ---
+  // Series of `name` whose labels match all matchers (label absent = "").
+  std::vector<SeriesId> select(std::string_view name, const std::vector<LabelMatcher>& matchers) const;
+  const std::string& key(SeriesId id) const;
+  std::string_view name(SeriesId id) const;
+  Labels labels(SeriesId id) const;
+  MetricType type(SeriesId id) const;
+  Latest latest(SeriesId id) const;
+  bool isStale(SeriesId id) const;
+  // Points with from <= t <= to, oldest first, appended to `out`.
+  void points(SeriesId id, Seconds from, Seconds to, std::vector<Point>& out) const;
+  WindowStats stats(SeriesId id, Seconds from, Seconds to) const;
+  // q in [0,1], linear interpolation between order statistics; NaN when empty.
+  double quantile(SeriesId id, Seconds from, Seconds to, double q) const;
+  // Increase of a counter over [from, to], treating any drop as a reset (the
+  // value after a reset counts from zero, as PromQL's increase()). nullopt with
+  // fewer than two points.
+  std::optional<double> increase(SeriesId id, Seconds from, Seconds to) const;
+  // increase / elapsed seconds between the first and last point used.
+  std::optional<double> rate(SeriesId id, Seconds from, Seconds to) const;
+
+  // --- accounting (own metrics) ---
+  std::size_t seriesCount() const;
+  std::uint64_t droppedSeries() const;  // refused by the cardinality cap, cumulative
+  std::size_t retainedPoints() const;   // points held in all histories
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  StoreOptions options_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trimtab

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "controller/decision.h"
+#include "controller/knob.h"
+
+namespace trimtab {
+
+class SeriesStore;
+class PredictService;  // src/predict (issue #3); may be null
+
+// Bounds on what one policy may cost. Config keys under `policy_limits:`.
+struct PolicyLimits {
+  std::uint64_t instructionBudget = 1'000'000;  // Lua VM instructions per tick
+  std::size_t memoryCapBytes = 32u << 20;       // per Lua state
+  int quarantineAfterErrors = 3;                // consecutive failed ticks
+};
+
+using ParamValue = std::variant<double, bool, std::string>;
+
+// One policy entry of the config.
+struct PolicySpec {
+  std::string file;
+  Seconds interval = 0;  // 0: the policy's own `interval`, else 10 s
+  int priority = 0;      // higher wins conflicts on a knob
+  int order = 0;         // position in the config (ties: earlier wins)
+  std::map<std::string, ParamValue> params;  // override the policy's defaults
+};
+
+// What policies can see of the controller. The controller implements it; unit
+// tests use a fake over a real SeriesStore.
+class PolicyHost {
+ public:
+  virtual ~PolicyHost() = default;
+  virtual Seconds now() const = 0;
+  virtual SeriesStore& store() = 0;
+  virtual const KnobState* knob(const std::string& name) const = 0;
+  virtual PredictService* predict() { return nullptr; }
+};
+
+// The result of one tick of one policy.
+struct PolicyTickResult {
+  Status status;                    // not ok: error, budget or memory exceeded (message has file:line)
+  std::vector<Proposal> proposals;  // empty when status is not ok
+  std::vector<std::string> logs;    // ctx.log() lines, "policy: message"
+  Seconds duration = 0;             // CPU-side wall time of the tick
+};
+
+// Runs Lua policies, one sandboxed lua_State per policy.
+//
+// A policy file returns a table: name (string), interval (duration string or
+// seconds, optional), params (table of defaults, optional), tick(ctx)
+// (function). See docs/policy-api.md.
+//
+// Thread safety: none; owned by the loop thread.
+class PolicyEngine {
+ public:
+  PolicyEngine(PolicyLimits limits, PolicyHost& host);
+  ~PolicyEngine();
+  PolicyEngine(const PolicyEngine&) = delete;
+  PolicyEngine& operator=(const PolicyEngine&) = delete;
+
+  // Compiles and checks a policy, then adds it. Errors name file:line.
+  Status add(const PolicySpec& spec);
+  // Compile and check only, without a host (trimtab check).
+  static Status check(const PolicySpec& spec, const PolicyLimits& limits);
+
+  // Policy names in config order.
+  std::vector<std::string> names() const;
+  Seconds interval(const std::string& name) const;
+  const std::string& file(const std::string& name) const;
+
+  // Runs tick(ctx) of one policy now. A failing tick counts toward quarantine;
+  // a quarantined policy is not run (status says so).
+  PolicyTickResult tick(const std::string& name, Seconds now);
+
+  // Recompiles the policy from its file. On failure the old version keeps
+  // running and the error is returned (and counted in reloadFailures()).
+  // A successful reload clears quarantine and keeps ctx.state only if the new
+  // version's name is unchanged.
+  Status reload(const std::string& name);
+  // Files whose modification time changed since they were loaded.
+  std::vector<std::string> changedPolicies() const;
+
+  bool quarantined(const std::string& name) const;
+  std::size_t quarantinedCount() const;
+  std::uint64_t reloadFailures() const;
+
+ private:
+  struct LoadedPolicy;
+  PolicyLimits limits_;
+  PolicyHost& host_;
+  std::vector<std::unique_ptr<LoadedPolicy>> policies_;
+  std::uint64_t reloadFailures_ = 0;
+};
+
+}  // namespace trimtab
