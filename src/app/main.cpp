@@ -1,1 +1,27 @@
-int main() { return 0; }
+// SPDX-License-Identifier: Apache-2.0
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "trimtab: a sidecar that reads a service's metrics, predicts trends and runs Lua policies\n"
+      "that retune its knobs (pool sizes, cache TTLs, metric intervals) within safe bounds."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", trimtab::kTrimtabVersion);
+  trimtab::addRunCommand(app);
+  trimtab::addCheckCommand(app);
+  trimtab::addScrapeCommand(app);
+  trimtab::addJournalCommand(app);
+  auto* version = app.add_subcommand("version", "Print the version");
+  version->callback([] { std::cout << "trimtab " << trimtab::kTrimtabVersion << "\n"; });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();
+  }
+  return 0;
+}

@@ -35,6 +35,13 @@ struct HttpUrl {
 };
 Result<HttpUrl> parseHttpUrl(const std::string& url);
 
+// The URL with any userinfo ("user:password@") removed, for messages and logs.
+// Works on malformed URLs too (best effort).
+std::string redactUrl(const std::string& url);
+
+// Sent as User-Agent on every request.
+inline constexpr const char* kHttpUserAgent = "trimtab/0.1";
+
 // One blocking HTTP/1.1 exchange with Boost.Beast. Never throws; a transport
 // failure, timeout, malformed response or oversized body is an Error naming
 // the URL (without userinfo). A non-2xx status is not an Error: callers judge.

@@ -1,1 +1,370 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "controller/config.h"
+
+#include <array>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "common/units.h"
+
+namespace trimtab {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr Seconds kMaxTick = 3600;
+constexpr Seconds kDefaultSourceInterval = 10;
+constexpr Seconds kDefaultSourceTimeout = 5;
+constexpr const char* kDefaultJournalPath = "trimtab-journal.jsonl";
+// Lua's base libraries alone take tens of KiB; smaller caps fail every tick.
+constexpr std::uint64_t kMinPolicyMemoryCap = 256u << 10;
+constexpr std::uint64_t kMinJournalRotateSize = 4u << 10;
+constexpr std::int64_t kMaxJournalKeep = 1000;
+
+std::string formatNumber(double v) {
+  std::array<char, 64> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return ec == std::errc() ? std::string(buf.data(), end) : std::to_string(v);
+}
+
+std::optional<double> parseNumber(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// The text the user wrote for `key`, for "got '...'" in range errors.
+std::string raw(ConfigNode& node, const std::string& key) { return "'" + node.child(key).asString() + "'"; }
+
+std::int64_t integerIn(ConfigNode& node, const std::string& key, std::int64_t fallback, std::int64_t min,
+                       std::int64_t max) {
+  std::int64_t v = node.getInteger(key, fallback);
+  if (v >= min && v <= max) return v;
+  std::string expected = max == INT_MAX || max == INT64_MAX
+                             ? "an integer >= " + std::to_string(min)
+                             : "an integer between " + std::to_string(min) + " and " + std::to_string(max);
+  node.error(key, "expected " + expected + ", got " + std::to_string(v));
+  return fallback;
+}
+
+double numberAtLeastZero(ConfigNode& node, const std::string& key) {
+  double v = node.getNumber(key, 0);
+  if (v >= 0) return v;
+  node.error(key, "expected a number >= 0, got " + formatNumber(v));
+  return 0;
+}
+
+Seconds positiveDuration(ConfigNode& node, const std::string& key, Seconds fallback, Seconds max) {
+  Seconds v = node.getDuration(key, fallback);
+  if (v > 0 && v <= max) return v;
+  std::string limit = max < 1e18 ? " and at most " + formatDuration(max) : "";
+  node.error(key, "expected a duration > 0" + limit + ", got " + raw(node, key));
+  return fallback;
+}
+
+bool isSourceName(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+bool isIdentifier(const std::string& s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// "127.0.0.1:9464", "localhost:80", "[::1]:9464", ":9464" is not enough.
+bool isListenAddress(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  std::string host = s.substr(0, colon);
+  std::string port = s.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) return false;
+  } else if (host.find(':') != std::string::npos || host.find_first_of(" /[]") != std::string::npos) {
+    return false;
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  return ec == std::errc() && ptr == port.data() + port.size() && value <= 65535;
+}
+
+// Remembers names to report duplicates with where the first one was.
+class UniqueNames {
+ public:
+  explicit UniqueNames(std::string what) : what_(std::move(what)) {}
+  void check(ConfigNode& element, const std::string& name) {
+    auto [it, inserted] = lines_.emplace(name, element.line());
+    if (!inserted) {
+      element.error("name", "duplicate " + what_ + " name '" + name + "' (first defined at line " +
+                                std::to_string(it->second) + ")");
+    }
+  }
+
+ private:
+  std::string what_;
+  std::map<std::string, int> lines_;
+};
+
+class Loader {
+ public:
+  Loader(Config& config, fs::path dir) : config_(config), dir_(std::move(dir)) {}
+
+  void load(ConfigNode root) {
+    if (auto service = root.requiredString("service")) config_.service = *service;
+    config_.dryRun = root.getEnum("mode", {"enforce", "dry-run"}, "enforce") == "dry-run";
+    if (root.has("tick")) config_.tick = positiveDuration(root, "tick", config_.tick, kMaxTick);
+    config_.watchPolicies = root.getBool("watch_policies", config_.watchPolicies);
+    loadStore(root.child("store"));
+    loadPolicyLimits(root.child("policy_limits"));
+    loadSources(root);
+    loadKnobs(root);
+    loadPolicies(root);
+    loadJournal(root.child("journal"));
+    loadServer(root.child("server"));
+    loadLog(root.child("log"));
+    root.finish();
+  }
+
+ private:
+  std::string resolve(const std::string& path) const {
+    fs::path p(path);
+    if (p.is_absolute() || dir_.empty()) return p.lexically_normal().string();
+    return (dir_ / p).lexically_normal().string();
+  }
+
+  void loadStore(ConfigNode node) {
+    auto& s = config_.store;
+    s.maxSeries = static_cast<std::size_t>(
+        integerIn(node, "max_series", static_cast<std::int64_t>(s.maxSeries), 1, INT64_MAX));
+    s.staleAfterScrapes = static_cast<int>(integerIn(node, "stale_after_scrapes", s.staleAfterScrapes, 1, INT_MAX));
+    s.maxPointsPerSeries = static_cast<std::size_t>(
+        integerIn(node, "max_points_per_series", static_cast<std::int64_t>(s.maxPointsPerSeries), 1, INT64_MAX));
+    node.finish();
+  }
+
+  void loadPolicyLimits(ConfigNode node) {
+    auto& l = config_.policyLimits;
+    l.instructionBudget = static_cast<std::uint64_t>(
+        integerIn(node, "instruction_budget", static_cast<std::int64_t>(l.instructionBudget), 1, INT64_MAX));
+    std::uint64_t cap = node.getSize("memory_cap", l.memoryCapBytes);
+    if (cap < kMinPolicyMemoryCap) {
+      node.error("memory_cap", "expected a size >= " + formatSize(kMinPolicyMemoryCap) + ", got " +
+                                   raw(node, "memory_cap"));
+    } else {
+      l.memoryCapBytes = cap;
+    }
+    l.quarantineAfterErrors =
+        static_cast<int>(integerIn(node, "quarantine_after_errors", l.quarantineAfterErrors, 1, INT_MAX));
+    node.finish();
+  }
+
+  void loadSources(ConfigNode& root) {
+    UniqueNames names("source");
+    for (ConfigNode& element : root.childList("sources")) {
+      SourceConfig source;
+      if (!element.isMap()) {
+        element.error("", "expected a mapping with at least name and kind, got " +
+                              (element.isSequence() ? std::string("a list") : "'" + element.asString() + "'"));
+        continue;
+      }
+      if (auto name = element.requiredString("name")) {
+        if (!isSourceName(*name)) {
+          element.error("name", "expected a name of lower-case letters, digits, '_' and '-', got '" + *name + "'");
+        }
+        names.check(element, *name);
+        source.spec.name = *name;
+      }
+      if (auto kind = element.requiredString("kind")) source.spec.kind = *kind;
+      source.spec.interval = positiveDuration(element, "interval", kDefaultSourceInterval, 1e300);
+      // Without an explicit timeout, a short interval gets half of it.
+      Seconds defaultTimeout = std::min(kDefaultSourceTimeout, source.spec.interval / 2);
+      if (element.has("timeout")) {
+        source.spec.timeout = positiveDuration(element, "timeout", defaultTimeout, 1e300);
+        if (source.spec.timeout >= source.spec.interval) {
+          element.error("timeout", "expected a timeout shorter than the interval (" +
+                                       formatDuration(source.spec.interval) + "), got " + raw(element, "timeout"));
+          source.spec.timeout = defaultTimeout;
+        }
+      } else {
+        source.spec.timeout = defaultTimeout;
+      }
+      // The rest belongs to the source's factory, which finishes the node.
+      source.params = element;
+      config_.sources.push_back(std::move(source));
+    }
+  }
+
+  // A required number of a knob; integer knobs need whole numbers.
+  std::optional<double> knobNumber(ConfigNode& node, const std::string& key, bool integer) {
+    if (!node.has(key)) {
+      node.error(key, "missing required key '" + key + "' (a number)");
+      node.child(key);  // an empty value counts as written, not unknown
+      return std::nullopt;
+    }
+    auto v = node.optionalNumber(key);
+    if (v && integer && *v != std::floor(*v)) {
+      node.error(key, "expected a whole number for an int knob, got " + formatNumber(*v));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  void loadKnobs(ConfigNode& root) {
+    UniqueNames names("knob");
+    for (ConfigNode& element : root.childList("knobs")) {
+      KnobConfig knob;
+      KnobSpec& k = knob.spec;
+      if (auto name = element.requiredString("name")) {
+        if (!isIdentifier(*name)) {
+          element.error("name", "expected a name of letters, digits and '_' not starting with a digit, got '" +
+                                    *name + "'");
+        }
+        names.check(element, *name);
+        k.name = *name;
+      }
+      k.integer = element.getEnum("type", {"int", "float"}, "int") == "int";
+      auto min = knobNumber(element, "min", k.integer);
+      auto max = knobNumber(element, "max", k.integer);
+      auto baseline = knobNumber(element, "baseline", k.integer);
+      if (min && max && *min > *max) {
+        element.error("max", "expected max >= min (" + formatNumber(*min) + "), got " + formatNumber(*max));
+      } else if (min && max && baseline && (*baseline < *min || *baseline > *max)) {
+        element.error("baseline", "expected a baseline within [" + formatNumber(*min) + ", " + formatNumber(*max) +
+                                      "], got " + formatNumber(*baseline));
+      }
+      k.min = min.value_or(0);
+      k.max = max.value_or(0);
+      k.baseline = baseline.value_or(k.min);
+      k.maxStep = numberAtLeastZero(element, "max_step");
+      k.cooldown = element.getDuration("cooldown", 0);
+      k.deadband = numberAtLeastZero(element, "deadband");
+      k.maxChangesPerHour = static_cast<int>(integerIn(element, "max_changes_per_hour", 0, 0, INT_MAX));
+      k.dryRun = element.getBool("dry_run", false);
+      k.restoreOnExit = element.getBool("restore_on_exit", false);
+      k.unit = element.getString("unit", "");
+      ConfigNode actuator = element.child("actuator");
+      if (actuator.missing()) {
+        element.error("actuator", "missing required key 'actuator' (e.g. actuator: {kind: log})");
+      } else if (auto kind = actuator.requiredString("kind")) {
+        knob.actuatorKind = *kind;
+      }
+      // The actuator mapping minus `kind` is for the actuator's factory.
+      knob.actuatorParams = actuator;
+      element.finish();
+      config_.knobs.push_back(std::move(knob));
+    }
+  }
+
+  void loadPolicies(ConfigNode& root) {
+    int order = 0;
+    for (ConfigNode& element : root.childList("policies")) {
+      PolicySpec policy;
+      policy.order = order++;
+      if (auto file = element.requiredString("file")) {
+        policy.file = resolve(*file);
+        std::error_code ec;
+        if (!fs::is_regular_file(policy.file, ec)) {
+          std::string why = fs::is_directory(policy.file, ec) ? " is a directory" : " does not exist";
+          element.error("file", "expected an existing policy file, got '" + *file + "' (" + policy.file + why + ")");
+        }
+      }
+      if (element.has("interval")) policy.interval = positiveDuration(element, "interval", 0, 1e300);
+      policy.priority = static_cast<int>(integerIn(element, "priority", 0, INT_MIN, INT_MAX));
+      for (auto& [name, value] : element.childMap("params")) {
+        if (!value.isScalar()) {
+          value.error("", std::string("expected a number, true/false or a string, got ") +
+                              (value.isMap() ? "a mapping" : value.isSequence() ? "a list" : "nothing"));
+          continue;
+        }
+        std::string text = value.asString();
+        if (text == "true" || text == "false") {
+          policy.params[name] = text == "true";
+        } else if (auto number = parseNumber(text)) {
+          policy.params[name] = *number;
+        } else {
+          policy.params[name] = text;
+        }
+      }
+      element.finish();
+      config_.policies.push_back(std::move(policy));
+    }
+  }
+
+  void loadJournal(ConfigNode node) {
+    auto& j = config_.journal;
+    std::string path = node.getString("path", kDefaultJournalPath);
+    j.path = path.empty() ? "" : resolve(path);
+    j.fsync = node.getBool("fsync", j.fsync);
+    std::uint64_t rotate = node.getSize("rotate_size", j.rotateBytes);
+    if (rotate < kMinJournalRotateSize) {
+      node.error("rotate_size", "expected a size >= " + formatSize(kMinJournalRotateSize) + ", got " +
+                                    raw(node, "rotate_size"));
+    } else {
+      j.rotateBytes = rotate;
+    }
+    j.keepFiles = static_cast<int>(integerIn(node, "keep", j.keepFiles, 0, kMaxJournalKeep));
+    node.finish();
+  }
+
+  void loadServer(ConfigNode node) {
+    auto& s = config_.server;
+    s.enabled = node.getBool("enabled", s.enabled);
+    std::string listen = node.getString("listen", s.listen);
+    if (isListenAddress(listen)) {
+      s.listen = listen;
+    } else {
+      node.error("listen", "expected host:port like 127.0.0.1:9464, got '" + listen + "'");
+    }
+    node.finish();
+  }
+
+  void loadLog(ConfigNode node) {
+    auto& l = config_.log;
+    l.format = node.getEnum("format", {"text", "json"}, l.format);
+    l.level = node.getEnum("level", {"trace", "debug", "info", "warn", "error"}, l.level);
+    node.finish();
+  }
+
+  Config& config_;
+  fs::path dir_;
+};
+
+Config loadFromRoot(ConfigNode root, const std::string& file, std::size_t diagnosticsBefore,
+                    const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
+  Config config;
+  config.file = file;
+  // A file that could not be read or parsed has nothing more to check.
+  if (root.missing() && diagnostics->items().size() > diagnosticsBefore) return config;
+  Loader(config, fs::path(file).parent_path()).load(std::move(root));
+  return config;
+}
+
+}  // namespace
+
+Config loadConfig(const std::string& file, const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
+  std::size_t before = diagnostics->items().size();
+  return loadFromRoot(ConfigNode::loadFile(file, diagnostics), file, before, diagnostics);
+}
+
+Config loadConfigString(const std::string& text, const std::string& file,
+                        const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
+  std::size_t before = diagnostics->items().size();
+  return loadFromRoot(ConfigNode::loadString(text, file, diagnostics), file, before, diagnostics);
+}
+
+}  // namespace trimtab

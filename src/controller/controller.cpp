@@ -1,1 +1,302 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "controller/controller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "controller/own_metrics.h"
+
+namespace trimtab {
+
+struct Controller::SourceSlot {
+  SourceSpec spec;
+  std::unique_ptr<MetricSource> source;
+  int storeId = 0;
+  Seconds nextDue = 0;
+  bool inFlight = false;
+  bool everOk = false;
+  bool up = true;  // for up/down transition logs
+  std::shared_ptr<CollectResult> result;  // filled by the worker, read on the loop thread
+  std::shared_ptr<const FamilyFilter> filter;
+};
+
+struct Controller::KnobSlot {
+  KnobSpec spec;
+  std::unique_ptr<Actuator> actuator;
+};
+
+namespace {
+
+Seconds steadySeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Controller::Controller(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
+                       const Clock& clock, TaskRunner& runner, OwnMetrics* metrics)
+    : config_(std::move(compiled.config)),
+      intervals_(std::move(intervals)),
+      clock_(clock),
+      runner_(runner),
+      metrics_(metrics),
+      store_(config_.store),
+      governor_(config_.dryRun) {
+  for (auto& s : compiled.sources) {
+    auto slot = std::make_unique<SourceSlot>();
+    slot->spec = s.spec;
+    slot->source = std::move(s.source);
+    slot->storeId = store_.registerSource(s.spec.name);
+    sources_.push_back(std::move(slot));
+  }
+  for (auto& k : compiled.knobs) {
+    governor_.addKnob(k.spec);
+    auto slot = std::make_unique<KnobSlot>();
+    slot->spec = k.spec;
+    slot->actuator = std::move(k.actuator);
+    knobs_.emplace(k.spec.name, std::move(slot));
+  }
+  engine_ = std::make_unique<PolicyEngine>(config_.policyLimits, *this);
+}
+
+Controller::~Controller() = default;
+
+Status Controller::start() {
+  if (!config_.journal.path.empty()) {
+    auto recovery = journal_.open(config_.journal);
+    if (!recovery.ok()) return recovery.error();
+    for (const auto& w : recovery->warnings) spdlog::warn("journal: {}", w);
+    for (const auto& [knob, value] : recovery->lastApplied) {
+      if (!governor_.knob(knob)) continue;  // a knob removed from the config since
+      governor_.setCurrent(knob, value);
+      spdlog::info("knob {} recovered at {} from the journal", knob, value);
+    }
+  }
+  for (const auto& spec : config_.policies) {
+    Status added = engine_->add(spec);
+    if (!added.ok()) return added.error();
+  }
+  Seconds now = clock_.now();
+  for (const auto& name : engine_->names()) policyDue_[name] = now;
+  for (auto& slot : sources_) slot->nextDue = now;
+  journalEvent("start", "service " + config_.service + (config_.dryRun ? " (dry-run)" : ""));
+  return Status::success();
+}
+
+bool Controller::ready() const {
+  for (const auto& slot : sources_)
+    if (!slot->everOk) return false;
+  return true;
+}
+
+void Controller::tick() {
+  Seconds started = steadySeconds();
+  Seconds now = clock_.now();
+  lastTick_ = now;
+  ++stats_.ticks;
+
+  collectDueSources(now);
+  std::vector<Proposal> proposals = runDuePolicies(now);
+  if (!proposals.empty()) {
+    for (const Decision& decision : governor_.decide(proposals, now)) {
+      JournalRecord rec;
+      rec.kind = "decision";
+      rec.decision = decision;
+      record(rec);
+      ++stats_.decisionsByVerdict[verdictName(decision.verdict)];
+      if (metrics_) metrics_->countDecision(decision.knob, verdictName(decision.verdict));
+      if (decision.verdict == Verdict::Apply) dispatch(decision);
+    }
+  }
+  if (metrics_) {
+    metrics_->setSeries(store_.seriesCount());
+    metrics_->syncSeriesDropped(store_.droppedSeries());
+    for (const auto& [name, state] : governor_.knobs()) metrics_->setKnobValue(name, state.current);
+    metrics_->setQuarantinedPolicies(engine_->quarantinedCount());
+    metrics_->observeTick(steadySeconds() - started);
+  }
+}
+
+void Controller::collectDueSources(Seconds now) {
+  for (auto& slotPtr : sources_) {
+    SourceSlot& slot = *slotPtr;
+    if (slot.inFlight || now < slot.nextDue) continue;
+    Seconds interval = intervals_->sourceInterval(slot.spec.name).value_or(slot.spec.interval);
+    // Keep a fixed cadence while on time; after a stall start again from now
+    // rather than firing a burst of catch-up scrapes.
+    slot.nextDue = (now - slot.nextDue < interval) ? slot.nextDue + interval : now + interval;
+    slot.inFlight = true;
+    ++inFlight_;
+    slot.filter = std::make_shared<const FamilyFilter>(store_.readFilter());
+    slot.result = std::make_shared<CollectResult>();
+    MetricSource* source = slot.source.get();
+    auto result = slot.result;
+    auto filter = slot.filter;
+    SourceSlot* raw = &slot;
+    runner_.submit(
+        [source, result, filter] {
+          Seconds t0 = steadySeconds();
+          *result = source->collect(*filter);
+          result->duration = steadySeconds() - t0;
+        },
+        [this, raw, result] {
+          --inFlight_;
+          raw->inFlight = false;
+          onCollected(*raw, *result, clock_.now());
+        });
+  }
+}
+
+void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds now) {
+  if (result.status.ok()) {
+    store_.ingest(slot.storeId, result.batch, now);
+    ++stats_.scrapesOk;
+    slot.everOk = true;
+    if (!slot.up) {
+      spdlog::info("source {} is back", slot.spec.name);
+      journalEvent("source_up", slot.spec.name);
+    }
+    slot.up = true;
+    for (const auto& w : result.warnings) spdlog::warn("source {}: {}", slot.spec.name, w);
+  } else {
+    store_.markFailedScrape(slot.storeId, now);
+    ++stats_.scrapesFailed;
+    if (slot.up) {
+      spdlog::warn("source {} is down: {}", slot.spec.name, result.status.error().message);
+      journalEvent("source_down", slot.spec.name + ": " + result.status.error().message);
+    }
+    slot.up = false;
+  }
+  if (metrics_) {
+    metrics_->observeScrape(slot.spec.name, result.duration);
+    metrics_->setSourceUp(slot.spec.name, result.status.ok());
+    if (result.status.ok()) {
+      metrics_->setScrapeSamples(slot.spec.name, static_cast<double>(result.batch.size()));
+      metrics_->countScrapeRejectedLines(slot.spec.name, result.warnings.size());
+    } else {
+      metrics_->countScrapeError(slot.spec.name);
+    }
+  }
+}
+
+std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
+  std::vector<Proposal> proposals;
+  for (const auto& name : engine_->names()) {
+    auto due = policyDue_.find(name);
+    if (due != policyDue_.end() && now < due->second) continue;
+    Seconds interval = engine_->interval(name);
+    policyDue_[name] = now + interval;
+    if (engine_->quarantined(name)) continue;
+    PolicyTickResult result = engine_->tick(name, now);
+    ++stats_.policyTicks;
+    for (const auto& line : result.logs) spdlog::info("policy {}", line);
+    if (metrics_) {
+      metrics_->observePolicy(name, result.duration);
+      if (!result.status.ok()) metrics_->countPolicyError(name);
+    }
+    if (!result.status.ok()) {
+      ++stats_.policyErrors;
+      spdlog::warn("policy {}: {}", name, result.status.error().message);
+      if (engine_->quarantined(name)) journalEvent("quarantine", name + ": " + result.status.error().message);
+      continue;
+    }
+    for (auto& p : result.proposals) proposals.push_back(std::move(p));
+  }
+  return proposals;
+}
+
+void Controller::dispatch(const Decision& decision) {
+  auto it = knobs_.find(decision.knob);
+  if (it == knobs_.end() || !it->second->actuator) return;
+  Actuator* actuator = it->second->actuator.get();
+  governor_.setPending(decision.knob, true);
+  ++inFlight_;
+  ActuationRequest request{decision.knob, decision.decided, decision.previous, decision.reason, decision.time};
+  auto outcome = std::make_shared<ActuationOutcome>();
+  runner_.submit(
+      [actuator, request, outcome] {
+        Seconds t0 = steadySeconds();
+        *outcome = actuator->apply(request);
+        outcome->latency = steadySeconds() - t0;
+      },
+      [this, decision, outcome] {
+        --inFlight_;
+        governor_.setPending(decision.knob, false);
+        if (outcome->ok) {
+          ++stats_.actuationsOk;
+        } else {
+          ++stats_.actuationsFailed;
+          governor_.markFailed(decision.knob, decision.previous, decision.time);
+        }
+        if (metrics_) metrics_->observeActuation(decision.knob, outcome->ok, outcome->effective, outcome->latency);
+        JournalRecord rec;
+        rec.kind = "outcome";
+        rec.decision = decision;
+        rec.ok = outcome->ok;
+        rec.effective = outcome->effective;
+        rec.detail = outcome->detail;
+        rec.attempts = outcome->attempts;
+        rec.actuatorLatency = outcome->latency;
+        record(rec);
+      });
+}
+
+void Controller::record(const JournalRecord& rec) {
+  if (journal_.isOpen()) {
+    Status written = journal_.append(rec);
+    if (!written.ok()) spdlog::error("journal: {}", written.error().message);
+  }
+  if (listener_) listener_(rec);
+}
+
+void Controller::journalEvent(const std::string& event, const std::string& message) {
+  JournalRecord rec;
+  rec.kind = "event";
+  rec.eventTime = clock_.now();
+  rec.event = event;
+  rec.message = message;
+  record(rec);
+}
+
+void Controller::reloadPolicies(bool all) {
+  std::vector<std::string> names = all ? engine_->names() : engine_->changedPolicies();
+  for (const auto& name : names) {
+    Status reloaded = engine_->reload(name);
+    if (reloaded.ok()) {
+      spdlog::info("policy {} reloaded", name);
+      journalEvent("reload", name);
+    } else {
+      spdlog::error("policy {} reload failed, the old version keeps running: {}", name,
+                    reloaded.error().message);
+      journalEvent("reload_failed", name + ": " + reloaded.error().message);
+      if (metrics_) metrics_->countPolicyReloadFailure();
+    }
+  }
+}
+
+void Controller::shutdown() {
+  for (const auto& [name, slot] : knobs_) {
+    const KnobState* state = governor_.knob(name);
+    if (!state || !slot->spec.restoreOnExit || !slot->actuator) continue;
+    if (state->current == slot->spec.baseline || config_.dryRun || slot->spec.dryRun) continue;
+    Decision d;
+    d.time = clock_.now();
+    d.policy = "shutdown";
+    d.knob = name;
+    d.proposed = d.decided = slot->spec.baseline;
+    d.previous = state->current;
+    d.reason = "restore baseline on exit";
+    d.verdict = Verdict::Apply;
+    JournalRecord rec;
+    rec.decision = d;
+    record(rec);
+    dispatch(d);
+  }
+  journalEvent("stop", "service " + config_.service);
+  if (journal_.isOpen()) (void)journal_.flush();
+}
+
+}  // namespace trimtab

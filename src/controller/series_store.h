@@ -57,6 +57,17 @@ struct WindowStats {
 //
 // Staleness: each source has a scrape counter; a series not seen in
 // `staleAfterScrapes` scrapes of its source (failed scrapes count) is stale.
+// A series belongs to the source that delivered it last.
+//
+// Samples: a sample older than the series' newest point is ignored (but still
+// counts as seen); one with the same timestamp replaces the newest value. NaN
+// values are stored and returned by latest() and points(), but stats(),
+// quantile(), increase() and rate() skip them (WindowStats::count counts
+// non-NaN points only).
+//
+// Cardinality: once seriesCount() == maxSeries, every sample of an unknown
+// series is refused and counted in droppedSeries() (so a refused series that
+// keeps coming counts once per scrape); the caller logs the warning.
 //
 // Thread safety: none; owned by the loop thread.
 class SeriesStore {
@@ -67,7 +78,8 @@ class SeriesStore {
   SeriesStore& operator=(const SeriesStore&) = delete;
 
   // --- writes ---
-  // Returns a small integer id for a source name (idempotent).
+  // Returns a small integer id for a source name (idempotent). -1 past 65,536
+  // sources; writes with an invalid id are ignored.
   int registerSource(std::string_view sourceName);
   // One successful collection of `source` at time `now`. Samples without a
   // timestamp get `now`. Series of that source absent from the batch count a
@@ -82,7 +94,8 @@ class SeriesStore {
   FamilyFilter readFilter() const;
 
   // --- reads ---
-  // Series of `name` whose labels match all matchers (label absent = "").
+  // Series of `name` whose labels match all matchers (label absent = "";
+  // "__name__" matches the metric name). Ids are stable for the store's life.
   std::vector<SeriesId> select(std::string_view name, const std::vector<LabelMatcher>& matchers) const;
   const std::string& key(SeriesId id) const;
   std::string_view name(SeriesId id) const;

@@ -27,7 +27,7 @@ enum class ExpositionFormat {
 
 // One rejected line.
 struct ExpositionError {
-  std::size_t line = 0;  // 1-based
+  std::size_t line = 0;  // 1-based; 0 means the body as a whole (too large)
   std::string message;   // e.g. "invalid label value escape '\\q'"
 };
 
@@ -60,21 +60,45 @@ class ExpositionVisitor {
   virtual void onSample(const ExpositionSample& sample) = 0;
 };
 
+// At most this many errors are kept per parse; later ones are only counted
+// (a garbage body must not cost one string per line).
+inline constexpr std::size_t kMaxRecordedExpositionErrors = 1000;
+
 struct ExpositionStats {
   std::size_t lines = 0;
+  std::size_t families = 0;        // onFamily calls
   std::size_t samplesParsed = 0;   // handed to the visitor
   std::size_t samplesSkipped = 0;  // lines whose metric the filter did not want (counted, not parsed)
-  std::size_t samplesDropped = 0;  // over maxSeriesPerScrape
+  std::size_t samplesDropped = 0;  // over maxSeriesPerScrape (one error says so)
   std::size_t bytes = 0;
   bool sawEof = false;             // OpenMetrics "# EOF"
-  std::vector<ExpositionError> errors;
+  std::vector<ExpositionError> errors;  // in line order, at most kMaxRecordedExpositionErrors
+  std::size_t errorsNotRecorded = 0;    // errors past that cap
   bool rejected() const { return !errors.empty(); }
+  // Lines rejected: every error, plus every dropped sample past the first
+  // (whose error stands for them all).
+  std::size_t rejectedLines() const {
+    return errors.size() + errorsNotRecorded + (samplesDropped > 0 ? samplesDropped - 1 : 0);
+  }
 };
 
-// Parses a Prometheus 0.0.4 or OpenMetrics text exposition. A malformed line is
-// recorded in stats.errors with its line number and skipped; the rest of the
-// body is kept. Lines whose sample name `filter` does not want are skipped
-// after reading only the name (memchr to the next newline).
+// Parses a Prometheus 0.0.4 or OpenMetrics 1.0 text exposition. A malformed
+// line is recorded in stats.errors with its line number and skipped; the rest
+// of the body is kept. Lines whose sample name `filter` does not want are
+// skipped after reading only the name (memchr to the next newline) and
+// counted in samplesSkipped.
+//
+// Families: onFamily is called once per family before its first sample (a
+// sample with no HELP/TYPE before it is a family of its own, type Unknown);
+// sample.family/type come from that family's TYPE line, so `x_bucket`,
+// `x_sum`, `x_count`, `x_created` of histogram `x` say family "x",
+// type Histogram. With a filter that does not want everything, onFamily is
+// called only for families with a wanted sample.
+//
+// Timestamps: Prometheus gives integer ms, OpenMetrics float seconds; samples
+// always carry seconds. OpenMetrics exemplars are validated, then ignored.
+// OpenMetrics requires "# EOF" as the last line: a missing one is an error on
+// the last line, content after it an error on its line.
 //
 // Hot path: no heap allocation per sample once the parser's scratch buffers
 // have grown (reuse one ExpositionParser across scrapes).
@@ -85,17 +109,24 @@ class ExpositionParser {
   explicit ExpositionParser(ExpositionLimits limits = {});
   ExpositionStats parse(std::string_view body, ExpositionFormat format, const FamilyFilter& filter,
                         ExpositionVisitor& visitor);
-  // Convenience: parse into a SampleBatch (canonical keys).
+  // Convenience: appends the samples to `out` with canonical keys (labels
+  // sorted by name). Does not clear `out`: call out.clear() to reuse a batch.
   ExpositionStats parseInto(std::string_view body, ExpositionFormat format,
                             const FamilyFilter& filter, SampleBatch& out);
 
   const ExpositionLimits& limits() const { return limits_; }
 
+  // Reused buffers (internal; grown once, then reused by every parse).
+  struct Scratch {
+    std::vector<LabelView> labels;          // the current sample's labels
+    std::vector<LabelView> exemplarLabels;  // the current exemplar's labels
+    std::string unescaped;                  // arena for unescaped label values of one line
+    std::string help;                       // the current family's unescaped HELP
+  };
+
  private:
   ExpositionLimits limits_;
-  std::vector<LabelView> labels_;      // reused per sample
-  std::string unescaped_;              // reused arena for unescaped label values
-  std::vector<std::size_t> escapedAt_; // reused
+  Scratch scratch_;
 };
 
 // Picks the format from a Content-Type header value (OpenMetrics when it says

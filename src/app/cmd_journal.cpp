@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.h"
+#include "controller/config.h"
+#include "controller/journal.h"
+
+namespace trimtab {
+
+namespace {
+
+constexpr auto kFollowPoll = std::chrono::milliseconds(250);
+
+struct JournalOptions_ {
+  std::string file;
+  std::string config;
+  std::string knob;
+  std::string kind;
+  std::size_t lines = 20;
+  bool follow = false;
+  bool json = false;
+};
+
+std::string journalPath(const JournalOptions_& o) {
+  if (!o.file.empty()) return o.file;
+  auto diagnostics = std::make_shared<ConfigDiagnostics>();
+  Config c = loadConfig(o.config, diagnostics);
+  if (c.journal.path.empty()) {
+    std::cerr << o.config << ": journal.path is empty (journal disabled)\n";
+    throw CLI::RuntimeError(1);
+  }
+  return c.journal.path;
+}
+
+bool selected(const JournalOptions_& o, const JournalRecord& r) {
+  if (!o.kind.empty() && r.kind != o.kind) return false;
+  if (!o.knob.empty() && r.decision.knob != o.knob) return false;
+  return true;
+}
+
+void print(const JournalOptions_& o, const JournalRecord& r) {
+  std::cout << (o.json ? toJsonLine(r) : formatJournalRecord(r)) << "\n";
+}
+
+}  // namespace
+
+void addJournalCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("journal", "Print the decision journal readably");
+  cmd->require_subcommand(1);
+  auto o = std::make_shared<JournalOptions_>();
+  auto addCommon = [o](CLI::App* sub) {
+    auto* group = sub->add_option_group("source");
+    group->add_option("-f,--file", o->file, "Journal file (JSON lines)");
+    group->add_option("-c,--config", o->config, "Take journal.path from this config");
+    group->require_option(1);
+    sub->add_option("--knob", o->knob, "Only records about this knob");
+    sub->add_option("--kind", o->kind, "Only decision, outcome or event records")
+        ->check(CLI::IsMember({"decision", "outcome", "event"}));
+    sub->add_flag("--json", o->json, "Print the raw JSON lines");
+  };
+  auto* show = cmd->add_subcommand("show", "Every record, oldest first");
+  addCommon(show);
+  auto* tail = cmd->add_subcommand("tail", "The last records; --follow waits for new ones");
+  addCommon(tail);
+  tail->add_option("-n,--lines", o->lines, "How many records (default 20)");
+  tail->add_flag("--follow", o->follow, "Keep printing records as they are appended (Ctrl-C stops)");
+
+  auto run = [o](bool isTail) {
+    std::string path = journalPath(*o);
+    std::vector<std::string> warnings;
+    auto records = Journal::readAll(path, &warnings);
+    if (!records.ok()) {
+      std::cerr << records.error().message << "\n";
+      throw CLI::RuntimeError(1);
+    }
+    for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+    std::vector<const JournalRecord*> chosen;
+    for (const auto& r : *records)
+      if (selected(*o, r)) chosen.push_back(&r);
+    std::size_t first = (isTail && chosen.size() > o->lines) ? chosen.size() - o->lines : 0;
+    for (std::size_t i = first; i < chosen.size(); ++i) print(*o, *chosen[i]);
+    if (!isTail || !o->follow) return;
+    // Follow: poll the file for appended complete lines.
+    std::ifstream in(path);
+    in.seekg(0, std::ios::end);
+    std::string partial;
+    for (;;) {
+      std::string line;
+      while (std::getline(in, line)) {
+        if (in.eof()) {  // no newline yet: wait for the rest of the line
+          partial += line;
+          break;
+        }
+        auto rec = fromJsonLine(partial + line);
+        partial.clear();
+        if (rec.ok() && selected(*o, *rec)) print(*o, *rec);
+      }
+      in.clear();
+      std::cout.flush();
+      std::this_thread::sleep_for(kFollowPoll);
+    }
+  };
+  show->callback([run] { run(false); });
+  tail->callback([run] { run(true); });
+}
+
+}  // namespace trimtab

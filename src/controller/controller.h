@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "controller/compile.h"
+#include "controller/governor.h"
+#include "controller/journal.h"
+#include "controller/series_store.h"
+#include "controller/source_intervals.h"
+#include "controller/task_runner.h"
+#include "policy/policy_engine.h"
+
+namespace trimtab {
+
+class OwnMetrics;
+
+// Counters the controller keeps about itself (for the run summary, /readyz
+// and tests); the Prometheus view of them is OwnMetrics.
+struct ControllerStats {
+  std::uint64_t ticks = 0;
+  std::uint64_t scrapesOk = 0;
+  std::uint64_t scrapesFailed = 0;
+  std::uint64_t policyTicks = 0;
+  std::uint64_t policyErrors = 0;
+  std::uint64_t actuationsOk = 0;
+  std::uint64_t actuationsFailed = 0;
+  std::map<std::string, std::uint64_t> decisionsByVerdict;
+};
+
+// Receives every decision and actuation outcome as it happens (the CLI prints
+// them; the simulator records them).
+using DecisionListener = std::function<void(const JournalRecord&)>;
+
+// The control loop's core: one tick collects the sources that are due,
+// updates the store, runs the policies that are due, passes their proposals
+// through the governor, dispatches the decisions to actuators and journals
+// everything. It knows no Asio and no wall clock: time comes from `clock`,
+// blocking I/O goes through `runner`. Live and simulated runs share it.
+//
+// Thread safety: all methods on the loop thread.
+class Controller final : public PolicyHost {
+ public:
+  Controller(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals, const Clock& clock,
+             TaskRunner& runner, OwnMetrics* metrics = nullptr);
+  ~Controller() override;
+
+  // Opens the journal (recovering each knob's last applied value), loads the
+  // policies. Errors name the file.
+  Status start();
+  void tick();
+  // Recompiles changed policy files (or all, for SIGHUP); failures keep the
+  // old version and are logged, journalled and counted.
+  void reloadPolicies(bool all);
+  // Applies baselines of knobs with restore_on_exit (through the runner),
+  // journals a stop event and flushes the journal.
+  void shutdown();
+
+  void setListener(DecisionListener listener) { listener_ = std::move(listener); }
+  const ControllerStats& stats() const { return stats_; }
+  const Governor& governor() const { return governor_; }
+  const SeriesStore& seriesStore() const { return store_; }
+  PolicyEngine& policies() { return *engine_; }
+  // True when every source has had at least one successful collection.
+  bool ready() const;
+  Seconds lastTick() const { return lastTick_; }
+  std::size_t inFlight() const { return inFlight_; }
+
+  // PolicyHost
+  Seconds now() const override { return clock_.now(); }
+  SeriesStore& store() override { return store_; }
+  const KnobState* knob(const std::string& name) const override { return governor_.knob(name); }
+
+ private:
+  struct SourceSlot;
+  struct KnobSlot;
+  void collectDueSources(Seconds now);
+  void onCollected(SourceSlot& slot, CollectResult& result, Seconds now);
+  std::vector<Proposal> runDuePolicies(Seconds now);
+  void dispatch(const Decision& decision);
+  void record(const JournalRecord& record);
+  void journalEvent(const std::string& event, const std::string& message);
+
+  Config config_;
+  std::shared_ptr<SourceIntervals> intervals_;
+  const Clock& clock_;
+  TaskRunner& runner_;
+  OwnMetrics* metrics_;
+  SeriesStore store_;
+  Governor governor_;
+  Journal journal_;
+  std::unique_ptr<PolicyEngine> engine_;
+  std::vector<std::unique_ptr<SourceSlot>> sources_;
+  std::map<std::string, std::unique_ptr<KnobSlot>> knobs_;
+  std::map<std::string, Seconds> policyDue_;
+  DecisionListener listener_;
+  ControllerStats stats_;
+  Seconds lastTick_ = 0;
+  std::size_t inFlight_ = 0;
+};
+
+}  // namespace trimtab

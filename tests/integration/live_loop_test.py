@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end test of the live loop: the real `trimtab` binary against a local
+HTTP target (examples/demo/demo_target.py) on 127.0.0.1.
+
+1. A policy's decision reaches the target (PUT /knobs/...) and the journal.
+2. Killing the target mid-run leaves trimtab running (healthz answers, exit
+   code 0 at the end) and no decision is applied on stale data.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SCRAPE_INTERVAL = 0.5
+STALE_AFTER = 3
+
+POLICY = """
+-- proposes a pool size that alternates, so every tick wants a change
+return {
+  name = "alternate",
+  interval = "0.5s",
+  tick = function(ctx)
+    local size = ctx.value("db_pool_size") or 0
+    local waiting = ctx.value("db_pool_clients_waiting") or 0
+    ctx.state.n = (ctx.state.n or 0) + 1
+    local want = (ctx.state.n % 2 == 0) and 10 or 12
+    ctx.propose("db_pool_size", want, string.format("test: size %g waiting %g", size, waiting))
+  end,
+}
+"""
+
+CONFIG = """
+service: integration-target
+tick: 250ms
+store:
+  stale_after_scrapes: {stale}
+sources:
+  - name: app
+    kind: prometheus
+    url: http://127.0.0.1:{target_port}/metrics
+    interval: {interval}s
+    timeout: 400ms
+knobs:
+  - name: db_pool_size
+    type: int
+    min: 1
+    max: 64
+    baseline: 3
+    actuator:
+      kind: http
+      url: http://127.0.0.1:{target_port}/knobs/db_pool_size
+      method: PUT
+      timeout: 500ms
+      retries: 0
+policies:
+  - file: alternate.lua
+journal:
+  path: journal.jsonl
+server:
+  listen: 127.0.0.1:{server_port}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=2.0):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+def wait_http(url, seconds=10.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            return http_get(url, 0.5)
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+            print(f"ok   {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL {what}")
+
+
+def read_journal(path):
+    records = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                records.append(json.loads(line))
+    return records
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trimtab", required=True)
+    ap.add_argument("--target", required=True, help="path of demo_target.py")
+    args = ap.parse_args()
+    checks = Checks()
+
+    with tempfile.TemporaryDirectory(prefix="trimtab-it-") as tmp:
+        target_port, server_port = free_port(), free_port()
+        with open(os.path.join(tmp, "alternate.lua"), "w") as f:
+            f.write(POLICY)
+        config = os.path.join(tmp, "trimtab.yaml")
+        with open(config, "w") as f:
+            f.write(CONFIG.format(stale=STALE_AFTER, target_port=target_port, server_port=server_port,
+                                  interval=SCRAPE_INTERVAL))
+        target = subprocess.Popen([sys.executable, args.target, "--listen", f"127.0.0.1:{target_port}",
+                                   "--load", "flat", "--max-seconds", "60"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        trimtab = None
+        try:
+            wait_http(f"http://127.0.0.1:{target_port}/healthz")
+            check = subprocess.run([args.trimtab, "check", "--config", config], capture_output=True, text=True)
+            checks.check(check.returncode == 0, f"trimtab check accepts the config ({check.stderr.strip()})")
+
+            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "12s"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+            wait_http(f"http://127.0.0.1:{server_port}/healthz")
+            time.sleep(4.0)
+
+            _, knobs = http_get(f"http://127.0.0.1:{target_port}/knobs")
+            changes = json.loads(knobs)["changes"]
+            checks.check(any(c["knob"] == "db_pool_size" and c["to"] in (10.0, 12.0) for c in changes),
+                         f"the policy's decision reached the target ({len(changes)} changes)")
+
+            status, body = http_get(f"http://127.0.0.1:{server_port}/metrics")
+            checks.check(status == 200 and "trimtab_decisions_total" in body, "/metrics serves decision counters")
+
+            target.kill()
+            target.wait(timeout=5)
+            killed_at = time.time()
+            time.sleep(4.0)
+            status, _ = http_get(f"http://127.0.0.1:{server_port}/healthz")
+            checks.check(status == 200 and trimtab.poll() is None, "trimtab keeps running after the target died")
+
+            out, err = trimtab.communicate(timeout=30)
+            checks.check(trimtab.returncode == 0, f"trimtab exits 0 at the end of --duration (rc {trimtab.returncode})")
+
+            journal = read_journal(os.path.join(tmp, "journal.jsonl"))
+            applied_ok = [r for r in journal if r.get("kind") == "outcome" and r.get("ok")]
+            checks.check(len(applied_ok) >= 1, f"the journal has successful outcomes ({len(applied_ok)})")
+            # A decision may still be applied until the series go stale:
+            # STALE_AFTER failed scrapes after the kill, plus one scrape and one
+            # tick of slack for timing.
+            grace = (STALE_AFTER + 1) * SCRAPE_INTERVAL + 0.5
+            late = [r for r in journal if r.get("kind") == "decision" and r.get("verdict") == "apply"
+                    and r["ts"] > killed_at + grace]
+            checks.check(not late, f"no decision applied on stale data after the kill ({len(late)} late)")
+            vetoed = [r for r in journal if r.get("kind") == "decision" and r.get("verdict") == "vetoed"
+                      and r["ts"] > killed_at and "stale" in r.get("rule", "") + r.get("reason", "")]
+            checks.check(len(vetoed) >= 1, f"decisions after the kill are vetoed as stale ({len(vetoed)})")
+            events = [r.get("event") for r in journal if r.get("kind") == "event"]
+            checks.check("source_down" in events, f"the journal records the source going down ({events})")
+            if checks.failed:
+                print("--- trimtab stderr ---\n" + err[-4000:])
+        finally:
+            if trimtab and trimtab.poll() is None:
+                trimtab.kill()
+            if target.poll() is None:
+                target.kill()
+
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
