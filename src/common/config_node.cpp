@@ -4,130 +4,25 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "common/units.h"
+#include "common/yaml_detail.h"
 
 namespace trimtab {
+
+using namespace yaml_detail;
+
 namespace {
-
-// Configs are shallow; deeper nesting or alias fan-out past these is an
-// attack or an accident, and the duplicate-key walk stops there.
-constexpr int kMaxWalkDepth = 64;
-constexpr std::size_t kMaxWalkNodes = 100'000;
-constexpr std::size_t kMaxQuotedValue = 60;
-
-struct Location {
-  int line = 0;
-  int column = 0;
-};
-
-Location locationOf(const YAML::Node& node) {
-  try {
-    YAML::Mark mark = node.Mark();
-    if (mark.line < 0) return {};
-    return {mark.line + 1, mark.column + 1};
-  } catch (const YAML::Exception&) {
-    return {};
-  }
-}
-
-YAML::NodeType::value typeOf(const YAML::Node& node) {
-  try {
-    return node.IsDefined() ? node.Type() : YAML::NodeType::Undefined;
-  } catch (const YAML::Exception&) {
-    return YAML::NodeType::Undefined;
-  }
-}
-
-bool isPresent(const YAML::Node& node) {
-  auto type = typeOf(node);
-  return type != YAML::NodeType::Undefined && type != YAML::NodeType::Null;
-}
-
-std::string quoteValue(const std::string& value) {
-  if (value.size() <= kMaxQuotedValue) return "'" + value + "'";
-  return "'" + value.substr(0, kMaxQuotedValue) + "...'";
-}
-
-// "a mapping", "a list", "'fast'": what was found, for "expected X, got Y".
-std::string describe(const YAML::Node& node) {
-  switch (typeOf(node)) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return quoteValue(node.Scalar());
-    default: return "nothing";
-  }
-}
-
-std::string joinKey(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-
-std::string indexPath(const std::string& path, std::size_t index) {
-  return path + "[" + std::to_string(index) + "]";
-}
-
-void addDiagnostic(ConfigDiagnostics& diagnostics, const std::string& file, Location where,
-                   std::string path, std::string message) {
-  diagnostics.add({file, where.line, where.column, std::move(path), std::move(message)});
-}
-
-// Reports duplicate and non-string keys anywhere in the document; yaml-cpp
-// itself keeps the first of two equal keys silently.
-struct DuplicateWalk {
-  const std::string& file;
-  ConfigDiagnostics& diagnostics;
-  std::size_t visited = 0;
-  bool exhausted = false;
-
-  void walk(const YAML::Node& node, const std::string& path, int depth) {
-    if (exhausted) return;
-    if (++visited > kMaxWalkNodes || depth > kMaxWalkDepth) {
-      exhausted = true;
-      addDiagnostic(diagnostics, file, locationOf(node), path,
-                    "document nests deeper than " + std::to_string(kMaxWalkDepth) +
-                        " levels or expands to more than " + std::to_string(kMaxWalkNodes) +
-                        " nodes through aliases");
-      return;
-    }
-    auto type = typeOf(node);
-    if (type == YAML::NodeType::Sequence) {
-      std::size_t i = 0;
-      for (auto it = node.begin(); it != node.end(); ++it, ++i) walk(*it, indexPath(path, i), depth + 1);
-    } else if (type == YAML::NodeType::Map) {
-      std::map<std::string, int> seen;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node& key = it->first;
-        if (typeOf(key) != YAML::NodeType::Scalar) {
-          addDiagnostic(diagnostics, file, locationOf(key), path,
-                        "expected a plain string as key, got " + describe(key));
-          continue;
-        }
-        const std::string& name = key.Scalar();
-        auto [pos, inserted] = seen.emplace(name, locationOf(key).line);
-        if (!inserted) {
-          addDiagnostic(diagnostics, file, locationOf(key), joinKey(path, name),
-                        "duplicate key " + quoteValue(name) + " (first at line " + std::to_string(pos->second) + ")");
-        }
-        walk(it->second, joinKey(path, name), depth + 1);
-      }
-    }
-  }
-};
 
 // Consumed-key bookkeeping of one YAML node, shared by every ConfigNode that
 // views it (copies, and repeated child() calls), so finish() after a factory
@@ -283,41 +178,6 @@ ConfigNode& ConfigNode::operator=(const ConfigNode& other) {
   return *this;
 }
 
-ConfigNode ConfigNode::loadString(const std::string& text, const std::string& file,
-                                  std::shared_ptr<ConfigDiagnostics> diagnostics) {
-  if (!diagnostics) diagnostics = std::make_shared<ConfigDiagnostics>();
-  try {
-    YAML::Node root = YAML::Load(text);
-    DuplicateWalk{file, *diagnostics}.walk(root, "", 0);
-    return ConfigNode(root, file, "", diagnostics);
-  } catch (const YAML::Exception& e) {
-    Location where;
-    if (e.mark.line >= 0) where = {e.mark.line + 1, e.mark.column + 1};
-    addDiagnostic(*diagnostics, file, where, "", "invalid YAML: " + e.msg);
-  } catch (const std::exception& e) {
-    addDiagnostic(*diagnostics, file, {}, "", std::string("invalid YAML: ") + e.what());
-  }
-  return ConfigNode(YAML::Node(), file, "", diagnostics);
-}
-
-ConfigNode ConfigNode::loadFile(const std::string& file, std::shared_ptr<ConfigDiagnostics> diagnostics) {
-  if (!diagnostics) diagnostics = std::make_shared<ConfigDiagnostics>();
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) {
-    addDiagnostic(*diagnostics, file, {}, "", "cannot read config file: it is a directory");
-    return ConfigNode(YAML::Node(), file, "", diagnostics);
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    addDiagnostic(*diagnostics, file, {}, "", std::string("cannot read config file: ") + std::strerror(err));
-    return ConfigNode(YAML::Node(), file, "", diagnostics);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return loadString(text.str(), file, std::move(diagnostics));
-}
-
 bool ConfigNode::missing() const { return !impl_->present; }
 bool ConfigNode::isMap() const { return impl_->isMap(); }
 bool ConfigNode::isSequence() const { return impl_->present && typeOf(impl_->node) == YAML::NodeType::Sequence; }
@@ -340,7 +200,10 @@ std::optional<std::string> ConfigNode::requiredString(const std::string& key) {
   std::optional<Impl::Entry> entry;
   auto value = impl_->scalar(*this, key, "a string", &entry);
   if (!entry) {
-    addDiagnostic(*diagnostics_, file_, impl_->where, joinKey(path_, key), "missing required key " + quoteValue(key));
+    // A node of the wrong shape was reported as such; "missing key" would be noise.
+    if (!impl_->present || impl_->isMap()) {
+      addDiagnostic(*diagnostics_, file_, impl_->where, joinKey(path_, key), "missing required key " + quoteValue(key));
+    }
     return std::nullopt;
   }
   if (value && value->empty()) {
@@ -518,7 +381,7 @@ std::vector<std::pair<std::string, ConfigNode>> ConfigNode::childMap(const std::
   auto tracking = impl_->document->tracking(base);
   for (auto it = entry->value.begin(); it != entry->value.end(); ++it) {
     if (typeOf(it->first) != YAML::NodeType::Scalar) continue;  // reported at load
-    const std::string& name = it->first.Scalar();
+    std::string name = it->first.Scalar();
     tracking->consumed.insert(name);
     out.emplace_back(name, impl_->childOf(*this, it->second, joinKey(base, name), locationOf(it->first)));
   }
@@ -550,7 +413,7 @@ void ConfigNode::finish() {
   auto& tracking = *impl_->tracking;
   for (auto it = impl_->node.begin(); it != impl_->node.end(); ++it) {
     if (typeOf(it->first) != YAML::NodeType::Scalar) continue;  // reported at load
-    const std::string& name = it->first.Scalar();
+    std::string name = it->first.Scalar();
     if (tracking.consumed.count(name) || !tracking.reported.insert(name).second) continue;
     std::string message = "unknown key " + quoteValue(name);
     if (auto guess = closestMatch(name, tracking.asked); !guess.empty()) {

@@ -53,10 +53,10 @@ std::optional<double> unitSeconds(std::string_view unit) {
   return std::nullopt;
 }
 
-// Shortest decimal that reads back as exactly `v`.
+// Shortest fixed-point decimal that reads back as exactly `v` (parseDuration takes no exponent).
 std::string shortest(double v) {
-  std::array<char, 64> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  std::array<char, 400> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::fixed);
   if (ec != std::errc()) return std::to_string(v);
   return std::string(buf.data(), end);
 }
@@ -214,13 +214,14 @@ std::string formatDuration(Seconds seconds) {
       rest %= size;
     }
   }
-  double remainder = static_cast<double>(rest) + (seconds - whole);
+  // Exact: the difference is representable, so parsing the output sums back to `seconds`.
+  double remainder = seconds - static_cast<double>(static_cast<std::uint64_t>(whole) - rest);
   if (remainder > 0) out += shortest(remainder) + "s";
   return out;
 }
 
 std::string formatSize(std::uint64_t bytes) {
-  // Largest unit (IEC first, then SI) in which the value needs at most 3 decimals.
+  // Largest unit (IEC first, then SI) in which the value needs at most 2 decimals.
   constexpr std::array<SizeUnit, 12> kOrder{{{"EiB", 1ull << 60},
                                              {"PiB", 1ull << 50},
                                              {"TiB", 1ull << 40},
@@ -235,13 +236,13 @@ std::string formatSize(std::uint64_t bytes) {
                                              {"kB", kSizeUnits[1].bytes}}};
   for (const auto& u : kOrder) {
     if (bytes < u.bytes) continue;
-    unsigned __int128 milli = static_cast<unsigned __int128>(bytes) * 1000;
-    if (milli % u.bytes != 0) continue;
-    auto thousandths = static_cast<std::uint64_t>(milli / u.bytes);
-    std::string out = std::to_string(thousandths / 1000);
-    std::uint64_t frac = thousandths % 1000;
+    unsigned __int128 scaled = static_cast<unsigned __int128>(bytes) * 100;
+    if (scaled % u.bytes != 0) continue;
+    auto hundredths = static_cast<std::uint64_t>(scaled / u.bytes);
+    std::string out = std::to_string(hundredths / 100);
+    std::uint64_t frac = hundredths % 100;
     if (frac != 0) {
-      std::string digits = std::to_string(1000 + frac).substr(1);
+      std::string digits = std::to_string(100 + frac).substr(1);
       while (digits.back() == '0') digits.pop_back();
       out += "." + digits;
     }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controller/config.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <climits>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -20,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr Seconds kMaxTick = 3600;
+constexpr Seconds kNoLimit = 1e300;
 constexpr Seconds kDefaultSourceInterval = 10;
 constexpr Seconds kDefaultSourceTimeout = 5;
 constexpr const char* kDefaultJournalPath = "trimtab-journal.jsonl";
@@ -63,12 +66,26 @@ double numberAtLeastZero(ConfigNode& node, const std::string& key) {
   return 0;
 }
 
-Seconds positiveDuration(ConfigNode& node, const std::string& key, Seconds fallback, Seconds max) {
-  Seconds v = node.getDuration(key, fallback);
+// nullopt when absent, or invalid (then already reported).
+std::optional<Seconds> positiveDuration(ConfigNode& node, const std::string& key, Seconds max) {
+  constexpr Seconds kAbsent = -1;  // getDuration never returns a negative duration
+  Seconds v = node.getDuration(key, kAbsent);
+  if (v == kAbsent) return std::nullopt;
   if (v > 0 && v <= max) return v;
-  std::string limit = max < 1e18 ? " and at most " + formatDuration(max) : "";
+  std::string limit = max < kNoLimit ? " and at most " + formatDuration(max) : "";
   node.error(key, "expected a duration > 0" + limit + ", got " + raw(node, key));
-  return fallback;
+  return std::nullopt;
+}
+
+// List elements must be mappings; reports the element otherwise.
+bool requireMap(ConfigNode& element) {
+  if (element.isMap()) return true;
+  if (element.missing()) {
+    element.error("", "expected a mapping (key: value), got nothing");
+  } else {
+    element.finish();  // reports "expected a mapping"
+  }
+  return false;
 }
 
 bool isSourceName(const std::string& s) {
@@ -127,7 +144,7 @@ class Loader {
   void load(ConfigNode root) {
     if (auto service = root.requiredString("service")) config_.service = *service;
     config_.dryRun = root.getEnum("mode", {"enforce", "dry-run"}, "enforce") == "dry-run";
-    if (root.has("tick")) config_.tick = positiveDuration(root, "tick", config_.tick, kMaxTick);
+    config_.tick = positiveDuration(root, "tick", kMaxTick).value_or(config_.tick);
     config_.watchPolicies = root.getBool("watch_policies", config_.watchPolicies);
     loadStore(root.child("store"));
     loadPolicyLimits(root.child("policy_limits"));
@@ -177,11 +194,7 @@ class Loader {
     UniqueNames names("source");
     for (ConfigNode& element : root.childList("sources")) {
       SourceConfig source;
-      if (!element.isMap()) {
-        element.error("", "expected a mapping with at least name and kind, got " +
-                              (element.isSequence() ? std::string("a list") : "'" + element.asString() + "'"));
-        continue;
-      }
+      if (!requireMap(element)) continue;
       if (auto name = element.requiredString("name")) {
         if (!isSourceName(*name)) {
           element.error("name", "expected a name of lower-case letters, digits, '_' and '-', got '" + *name + "'");
@@ -190,18 +203,17 @@ class Loader {
         source.spec.name = *name;
       }
       if (auto kind = element.requiredString("kind")) source.spec.kind = *kind;
-      source.spec.interval = positiveDuration(element, "interval", kDefaultSourceInterval, 1e300);
+      source.spec.interval = positiveDuration(element, "interval", kNoLimit).value_or(kDefaultSourceInterval);
       // Without an explicit timeout, a short interval gets half of it.
       Seconds defaultTimeout = std::min(kDefaultSourceTimeout, source.spec.interval / 2);
-      if (element.has("timeout")) {
-        source.spec.timeout = positiveDuration(element, "timeout", defaultTimeout, 1e300);
-        if (source.spec.timeout >= source.spec.interval) {
+      source.spec.timeout = defaultTimeout;
+      if (auto timeout = positiveDuration(element, "timeout", kNoLimit)) {
+        if (*timeout < source.spec.interval) {
+          source.spec.timeout = *timeout;
+        } else {
           element.error("timeout", "expected a timeout shorter than the interval (" +
                                        formatDuration(source.spec.interval) + "), got " + raw(element, "timeout"));
-          source.spec.timeout = defaultTimeout;
         }
-      } else {
-        source.spec.timeout = defaultTimeout;
       }
       // The rest belongs to the source's factory, which finishes the node.
       source.params = element;
@@ -213,7 +225,7 @@ class Loader {
   std::optional<double> knobNumber(ConfigNode& node, const std::string& key, bool integer) {
     if (!node.has(key)) {
       node.error(key, "missing required key '" + key + "' (a number)");
-      node.child(key);  // an empty value counts as written, not unknown
+      node.child(key);  // consumes an empty `key:` so finish() does not call it unknown
       return std::nullopt;
     }
     auto v = node.optionalNumber(key);
@@ -229,6 +241,7 @@ class Loader {
     for (ConfigNode& element : root.childList("knobs")) {
       KnobConfig knob;
       KnobSpec& k = knob.spec;
+      if (!requireMap(element)) continue;
       if (auto name = element.requiredString("name")) {
         if (!isIdentifier(*name)) {
           element.error("name", "expected a name of letters, digits and '_' not starting with a digit, got '" +
@@ -275,6 +288,7 @@ class Loader {
     for (ConfigNode& element : root.childList("policies")) {
       PolicySpec policy;
       policy.order = order++;
+      if (!requireMap(element)) continue;
       if (auto file = element.requiredString("file")) {
         policy.file = resolve(*file);
         std::error_code ec;
@@ -283,7 +297,7 @@ class Loader {
           element.error("file", "expected an existing policy file, got '" + *file + "' (" + policy.file + why + ")");
         }
       }
-      if (element.has("interval")) policy.interval = positiveDuration(element, "interval", 0, 1e300);
+      policy.interval = positiveDuration(element, "interval", kNoLimit).value_or(0);
       policy.priority = static_cast<int>(integerIn(element, "priority", 0, INT_MIN, INT_MAX));
       for (auto& [name, value] : element.childMap("params")) {
         if (!value.isScalar()) {
