@@ -1,1 +1,208 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "controller/journal.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace trimtab {
+
+namespace {
+
+// A file full of garbage must not flood the log: past this many, bad lines
+// are only counted.
+constexpr std::size_t kMaxLineWarnings = 20;
+
+struct ScanResult {
+  std::size_t lines = 0;
+  std::size_t badLines = 0;
+  bool torn = false;          // the last line had no newline
+  bool tornKept = false;      // ...but held a whole record
+  std::uint64_t tornOffset = 0;  // where the torn line starts
+};
+
+// Reads a journal line by line, calling onRecord for every good record.
+// Returns false when the file exists but cannot be read.
+template <class OnRecord>
+bool scan(const std::string& path, std::vector<std::string>& warnings, ScanResult& res,
+          OnRecord&& onRecord) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::string line;
+  std::uint64_t offset = 0;
+  std::size_t warned = 0;
+  while (std::getline(in, line)) {
+    ++res.lines;
+    const bool terminated = !in.eof();
+    const std::uint64_t start = offset;
+    offset += line.size() + (terminated ? 1 : 0);
+    if (line.empty()) continue;
+    auto rec = fromJsonLine(line);
+    if (!terminated) {
+      res.torn = true;
+      res.tornOffset = start;
+      res.tornKept = rec.ok();
+      warnings.push_back(rec.ok() ? fmt::format("{}:{}: last line has no newline (record kept)", path, res.lines)
+                                  : fmt::format("{}:{}: torn last line ignored", path, res.lines));
+    } else if (!rec.ok()) {
+      ++res.badLines;
+      if (warned++ < kMaxLineWarnings) {
+        warnings.push_back(fmt::format("{}:{}: bad record skipped: {}", path, res.lines, rec.error().message));
+      }
+    }
+    if (rec.ok()) onRecord(std::move(rec.value()));
+  }
+  if (in.bad()) return false;
+  if (warned > kMaxLineWarnings) {
+    warnings.push_back(fmt::format("{}: {} more bad records not shown", path, warned - kMaxLineWarnings));
+  }
+  return true;
+}
+
+std::string errnoText() { return std::strerror(errno); }
+
+}  // namespace
+
+Journal::~Journal() {
+  if (file_) std::fclose(file_);
+}
+
+Result<JournalRecovery> Journal::open(const JournalOptions& options) {
+  if (file_) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+  options_ = options;
+  lastApplied_.clear();
+  rotationFailed_ = false;
+  JournalRecovery recovery;
+  if (options_.path.empty()) return recovery;
+
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  ScanResult scanned;
+  if (fs::exists(options_.path, ec)) {
+    bool readable = scan(options_.path, recovery.warnings, scanned, [&](JournalRecord rec) {
+      ++recovery.records;
+      if (rec.kind == "outcome" && rec.ok.value_or(false) && rec.decision.verdict == Verdict::Apply) {
+        recovery.lastApplied[rec.decision.knob] = rec.decision.decided;
+      } else if (rec.kind == "event" && rec.event == "checkpoint") {
+        for (const auto& [knob, value] : rec.applied) recovery.lastApplied[knob] = value;
+      }
+    });
+    if (!readable) return makeError(fmt::format("journal {}: cannot read: {}", options_.path, errnoText()));
+    recovery.badLines = scanned.badLines;
+    recovery.tornTail = scanned.torn;
+    if (scanned.torn && !scanned.tornKept) {
+      fs::resize_file(options_.path, scanned.tornOffset, ec);
+      if (ec) {
+        return makeError(fmt::format("journal {}: cannot truncate torn last line: {}", options_.path, ec.message()));
+      }
+    }
+  }
+
+  file_ = std::fopen(options_.path.c_str(), "ab");
+  if (!file_) return makeError(fmt::format("journal {}: cannot open for append: {}", options_.path, errnoText()));
+  if (scanned.torn && scanned.tornKept && std::fputc('\n', file_) == EOF) {
+    return makeError(fmt::format("journal {}: cannot complete last line: {}", options_.path, errnoText()));
+  }
+  if (Status s = flush(); !s.ok()) return s.error();
+  size_ = fs::file_size(options_.path, ec);
+  if (ec) size_ = 0;
+  lastApplied_ = recovery.lastApplied;
+  return recovery;
+}
+
+Status Journal::append(const JournalRecord& record) {
+  if (options_.path.empty()) return Status::success();
+  if (!file_) return makeError(fmt::format("journal {}: not open", options_.path));
+  std::string line = toJsonLine(record);
+  line.push_back('\n');
+  Seconds ts = record.kind == "event" ? record.eventTime : record.decision.time;
+  Status rotated = rotateIfNeeded(line.size(), ts);
+  if (!file_) return rotated;
+  if (Status s = write(line); !s.ok()) return s;
+  if (record.kind == "outcome" && record.ok.value_or(false) && record.decision.verdict == Verdict::Apply) {
+    lastApplied_[record.decision.knob] = record.decision.decided;
+  }
+  if (!rotated.ok()) return makeError(rotated.error().message + " (record written to the current file)");
+  return Status::success();
+}
+
+Status Journal::write(const std::string& line) {
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
+    return makeError(fmt::format("journal {}: write failed: {}", options_.path, errnoText()));
+  }
+  size_ += line.size();
+  return flush();
+}
+
+Status Journal::flush() {
+  if (!file_) return Status::success();
+  if (std::fflush(file_) != 0) {
+    return makeError(fmt::format("journal {}: flush failed: {}", options_.path, errnoText()));
+  }
+  if (options_.fsync && ::fsync(fileno(file_)) != 0) {
+    return makeError(fmt::format("journal {}: fsync failed: {}", options_.path, errnoText()));
+  }
+  return Status::success();
+}
+
+Status Journal::rotateIfNeeded(std::size_t nextBytes, Seconds now) {
+  if (options_.rotateBytes == 0 || size_ == 0 || size_ + nextBytes <= options_.rotateBytes ||
+      rotationFailed_) {
+    return Status::success();
+  }
+  std::fclose(file_);
+  file_ = nullptr;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string& path = options_.path;
+  // A failed rotation must not stop the journal: keep appending to the big file.
+  auto failed = [&](const std::string& what) -> Status {
+    std::string message = fmt::format("journal {}: rotation failed: {}: {}", path, what, ec.message());
+    file_ = std::fopen(path.c_str(), "ab");
+    if (!file_) return makeError(message + "; cannot reopen: " + errnoText());
+    rotationFailed_ = true;
+    return makeError(message);
+  };
+  if (options_.keepFiles <= 0) {
+    if (fs::remove(path, ec); ec) return failed("remove");
+  } else {
+    fs::remove(fmt::format("{}.{}", path, options_.keepFiles), ec);
+    for (int i = options_.keepFiles - 1; i >= 1; --i) {
+      std::string from = fmt::format("{}.{}", path, i);
+      if (!fs::exists(from, ec)) continue;
+      if (fs::rename(from, fmt::format("{}.{}", path, i + 1), ec); ec) return failed("rename " + from);
+    }
+    if (fs::rename(path, path + ".1", ec); ec) return failed("rename");
+  }
+  file_ = std::fopen(path.c_str(), "ab");
+  if (!file_) return makeError(fmt::format("journal {}: cannot reopen after rotation: {}", path, errnoText()));
+  size_ = 0;
+  if (lastApplied_.empty()) return Status::success();
+  JournalRecord checkpoint;
+  checkpoint.kind = "event";
+  checkpoint.event = "checkpoint";
+  checkpoint.message = "last applied values carried over by rotation";
+  checkpoint.applied = lastApplied_;
+  checkpoint.eventTime = now;
+  return write(toJsonLine(checkpoint) + "\n");
+}
+
+Result<std::vector<JournalRecord>> Journal::readAll(const std::string& path,
+                                                    std::vector<std::string>* warnings) {
+  std::vector<std::string> local;
+  std::vector<JournalRecord> records;
+  ScanResult scanned;
+  bool readable = scan(path, warnings ? *warnings : local, scanned,
+                       [&](JournalRecord rec) { records.push_back(std::move(rec)); });
+  if (!readable) return makeError(fmt::format("journal {}: cannot read: {}", path, errnoText()));
+  return records;
+}
+
+}  // namespace trimtab

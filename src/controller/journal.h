@@ -22,7 +22,14 @@ struct JournalOptions {
 
 // One journal line. `kind` is "decision" (the governor's verdict) or "outcome"
 // (the actuator's result, written when it completes), or "event" (start,
-// stop, reload, quarantine, source down/up).
+// stop, reload, quarantine, source down/up, and "checkpoint").
+//
+// JSON fields: ts (decision.time, or eventTime for events), kind; decisions
+// and outcomes: policy, knob, proposed, decided, previous, verdict, rule,
+// reason, location, inputs [{what, value, stale, missing}]; outcomes also ok,
+// effective (absent when unknown), detail, attempts, latency_ms; events:
+// event, message, and for "checkpoint" applied {knob: value}. NaN and
+// infinite numbers are written as null and read back as NaN.
 struct JournalRecord {
   std::string kind = "decision";
   Decision decision;                    // for decision and outcome
@@ -36,6 +43,9 @@ struct JournalRecord {
   double eventTime = 0;
   std::string event;                    // "start", "stop", "reload", ...
   std::string message;
+  // event "checkpoint": the last applied value of every knob, written at the
+  // head of a fresh file after rotation so recovery never needs older files.
+  std::map<std::string, double> applied;
 };
 
 std::string toJsonLine(const JournalRecord& record);  // no trailing newline
@@ -53,6 +63,13 @@ struct JournalRecovery {
 
 // Append-only decision journal (JSON lines).
 //
+// Every append is flushed to the OS (fflush); with `fsync` it is also synced
+// to disk. Recovery counts an outcome with ok=true of an Apply decision; a
+// decision whose outcome never arrived does not count. Past `rotateBytes`
+// the file is renamed to path.1 (path.1 -> path.2 ..., keeping `keepFiles`)
+// and the new file starts with a "checkpoint" event carrying the last applied
+// values.
+//
 // Thread safety: none; the loop thread writes.
 class Journal {
  public:
@@ -62,22 +79,29 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
 
   // Reads the existing file (if any) for recovery, then opens it for append.
-  // A torn last line is truncated away before appending, and reported.
+  // A torn last line is truncated away before appending, and reported (if it
+  // holds a whole record that only lacks its newline, the record is kept and
+  // the newline added). An empty path disables the journal: appends succeed
+  // and write nothing. Fails only when the file cannot be read or opened.
   Result<JournalRecovery> open(const JournalOptions& options);
   Status append(const JournalRecord& record);
   Status flush();
   bool isOpen() const { return file_ != nullptr; }
 
-  // Reads every record of a journal file (and reports bad lines) for
-  // `trimtab journal show|tail`.
+  // Reads every record of a journal file (and reports bad lines, as
+  // "file:line: ..." warnings) for `trimtab journal show|tail`. Fails when the
+  // file cannot be read.
   static Result<std::vector<JournalRecord>> readAll(const std::string& path,
                                                     std::vector<std::string>* warnings);
 
  private:
-  Status rotateIfNeeded();
+  Status rotateIfNeeded(std::size_t nextBytes, Seconds now);
+  Status write(const std::string& line);
   JournalOptions options_;
   std::FILE* file_ = nullptr;
   std::uint64_t size_ = 0;
+  std::map<std::string, double> lastApplied_;  // carried into checkpoints
+  bool rotationFailed_ = false;  // reported once; retried after the next open()
 };
 
 // Human-readable one-line rendering for `trimtab journal` and the demo:
