@@ -145,6 +145,7 @@ struct Exchange {
   http::response_parser<http::string_body> parser;
   boost::system::error_code ec;
   const char* phase = "connecting";
+  std::uint64_t maxBody = 0;
   bool finished = false;
 
   void fail(boost::system::error_code e) {
@@ -158,8 +159,16 @@ struct Exchange {
       http::async_write(stream, request, [this](boost::system::error_code e2, std::size_t) {
         if (e2) return fail(e2);
         phase = "reading the response";
-        http::async_read(stream, buffer, parser, [this](boost::system::error_code e3, std::size_t) {
-          fail(e3);
+        // Header first: Beast 1.74's eager async_read loses the body_limit
+        // error for a Content-Length body that arrives with the header.
+        http::async_read_header(stream, buffer, parser, [this](boost::system::error_code e3, std::size_t) {
+          if (e3) return fail(e3);
+          if (auto length = parser.content_length(); length && *length > maxBody) {
+            return fail(http::error::body_limit);
+          }
+          http::async_read(stream, buffer, parser, [this](boost::system::error_code e4, std::size_t) {
+            fail(e4);
+          });
         });
       });
     });
@@ -214,6 +223,7 @@ Result<HttpResponse> exchange(const HttpRequest& request) {
   }
   ex.parser.header_limit(kMaxHeaderBytes);
   ex.parser.body_limit(request.maxBodyBytes);
+  ex.maxBody = request.maxBodyBytes;
   if (verb == http::verb::head) ex.parser.skip(true);
 
   // One deadline for connect, write and read: tcp_stream's expiry is absolute.

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <string>
 
-#include "sources/test_http_server.h"
+#include "test_http_server.h"
 
 namespace trimtab {
 namespace {
@@ -170,6 +170,31 @@ TEST_CASE("an oversized body is refused") {
   CHECK(contains(r.error().message, "body larger than 10000 bytes"));
 
   req.maxBodyBytes = big.size();
+  auto fits = httpExchange(req);
+  REQUIRE_MESSAGE(fits.ok(), fits.error().message);
+  CHECK(fits->body.size() == big.size());
+}
+
+TEST_CASE("an oversized body without Content-Length, or chunked, is refused too") {
+  std::string big(100'000, 'y');
+  std::string chunked;
+  for (int i = 0; i < 10; ++i) chunked += "2710\r\n" + big.substr(0, 10'000) + "\r\n";
+  chunked += "0\r\n\r\n";
+  TestHttpServer server([&](const std::string& req) {
+    if (contains(req, "GET /chunked ")) {
+      return TestReply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked};
+    }
+    return TestReply{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + big};
+  });
+  for (const char* path : {"/eof", "/chunked"}) {
+    CAPTURE(path);
+    HttpRequest req = get(server.url(path));
+    req.maxBodyBytes = 10'000;
+    auto r = httpExchange(req);
+    REQUIRE_FALSE(r.ok());
+    CHECK(contains(r.error().message, "body larger than 10000 bytes"));
+  }
+  HttpRequest req = get(server.url("/chunked"));
   auto fits = httpExchange(req);
   REQUIRE_MESSAGE(fits.ok(), fits.error().message);
   CHECK(fits->body.size() == big.size());
