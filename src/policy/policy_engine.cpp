@@ -1,1 +1,181 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "policy/policy_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+#include "controller/series_store.h"
+#include "policy/compiled_policy.h"
+
+namespace trimtab {
+namespace {
+
+// What a file looked like when it was (re)loaded; any difference means reload.
+struct FileStamp {
+  bool exists = false;
+  std::filesystem::file_time_type modified{};
+  std::uintmax_t size = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stampOf(const std::string& file) {
+  FileStamp stamp;
+  std::error_code ec;
+  stamp.modified = std::filesystem::last_write_time(file, ec);
+  if (ec) return FileStamp{};
+  stamp.size = std::filesystem::file_size(file, ec);
+  if (ec) return FileStamp{};
+  stamp.exists = true;
+  return stamp;
+}
+
+void retainInputs(const CompiledPolicy& policy, SeriesStore& store) {
+  for (const PolicyInput& input : policy.inputs) store.retain(input.metric, input.window);
+}
+
+const std::string kNoFile;
+
+}  // namespace
+
+struct PolicyEngine::LoadedPolicy {
+  PolicySpec spec;
+  std::unique_ptr<CompiledPolicy> compiled;
+  FileStamp stamp;
+  int consecutiveErrors = 0;
+  bool quarantined = false;
+  std::string lastError;
+};
+
+PolicyEngine::PolicyEngine(PolicyLimits limits, PolicyHost& host) : limits_(limits), host_(host) {}
+
+PolicyEngine::~PolicyEngine() = default;
+
+PolicyEngine::LoadedPolicy* PolicyEngine::find(const std::string& name) const {
+  for (const auto& p : policies_) {
+    if (p->compiled->name == name) return p.get();
+  }
+  return nullptr;
+}
+
+Status PolicyEngine::add(const PolicySpec& spec) {
+  FileStamp stamp = stampOf(spec.file);
+  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(spec, limits_, &host_);
+  if (!compiled.ok()) return compiled.error();
+  const std::string& name = (*compiled)->name;
+  if (const LoadedPolicy* other = find(name)) {
+    return makeError(spec.file + ": policy name '" + name + "' is already used by " + other->spec.file);
+  }
+  retainInputs(**compiled, host_.store());
+  auto loaded = std::make_unique<LoadedPolicy>();
+  loaded->spec = spec;
+  loaded->compiled = std::move(*compiled);
+  loaded->stamp = stamp;
+  policies_.push_back(std::move(loaded));
+  return Status::success();
+}
+
+Status PolicyEngine::check(const PolicySpec& spec, const PolicyLimits& limits) {
+  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(spec, limits, nullptr);
+  if (!compiled.ok()) return compiled.error();
+  return Status::success();
+}
+
+std::vector<std::string> PolicyEngine::names() const {
+  std::vector<std::string> out;
+  out.reserve(policies_.size());
+  for (const auto& p : policies_) out.push_back(p->compiled->name);
+  return out;
+}
+
+Seconds PolicyEngine::interval(const std::string& name) const {
+  const LoadedPolicy* p = find(name);
+  return p ? p->compiled->interval : 0;
+}
+
+const std::string& PolicyEngine::file(const std::string& name) const {
+  const LoadedPolicy* p = find(name);
+  return p ? p->spec.file : kNoFile;
+}
+
+PolicyTickResult PolicyEngine::tick(const std::string& name, Seconds now) {
+  PolicyTickResult result;
+  LoadedPolicy* p = find(name);
+  if (!p) {
+    result.status = makeError("unknown policy '" + name + "'");
+    return result;
+  }
+  if (p->quarantined) {
+    result.status = makeError("policy '" + name + "' is quarantined after " +
+                              std::to_string(p->consecutiveErrors) + " consecutive errors (a reload lifts it); last: " +
+                              p->lastError);
+    return result;
+  }
+  auto started = std::chrono::steady_clock::now();
+  PolicyContext& context = *p->compiled->context;
+  context.begin(now);
+  Status ran = runTick(*p->compiled);
+  context.end();
+  result.duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.logs = std::move(context.logs());
+  if (ran.ok()) {
+    p->consecutiveErrors = 0;
+    result.proposals = std::move(context.proposals());
+    return result;
+  }
+  ++p->consecutiveErrors;
+  p->lastError = ran.error().message;
+  if (limits_.quarantineAfterErrors > 0 && p->consecutiveErrors >= limits_.quarantineAfterErrors) {
+    p->quarantined = true;
+    result.status = makeError(p->lastError + " (policy '" + name + "' quarantined after " +
+                              std::to_string(p->consecutiveErrors) + " consecutive errors)");
+    return result;
+  }
+  result.status = ran;
+  return result;
+}
+
+Status PolicyEngine::reload(const std::string& name) {
+  LoadedPolicy* p = find(name);
+  if (!p) return makeError("unknown policy '" + name + "'");
+  p->stamp = stampOf(p->spec.file);  // before compiling: a change during it triggers another reload
+  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(p->spec, limits_, &host_, p->compiled.get());
+  if (!compiled.ok()) {
+    ++reloadFailures_;
+    return compiled.error();
+  }
+  const std::string& newName = (*compiled)->name;
+  if (const LoadedPolicy* other = find(newName); other && other != p) {
+    ++reloadFailures_;
+    return makeError(p->spec.file + ": policy name '" + newName + "' is already used by " + other->spec.file);
+  }
+  retainInputs(**compiled, host_.store());
+  p->compiled = std::move(*compiled);
+  p->quarantined = false;
+  p->consecutiveErrors = 0;
+  p->lastError.clear();
+  return Status::success();
+}
+
+std::vector<std::string> PolicyEngine::changedPolicies() const {
+  std::vector<std::string> out;
+  for (const auto& p : policies_) {
+    if (!(stampOf(p->spec.file) == p->stamp)) out.push_back(p->compiled->name);
+  }
+  return out;
+}
+
+bool PolicyEngine::quarantined(const std::string& name) const {
+  const LoadedPolicy* p = find(name);
+  return p && p->quarantined;
+}
+
+std::size_t PolicyEngine::quarantinedCount() const {
+  return static_cast<std::size_t>(
+      std::count_if(policies_.begin(), policies_.end(), [](const auto& p) { return p->quarantined; }));
+}
+
+std::uint64_t PolicyEngine::reloadFailures() const { return reloadFailures_; }
+
+}  // namespace trimtab

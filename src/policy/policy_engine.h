@@ -22,7 +22,7 @@ class PredictService;  // src/predict (issue #3); may be null
 struct PolicyLimits {
   std::uint64_t instructionBudget = 1'000'000;  // Lua VM instructions per tick
   std::size_t memoryCapBytes = 32u << 20;       // per Lua state
-  int quarantineAfterErrors = 3;                // consecutive failed ticks
+  int quarantineAfterErrors = 3;                // consecutive failed ticks; 0: never
 };
 
 using ParamValue = std::variant<double, bool, std::string>;
@@ -44,6 +44,9 @@ class PolicyHost {
   virtual Seconds now() const = 0;
   virtual SeriesStore& store() = 0;
   virtual const KnobState* knob(const std::string& name) const = 0;
+  // Every knob's name, for "did you mean" when a policy proposes an unknown
+  // knob. Optional: the default gives no suggestion.
+  virtual std::vector<std::string> knobNames() const { return {}; }
   virtual PredictService* predict() { return nullptr; }
 };
 
@@ -58,8 +61,9 @@ struct PolicyTickResult {
 // Runs Lua policies, one sandboxed lua_State per policy.
 //
 // A policy file returns a table: name (string), interval (duration string or
-// seconds, optional), params (table of defaults, optional), tick(ctx)
-// (function). See docs/policy-api.md.
+// seconds, optional), description (optional), params (table of defaults,
+// optional), inputs (metrics to keep history for from the start, optional),
+// tick(ctx) (function). See docs/policy-api.md.
 //
 // Thread safety: none; owned by the loop thread.
 class PolicyEngine {
@@ -88,7 +92,9 @@ class PolicyEngine {
   // A successful reload clears quarantine and keeps ctx.state only if the new
   // version's name is unchanged.
   Status reload(const std::string& name);
-  // Files whose modification time changed since they were loaded.
+  // Names of the policies whose file changed (modification time or size)
+  // since it was last loaded or a reload was last attempted, so a file that
+  // fails to reload is retried only when it changes again.
   std::vector<std::string> changedPolicies() const;
 
   bool quarantined(const std::string& name) const;
@@ -97,6 +103,7 @@ class PolicyEngine {
 
  private:
   struct LoadedPolicy;
+  LoadedPolicy* find(const std::string& name) const;
   PolicyLimits limits_;
   PolicyHost& host_;
   std::vector<std::unique_ptr<LoadedPolicy>> policies_;

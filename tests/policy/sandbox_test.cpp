@@ -1,1 +1,207 @@
 // SPDX-License-Identifier: Apache-2.0
+// The sandbox: every escape the issue lists, the instruction budget, the
+// memory cap, errors with file:line, isolation between policies.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "policy/policy_engine.h"
+#include "policy_test_support.h"
+
+namespace trimtab::test {
+namespace {
+
+// Loads a one-off policy whose tick runs `body` and ticks it once.
+PolicyTickResult runBody(const std::string& body, PolicyLimits limits = testLimits()) {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(limits, host);
+  Status added = engine.add(specFor(dir.write("p.lua", policyWithTick("p", body))));
+  REQUIRE_MESSAGE(added.ok(), (added.ok() ? "" : added.error().message));
+  return engine.tick("p", 1);
+}
+
+void expectOk(const std::string& body) {
+  PolicyTickResult r = runBody(body);
+  CHECK_MESSAGE(r.status.ok(), body << " -> " << (r.status.ok() ? "" : r.status.error().message));
+}
+
+void expectError(const std::string& body, const std::string& fragment) {
+  PolicyTickResult r = runBody(body);
+  REQUIRE_MESSAGE(!r.status.ok(), body << " should fail");
+  CHECK_MESSAGE(contains(r.status.error().message, fragment), r.status.error().message);
+}
+
+}  // namespace
+
+TEST_CASE("sandbox: io, os, debug, package and file loaders are out of reach") {
+  expectOk("assert(io == nil, 'io')");
+  expectError("io.open('/etc/passwd')", "attempt to index a nil value (global 'io')");
+  expectOk("assert(os.execute == nil and os.getenv == nil and os.remove == nil and os.exit == nil)");
+  expectError("os.execute('touch /tmp/trimtab-pwned')", "attempt to call a nil value (field 'execute')");
+  expectError("return os.getenv('HOME')", "attempt to call a nil value (field 'getenv')");
+  expectOk("assert(type(os.time()) == 'number' and type(os.clock()) == 'number' and type(os.date('%Y')) == 'string')");
+  expectOk("assert(debug == nil and package == nil)");
+  expectError("debug.getregistry()", "global 'debug'");
+  expectError("require('os')", "global 'require'");
+  expectError("dofile('/etc/passwd')", "global 'dofile'");
+  expectError("loadfile('/etc/passwd')", "global 'loadfile'");
+  expectOk("assert(print ~= nil and warn == nil)");
+}
+
+TEST_CASE("sandbox: load accepts text chunks only, string.dump is gone") {
+  expectOk("assert(string.dump == nil)");
+  expectError("string.dump(function() end)", "field 'dump'");
+  // A crafted binary chunk: the signature alone must be refused before parsing.
+  expectOk(R"(local f, err = load("\27Lua\84\0\25\147\13\10\26\10", "bin", "b")
+              assert(f == nil, 'binary chunk loaded')
+              assert(err:find('binary chunk'), err))");
+  expectOk(R"(local f = load("\27LuaT", "bin") ; assert(f == nil))");
+  expectOk("local f = assert(load('return 1 + 2')); assert(f() == 3)");
+  expectOk("local f = assert(load('return x', 'c', 't', {x = 5})); assert(f() == 5)");
+}
+
+TEST_CASE("sandbox: collectgarbage only counts; string metatable and __gc are guarded") {
+  expectOk("assert(type(collectgarbage('count')) == 'number')");
+  expectError("collectgarbage('collect')", "collectgarbage('collect') is not available");
+  expectError("collectgarbage()", "not available");
+  expectOk("assert(getmetatable('') == false)");
+  expectError("setmetatable({}, {__gc = function() end})", "__gc metamethods are not available");
+  expectOk("local t = setmetatable({}, {__index = function() return 7 end}); assert(t.x == 7)");
+}
+
+TEST_CASE("sandbox: an infinite loop is stopped by the budget and the next policy still runs") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  std::string loop = dir.write("loop.lua", policyWithTick("loop", "    while true do end"));
+  REQUIRE(engine.add(specFor(loop)).ok());
+  REQUIRE(engine.add(specFor(dir.write("ok.lua", policyWithTick("ok", "    ctx.log('alive')")))).ok());
+
+  PolicyTickResult stuck = engine.tick("loop", 1);
+  REQUIRE_FALSE(stuck.status.ok());
+  CHECK(contains(stuck.status.error().message, "instruction budget of 200000 exceeded"));
+  CHECK(contains(stuck.status.error().message, loop + ":4:"));
+
+  PolicyTickResult next = engine.tick("ok", 1);
+  CHECK(next.status.ok());
+  REQUIRE(next.logs.size() == 1);
+  CHECK(next.logs[0] == "ok: alive");
+}
+
+TEST_CASE("sandbox: pcall and coroutines cannot swallow the budget") {
+  expectError("while true do pcall(function() while true do end end) end", "instruction budget");
+  expectError("while true do pcall(function() for i = 1, 1e9 do end end) end", "instruction budget");
+  expectError(R"(while true do
+      local co = coroutine.create(function() while true do end end)
+      coroutine.resume(co)
+    end)",
+              "instruction budget");
+  // A tick that catches the error and returns still fails.
+  expectError("pcall(function() while true do end end)", "instruction budget");
+}
+
+TEST_CASE("sandbox: the budget also bounds a file's top level") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  Status added = engine.add(specFor(dir.write("top.lua", "while true do end\nreturn {}")));
+  REQUIRE_FALSE(added.ok());
+  CHECK(contains(added.error().message, "instruction budget"));
+  Status checked = PolicyEngine::check(specFor(dir.write("top2.lua", "while true do end")), testLimits());
+  CHECK_FALSE(checked.ok());
+}
+
+TEST_CASE("sandbox: a memory bomb hits the cap, the process and the state survive") {
+  TempDir dir;
+  FakeHost host;
+  PolicyLimits limits = testLimits();
+  limits.memoryCapBytes = 4u << 20;
+  PolicyEngine engine(limits, host);
+  std::string body = R"(
+    if ctx.now < 10 then
+      local s = 'x'
+      while true do s = s .. s end
+    elseif ctx.now < 20 then
+      local t = {}
+      for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end
+    end
+    ctx.log('fine at ' .. ctx.now))";
+  REQUIRE(engine.add(specFor(dir.write("bomb.lua", policyWithTick("bomb", body)))).ok());
+
+  PolicyTickResult strings = engine.tick("bomb", 1);
+  REQUIRE_FALSE(strings.status.ok());
+  CHECK(contains(strings.status.error().message, "memory cap of 4194304 bytes exceeded"));
+
+  PolicyTickResult tables = engine.tick("bomb", 15);
+  REQUIRE_FALSE(tables.status.ok());
+  CHECK(contains(tables.status.error().message, "memory cap of 4194304 bytes exceeded"));
+
+  PolicyTickResult after = engine.tick("bomb", 30);
+  CHECK(after.status.ok());
+  REQUIRE(after.logs.size() == 1);
+  CHECK(after.logs[0] == "bomb: fine at 30.0");
+}
+
+TEST_CASE("sandbox: a string.rep bomb is refused by the allocator") {
+  expectError("local s = string.rep('x', 1 << 30)", "memory cap");
+}
+
+TEST_CASE("sandbox: unbounded recursion ends in an error, not a crash") {
+  PolicyTickResult r = runBody("local function f(n) return 1 + f(n + 1) end\n    f(1)");
+  REQUIRE_FALSE(r.status.ok());
+  const std::string& m = r.status.error().message;
+  CHECK_MESSAGE((contains(m, "stack overflow") || contains(m, "memory cap") || contains(m, "instruction budget")), m);
+}
+
+TEST_CASE("sandbox: runtime errors carry the full file path and line") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  // Longer than Lua's 60-character chunk names, which it would shorten to "...".
+  std::string file = dir.write("a/rather/long/directory/name/for/policies/that/lua/would/shorten/boom.lua",
+                               policyWithTick("boom", "    local x = nil\n    return x.field"));
+  REQUIRE(file.size() > 60);
+  REQUIRE(engine.add(specFor(file)).ok());
+  PolicyTickResult r = engine.tick("boom", 1);
+  REQUIRE_FALSE(r.status.ok());
+  CHECK_MESSAGE(contains(r.status.error().message, file + ":5: attempt to index a nil value"),
+                r.status.error().message);
+
+  PolicyTickResult thrown = runBody("error({code = 1})");
+  REQUIRE_FALSE(thrown.status.ok());
+  CHECK(contains(thrown.status.error().message, "error object is a table value"));
+}
+
+TEST_CASE("sandbox: two policies cannot see each other's globals or state") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  REQUIRE(engine.add(specFor(dir.write("a.lua", policyWithTick("a", R"(
+    shared = 'from a'
+    string.upper = function() return 'hijacked' end
+    ctx.state.secret = 42)")))).ok());
+  REQUIRE(engine.add(specFor(dir.write("b.lua", policyWithTick("b", R"(
+    assert(shared == nil, 'global leaked')
+    assert(string.upper('x') == 'X', 'string library leaked')
+    assert(ctx.state.secret == nil, 'state leaked'))")))).ok());
+  CHECK(engine.tick("a", 1).status.ok());
+  PolicyTickResult b = engine.tick("b", 1);
+  CHECK_MESSAGE(b.status.ok(), (b.status.ok() ? "" : b.status.error().message));
+}
+
+TEST_CASE("sandbox: math.random is seeded the same way in every state") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  std::string body = "    ctx.log(math.random(1, 1000000))";
+  REQUIRE(engine.add(specFor(dir.write("r1.lua", policyWithTick("r1", body)))).ok());
+  REQUIRE(engine.add(specFor(dir.write("r2.lua", policyWithTick("r2", body)))).ok());
+  PolicyTickResult a = engine.tick("r1", 1);
+  PolicyTickResult b = engine.tick("r2", 1);
+  REQUIRE(a.logs.size() == 1);
+  REQUIRE(b.logs.size() == 1);
+  CHECK(a.logs[0].substr(4) == b.logs[0].substr(4));
+}
+
+}  // namespace trimtab::test

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "policy/lua_sandbox.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace trimtab {
+namespace {
+
+// The count hook fires every this many VM instructions: the budget is
+// enforced to this granularity, and the hook costs ~nothing per instruction.
+constexpr int kHookInterval = 1000;
+// math.random is seeded with this, so a policy replays identically in the
+// simulator and live.
+constexpr lua_Integer kRandomSeed = 20240601;
+
+int messageHandler(lua_State* L) {
+  int type = lua_type(L, 1);
+  if (type == LUA_TSTRING) return 1;
+  if (type == LUA_TNUMBER) {
+    lua_tostring(L, 1);  // converts in place
+    return 1;
+  }
+  if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+  lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  return 1;
+}
+
+// load() for text chunks only: a binary chunk could break the VM's invariants.
+int safeLoad(lua_State* L) {
+  int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  if (n >= 2) {
+    lua_pushvalue(L, 2);
+  } else {
+    lua_pushnil(L);
+  }
+  lua_pushliteral(L, "t");
+  int args = 3;
+  if (n >= 4) {  // an explicit env, even nil, must stay explicit
+    lua_pushvalue(L, 4);
+    ++args;
+  }
+  lua_call(L, args, LUA_MULTRET);
+  return lua_gettop(L) - n;
+}
+
+// A full collection is CPU the instruction budget cannot see; only the
+// harmless query stays.
+int safeCollectGarbage(lua_State* L) {
+  const char* option = luaL_optstring(L, 1, "collect");
+  if (std::strcmp(option, "count") == 0) {
+    lua_pushnumber(L, lua_gc(L, LUA_GCCOUNT, 0) + lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+    return 1;
+  }
+  return luaL_error(L, "collectgarbage('%s') is not available in policies (only 'count')", option);
+}
+
+// Finalizers run during collection and at close, outside any budget; an
+// object is only ever finalized if its metatable had __gc when it was set.
+int safeSetMetatable(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, 2) != LUA_TNIL) {
+      return luaL_error(L, "__gc metamethods are not available in policies");
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+void setGlobalNil(lua_State* L, const char* name) {
+  lua_pushnil(L);
+  lua_setglobal(L, name);
+}
+
+void wrapGlobal(lua_State* L, const char* name, lua_CFunction wrapper) {
+  lua_getglobal(L, name);
+  lua_pushcclosure(L, wrapper, 1);
+  lua_setglobal(L, name);
+}
+
+// How Lua's chunkid names an "@file" source in messages (lobject.c).
+std::string luaShortName(const std::string& file) {
+  constexpr std::size_t kKeep = LUA_IDSIZE - 4;  // "..." + tail + NUL fill LUA_IDSIZE
+  if (file.size() + 1 <= LUA_IDSIZE) return file;
+  return "..." + file.substr(file.size() - kKeep);
+}
+
+bool endsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+LuaSandbox::LuaSandbox(std::uint64_t instructionBudget, std::size_t memoryCapBytes)
+    : cap_(memoryCapBytes), budget_(std::max<std::uint64_t>(1, instructionBudget)) {}
+
+LuaSandbox::~LuaSandbox() {
+  if (L_) lua_close(L_);
+}
+
+Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(std::uint64_t instructionBudget,
+                                                       std::size_t memoryCapBytes) {
+  std::unique_ptr<LuaSandbox> sandbox(new LuaSandbox(instructionBudget, memoryCapBytes));
+  sandbox->L_ = lua_newstate(&LuaSandbox::allocate, sandbox.get());
+  if (!sandbox->L_) {
+    return makeError("memory cap of " + std::to_string(memoryCapBytes) +
+                     " bytes is too small for a Lua state");
+  }
+  Status opened = sandbox->run(&LuaSandbox::openLibraries, nullptr);
+  if (!opened.ok()) return makeError("cannot set up the Lua sandbox: " + opened.error().message);
+  return sandbox;
+}
+
+void LuaSandbox::setChunkFile(const std::string& file) {
+  chunkFile_ = file;
+  chunkShortName_ = luaShortName(file);
+}
+
+LuaSandbox& LuaSandbox::of(lua_State* L) {
+  void* ud = nullptr;
+  lua_getallocf(L, &ud);
+  return *static_cast<LuaSandbox*>(ud);
+}
+
+void* LuaSandbox::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* self = static_cast<LuaSandbox*>(ud);
+  std::size_t old = ptr ? osize : 0;  // with ptr null, osize is a type tag
+  if (nsize == 0) {
+    std::free(ptr);
+    self->used_ -= old;
+    return nullptr;
+  }
+  // Lua requires shrinking to succeed; only growth is refused.
+  if (nsize > old && self->used_ - old + nsize > self->cap_) return nullptr;
+  void* block = std::realloc(ptr, nsize);
+  if (!block) return nullptr;
+  self->used_ = self->used_ - old + nsize;
+  return block;
+}
+
+void LuaSandbox::countHook(lua_State* L, lua_Debug* /*ar*/) {
+  LuaSandbox& self = of(L);
+  // The count of this thread: coroutines keep the interval they were made with.
+  self.spent_ += static_cast<std::uint64_t>(std::max(1, lua_gethookcount(L)));
+  if (self.spent_ <= self.budget_ && !self.budgetExceeded_) return;
+  if (!self.budgetExceeded_) {
+    self.budgetExceeded_ = true;
+    lua_Debug here;
+    char where[LUA_IDSIZE + 32] = "";
+    if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0) {
+      std::snprintf(where, sizeof where, "%s:%d: ", here.short_src, here.currentline);
+    }
+    self.budgetMessage_ = std::string(where) + "instruction budget of " +
+                          std::to_string(self.budget_) + " exceeded";
+  }
+  // From now on every instruction raises, so a pcall in the chunk cannot
+  // swallow the error and keep looping.
+  lua_sethook(L, &LuaSandbox::countHook, LUA_MASKCOUNT, 1);
+  lua_pushstring(L, self.budgetMessage_.c_str());
+  lua_error(L);
+}
+
+int LuaSandbox::openLibraries(lua_State* L) {
+  static const luaL_Reg kLibraries[] = {
+      {LUA_GNAME, luaopen_base},        {LUA_TABLIBNAME, luaopen_table},
+      {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+      {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
+  };
+  for (const luaL_Reg& lib : kLibraries) {
+    luaL_requiref(L, lib.name, lib.func, 1);
+    lua_pop(L, 1);
+  }
+  for (const char* name : {"dofile", "loadfile", "require", "warn", "print"}) setGlobalNil(L, name);
+  wrapGlobal(L, "load", safeLoad);
+  wrapGlobal(L, "setmetatable", safeSetMetatable);
+  lua_pushcfunction(L, safeCollectGarbage);
+  lua_setglobal(L, "collectgarbage");
+
+  lua_getglobal(L, LUA_STRLIBNAME);
+  lua_pushnil(L);
+  lua_setfield(L, -2, "dump");
+  lua_pop(L, 1);
+  lua_pushliteral(L, "");
+  if (lua_getmetatable(L, -1)) {
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+
+  lua_pushcfunction(L, luaopen_os);
+  lua_call(L, 0, 1);
+  lua_createtable(L, 0, 3);
+  for (const char* name : {"time", "clock", "date"}) {
+    lua_getfield(L, -2, name);
+    lua_setfield(L, -2, name);
+  }
+  lua_setglobal(L, LUA_OSLIBNAME);
+  lua_pop(L, 1);
+
+  lua_getglobal(L, LUA_MATHLIBNAME);
+  lua_getfield(L, -1, "randomseed");
+  lua_pushinteger(L, kRandomSeed);
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+  return 0;
+}
+
+Status LuaSandbox::run(lua_CFunction fn, void* ud) {
+  lua_State* L = L_;
+  const int base = lua_gettop(L);
+  spent_ = 0;
+  budgetExceeded_ = false;
+  int interval = static_cast<int>(std::min<std::uint64_t>(kHookInterval, budget_));
+  lua_sethook(L, &LuaSandbox::countHook, LUA_MASKCOUNT, interval);
+  lua_pushcfunction(L, messageHandler);
+  lua_pushcfunction(L, fn);
+  lua_pushlightuserdata(L, ud);
+  int status = lua_pcall(L, 1, 0, base + 1);
+  std::string message;
+  if (status != LUA_OK) {
+    std::size_t length = 0;
+    const char* text = lua_tolstring(L, -1, &length);
+    message = text ? std::string(text, length) : std::string("(error without a message)");
+  }
+  lua_settop(L, base);
+  bool outOfMemory = status == LUA_ERRMEM || (status != LUA_OK && endsWith(message, "not enough memory"));
+  if (outOfMemory) lua_gc(L, LUA_GCCOLLECT, 0);  // give the next run its headroom back
+  lua_sethook(L, nullptr, 0, 0);
+
+  if (budgetExceeded_) return makeError(withFullChunkName(budgetMessage_));
+  if (outOfMemory) return makeError("memory cap of " + std::to_string(cap_) + " bytes exceeded");
+  if (status != LUA_OK) return makeError(withFullChunkName(std::move(message)));
+  return Status::success();
+}
+
+std::string LuaSandbox::withFullChunkName(std::string message) const {
+  if (chunkShortName_.empty() || chunkShortName_ == chunkFile_) return message;
+  for (std::size_t at = message.find(chunkShortName_); at != std::string::npos;
+       at = message.find(chunkShortName_, at + chunkFile_.size())) {
+    message.replace(at, chunkShortName_.size(), chunkFile_);
+  }
+  return message;
+}
+
+std::string LuaSandbox::callerLocation(lua_State* L, int level) {
+  lua_Debug ar;
+  for (; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
+    const char* source = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+    return std::string(source) + ":" + std::to_string(ar.currentline);
+  }
+  return "?";
+}
+
+}  // namespace trimtab

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <lua.hpp>
+
+#include "common/result.h"
+
+namespace trimtab {
+
+// One sandboxed Lua 5.4 state: its own allocator with a byte cap, an
+// instruction budget per run, and a standard library without escape hatches.
+//
+// What a chunk can reach: the base library without dofile/loadfile/warn
+// (load() accepts text chunks only; print() is rebound by the policy
+// context), collectgarbage("count") only, string without string.dump (and a
+// string metatable that getmetatable() does not reveal), table, math (seeded
+// with a fixed seed, so runs are reproducible), utf8, coroutine, and os with
+// time/clock/date only. No io, package/require, debug.
+//
+// Errors and C++: Lua here is the C build, so a Lua error longjmps. Every Lua
+// API call that can raise runs inside run(), and the C functions it calls keep
+// no C++ object with a destructor alive across a call that can raise; they
+// write into objects that outlive the protected call instead.
+//
+// Thread safety: none; one sandbox per policy, used by the loop thread.
+class LuaSandbox {
+ public:
+  // Fails when even an empty state does not fit under `memoryCapBytes`.
+  static Result<std::unique_ptr<LuaSandbox>> create(std::uint64_t instructionBudget,
+                                                    std::size_t memoryCapBytes);
+  ~LuaSandbox();
+  LuaSandbox(const LuaSandbox&) = delete;
+  LuaSandbox& operator=(const LuaSandbox&) = delete;
+
+  lua_State* state() const { return L_; }
+
+  // The file whose chunks run here: names it in full in error messages (Lua
+  // itself shortens long chunk names to "...tail").
+  void setChunkFile(const std::string& file);
+  const std::string& chunkFile() const { return chunkFile_; }
+
+  // Calls fn(L) with `ud` as its one (light userdata) argument, in protected
+  // mode, under a fresh instruction budget. The stack is restored afterwards.
+  // Errors: the Lua error ("file:line: message"), "file:line: instruction
+  // budget of N exceeded" (even when the chunk caught it with pcall), or
+  // "memory cap of N bytes exceeded" (then a full GC has run).
+  Status run(lua_CFunction fn, void* ud);
+
+  // Bytes currently allocated by this state.
+  std::size_t memoryUsed() const { return used_; }
+  std::size_t memoryCap() const { return cap_; }
+  std::uint64_t instructionBudget() const { return budget_; }
+
+  // The sandbox owning `L` (any thread of it).
+  static LuaSandbox& of(lua_State* L);
+
+  // "file:line" of the innermost Lua function on L's stack at or above
+  // `level` (C functions are skipped); "?" when there is none.
+  static std::string callerLocation(lua_State* L, int level);
+
+ private:
+  LuaSandbox(std::uint64_t instructionBudget, std::size_t memoryCapBytes);
+  static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
+  static void countHook(lua_State* L, lua_Debug* ar);
+  static int openLibraries(lua_State* L);
+  std::string withFullChunkName(std::string message) const;
+
+  lua_State* L_ = nullptr;
+  std::size_t used_ = 0;
+  std::size_t cap_;
+  std::uint64_t budget_;
+  std::uint64_t spent_ = 0;
+  bool budgetExceeded_ = false;
+  std::string budgetMessage_;
+  std::string chunkFile_;
+  std::string chunkShortName_;  // how Lua names chunkFile_ in messages
+};
+
+}  // namespace trimtab

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "policy/policy_context.h"
+
+#include <cmath>
+#include <limits>
+
+#include "common/config_node.h"
+#include "policy/lua_sandbox.h"
+
+namespace trimtab {
+namespace {
+
+// A policy reading many regexes must not grow the cache without bound.
+constexpr std::size_t kMaxCachedRegexes = 256;
+
+int readOnlyNewIndex(lua_State* L) {
+  return luaL_error(L, "%s is read-only (tried to set '%s')", lua_tostring(L, lua_upvalueindex(1)),
+                    luaL_tolstring(L, 2, nullptr));
+}
+
+int rawNext(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (lua_next(L, 1)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+int readOnlyPairs(lua_State* L) {
+  lua_pushcfunction(L, rawNext);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushnil(L);
+  return 3;
+}
+
+int readOnlyLength(lua_State* L) {
+  lua_pushinteger(L, static_cast<lua_Integer>(lua_rawlen(L, lua_upvalueindex(1))));
+  return 1;
+}
+
+// ctx.params.x for an undeclared x is a typo far more often than a wish for
+// nil: say so, with the closest declared name.
+int paramsLookup(lua_State* L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL || lua_type(L, 2) != LUA_TSTRING) return 1;
+  lua_pop(L, 1);
+  auto* context = static_cast<PolicyContext*>(lua_touserdata(L, lua_upvalueindex(2)));
+  {
+    std::vector<std::string> names;
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(1))) {
+      if (lua_type(L, -2) == LUA_TSTRING) names.emplace_back(lua_tostring(L, -2));
+      lua_pop(L, 1);
+    }
+    std::string suggestion = closestMatch(lua_tostring(L, 2), names);
+    context->scratch() = suggestion.empty() ? std::string() : " (did you mean '" + suggestion + "'?)";
+  }
+  return luaL_error(L, "ctx.params.%s: no such parameter; declare it with a default in the policy's params%s",
+                    lua_tostring(L, 2), context->scratch().c_str());
+}
+
+// setmetatable(proxy, {__index = target, ...}) for the table at `target`.
+void pushReadOnlyMetatable(lua_State* L, int target, const char* name, lua_CFunction index,
+                           PolicyContext* context) {
+  lua_createtable(L, 0, 5);
+  if (index) {
+    lua_pushvalue(L, target);
+    lua_pushlightuserdata(L, context);
+    lua_pushcclosure(L, index, 2);
+  } else {
+    lua_pushvalue(L, target);
+  }
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, readOnlyNewIndex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushvalue(L, target);
+  lua_pushcclosure(L, readOnlyPairs, 1);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushvalue(L, target);
+  lua_pushcclosure(L, readOnlyLength, 1);
+  lua_setfield(L, -2, "__len");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+}
+
+// Integer knobs read as Lua integers, so string.format("%d", knob.value) works.
+void pushKnobNumber(lua_State* L, bool integer, double v) {
+  if (integer && std::isfinite(v) && std::abs(v) < kMaxWholeAsInteger && v == std::floor(v)) {
+    lua_pushinteger(L, static_cast<lua_Integer>(v));
+  } else {
+    lua_pushnumber(L, v);
+  }
+}
+
+void setNumberField(lua_State* L, const char* key, bool integer, double v) {
+  pushKnobNumber(L, integer, v);
+  lua_setfield(L, -2, key);
+}
+
+void setBoolField(lua_State* L, const char* key, bool v) {
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, key);
+}
+
+int ctxKnob(lua_State* L) {
+  PolicyContext& c = activeContext(L, "knob");
+  const char* name = luaL_checkstring(L, 1);
+  const KnobState* knob = c.host()->knob(name);
+  if (!knob) {
+    lua_pushnil(L);
+    return 1;
+  }
+  const KnobSpec& spec = knob->spec;
+  lua_createtable(L, 0, 14);
+  lua_pushstring(L, spec.name.c_str());
+  lua_setfield(L, -2, "name");
+  setNumberField(L, "value", spec.integer, knob->current);
+  setNumberField(L, "min", spec.integer, spec.min);
+  setNumberField(L, "max", spec.integer, spec.max);
+  setNumberField(L, "baseline", spec.integer, spec.baseline);
+  setNumberField(L, "step", spec.integer, spec.maxStep);
+  setNumberField(L, "deadband", false, spec.deadband);
+  setNumberField(L, "cooldown", false, spec.cooldown);
+  setBoolField(L, "integer", spec.integer);
+  setBoolField(L, "pending", knob->pending);
+  setBoolField(L, "dry_run", spec.dryRun);
+  if (knob->lastChange >= 0) setNumberField(L, "last_change", false, knob->lastChange);
+  lua_pushstring(L, spec.unit.c_str());
+  lua_setfield(L, -2, "unit");
+  return 1;
+}
+
+void describeUnknownKnob(PolicyContext& c, const char* knob) {
+  std::vector<std::string> names = c.host()->knobNames();
+  std::string suggestion = closestMatch(knob, names);
+  c.scratch() = std::string("ctx.propose: unknown knob '") + knob + "'";
+  if (!suggestion.empty()) {
+    c.scratch() += " (did you mean '" + suggestion + "'?)";
+  } else if (!names.empty()) {
+    c.scratch() += " (knobs:";
+    for (const auto& n : names) c.scratch() += " " + n;
+    c.scratch() += ")";
+  }
+}
+
+int ctxPropose(lua_State* L) {
+  PolicyContext& c = activeContext(L, "propose");
+  const char* knob = luaL_checkstring(L, 1);
+  if (!c.host()->knob(knob)) {
+    describeUnknownKnob(c, knob);
+    return luaL_error(L, "%s", c.scratch().c_str());
+  }
+  if (lua_type(L, 2) != LUA_TNUMBER) {
+    return luaL_error(L, "ctx.propose: the value for knob '%s' must be a number, got %s", knob,
+                      luaL_typename(L, 2));
+  }
+  double value = lua_tonumber(L, 2);
+  std::size_t reasonLength = 0;
+  const char* reason = "";
+  if (!lua_isnoneornil(L, 3)) {
+    if (lua_type(L, 3) != LUA_TSTRING) {
+      return luaL_error(L, "ctx.propose: the reason must be a string, got %s", luaL_typename(L, 3));
+    }
+    reason = lua_tolstring(L, 3, &reasonLength);
+  }
+  if (c.proposals().size() >= kMaxProposalsPerTick) {
+    return luaL_error(L, "ctx.propose: more than %d proposals in one tick",
+                      static_cast<int>(kMaxProposalsPerTick));
+  }
+  Proposal& p = c.proposals().emplace_back();
+  p.policy = c.name();
+  p.priority = c.priority();
+  p.order = c.order();
+  p.knob = knob;
+  p.value = value;
+  p.reason.assign(reason, std::min(reasonLength, kMaxReasonBytes));
+  p.location = LuaSandbox::callerLocation(L, 1);
+  p.inputs = c.inputs();
+  return 0;
+}
+
+// tostring() of every argument, joined by spaces, as one log line.
+void logArguments(lua_State* L, PolicyContext& c) {
+  int n = lua_gettop(L);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 1; i <= n; ++i) {
+    if (i > 1) luaL_addchar(&b, ' ');
+    luaL_tolstring(L, i, nullptr);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  std::size_t length = 0;
+  const char* text = lua_tolstring(L, -1, &length);
+  c.addLog(text, length);
+}
+
+int ctxLog(lua_State* L) {
+  logArguments(L, activeContext(L, "log"));
+  return 0;
+}
+
+// print() outside a tick (at load) goes nowhere: there is no tick to log to.
+int ctxPrint(lua_State* L) {
+  auto* c = static_cast<PolicyContext*>(lua_touserdata(L, lua_upvalueindex(1)));
+  if (c->active()) logArguments(L, *c);
+  return 0;
+}
+
+const luaL_Reg kCoreFunctions[] = {
+    {"knob", ctxKnob},
+    {"propose", ctxPropose},
+    {"log", ctxLog},
+    {nullptr, nullptr},
+};
+
+}  // namespace
+
+PolicyContext::PolicyContext(PolicyHost* host, int priority, int order)
+    : host_(host), priority_(priority), order_(order) {}
+
+PolicyContext& activeContext(lua_State* L, const char* function) {
+  auto* c = static_cast<PolicyContext*>(lua_touserdata(L, lua_upvalueindex(1)));
+  if (!c->active() || !c->host()) luaL_error(L, "ctx.%s can only be called while tick() runs", function);
+  if (lua_rawequal(L, 1, lua_upvalueindex(2))) lua_remove(L, 1);
+  return *c;
+}
+
+void PolicyContext::install(lua_State* L, int paramsIndex, int stateIndex) {
+  paramsIndex = lua_absindex(L, paramsIndex);
+  stateIndex = lua_absindex(L, stateIndex);
+  lua_newtable(L);
+  const int inner = lua_gettop(L);
+  lua_newtable(L);
+  const int proxy = inner + 1;
+  pushReadOnlyMetatable(L, inner, "ctx (keep your data in ctx.state)", nullptr, this);
+  lua_setmetatable(L, proxy);
+
+  lua_pushvalue(L, inner);
+  lua_pushlightuserdata(L, this);
+  lua_pushvalue(L, proxy);
+  luaL_setfuncs(L, kCoreFunctions, 2);
+  lua_pushlightuserdata(L, this);
+  lua_pushvalue(L, proxy);
+  setMetricFunctions(L);
+  lua_pop(L, 1);
+
+  lua_newtable(L);
+  pushReadOnlyMetatable(L, paramsIndex, "ctx.params", paramsLookup, this);
+  lua_setmetatable(L, -2);
+  lua_setfield(L, inner, "params");
+  lua_pushvalue(L, stateIndex);
+  lua_setfield(L, inner, "state");
+  lua_pushstring(L, name_.c_str());
+  lua_setfield(L, inner, "name");
+  lua_pushnumber(L, interval_);
+  lua_setfield(L, inner, "interval");
+  lua_pushnumber(L, 0);
+  lua_setfield(L, inner, "now");
+
+  lua_pushlightuserdata(L, this);
+  lua_pushvalue(L, proxy);
+  lua_pushcclosure(L, ctxPrint, 2);
+  lua_setglobal(L, "print");
+
+  lua_pushvalue(L, stateIndex);
+  stateRef_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, inner);
+  innerRef_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, proxy);
+  ctxRef_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_settop(L, inner - 1);
+}
+
+void PolicyContext::pushForTick(lua_State* L) const {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, innerRef_);
+  lua_pushnumber(L, now_);
+  lua_setfield(L, -2, "now");
+  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ctxRef_);
+}
+
+void PolicyContext::pushState(lua_State* L) const { lua_rawgeti(L, LUA_REGISTRYINDEX, stateRef_); }
+
+void PolicyContext::begin(Seconds now) {
+  now_ = now;
+  inputs_.clear();
+  foldedInputs_ = 0;
+  proposals_.clear();
+  logs_.clear();
+  droppedLogs_ = 0;
+  active_ = true;
+}
+
+void PolicyContext::end() {
+  active_ = false;
+  if (droppedLogs_ > 0) {
+    logs_.push_back(name_ + ": " + std::to_string(droppedLogs_) + " more log lines dropped (limit " +
+                    std::to_string(kMaxLogLinesPerTick) + " per tick)");
+  }
+}
+
+void PolicyContext::recordInput(const std::string& what, const ReadOutcome& outcome) {
+  if (inputs_.size() < kMaxRecordedInputs) {
+    inputs_.push_back(InputRead{what, outcome.missing ? NAN : outcome.value, outcome.stale, outcome.missing});
+    return;
+  }
+  if (foldedInputs_ == 0) inputs_.push_back(InputRead{"", NAN, false, false});
+  InputRead& summary = inputs_.back();
+  ++foldedInputs_;
+  summary.what = "(" + std::to_string(foldedInputs_) + " more reads)";
+  summary.stale = summary.stale || outcome.stale;
+  summary.missing = summary.missing || outcome.missing;
+}
+
+void PolicyContext::addLog(const char* text, std::size_t length) {
+  if (logs_.size() >= kMaxLogLinesPerTick) {
+    ++droppedLogs_;
+    return;
+  }
+  std::string& line = logs_.emplace_back(name_);
+  line.append(": ");
+  if (length > kMaxLogLineBytes) {
+    line.append(text, kMaxLogLineBytes).append("...");
+  } else {
+    line.append(text, length);
+  }
+}
+
+bool PolicyContext::makeMatcher(const char* label, LabelMatcher::Op op, const char* value,
+                                LabelMatcher& out) {
+  out.name = label;
+  out.op = op;
+  out.value = value;
+  out.compiled.reset();
+  if (op == LabelMatcher::Op::Equal || op == LabelMatcher::Op::NotEqual) return true;
+  auto it = regexCache_.find(out.value);
+  if (it == regexCache_.end()) {
+    if (regexCache_.size() >= kMaxCachedRegexes) regexCache_.clear();
+    std::optional<LabelMatcher> compiled = makeLabelMatcher(label, op, value, &scratch_);
+    if (!compiled) return false;
+    it = regexCache_.emplace(out.value, std::move(*compiled)).first;
+  }
+  out.compiled = it->second.compiled;
+  return true;
+}
+
+}  // namespace trimtab

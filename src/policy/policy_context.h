@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <lua.hpp>
+
+#include "common/clock.h"
+#include "controller/decision.h"
+#include "policy/metric_query.h"
+#include "policy/policy_engine.h"
+
+namespace trimtab {
+
+// Bounds on what one tick may record.
+inline constexpr std::size_t kMaxLogLinesPerTick = 64;
+inline constexpr std::size_t kMaxLogLineBytes = 1024;
+inline constexpr std::size_t kMaxReasonBytes = 512;
+inline constexpr std::size_t kMaxProposalsPerTick = 64;
+inline constexpr std::size_t kMaxRecordedInputs = 64;  // further reads fold into one summary entry
+// Whole numbers below this magnitude reach Lua as integers (exact both as a
+// double and as a lua_Integer), so string.format("%d", n) works on them.
+inline constexpr double kMaxWholeAsInteger = 9.0e15;
+
+// The `ctx` a policy's tick(ctx) receives (see docs/policy-api.md), and what
+// one tick recorded through it. One per compiled policy; its Lua side (the
+// ctx table, params proxy, state table) lives in that policy's lua_State and
+// is reused by every tick.
+//
+// The ctx functions work only between begin() and end(): a policy that keeps
+// ctx and calls it later gets an error, never a dangling host.
+class PolicyContext {
+ public:
+  // `host` may be null (compile-only checks).
+  PolicyContext(PolicyHost* host, int priority, int order);
+
+  // Builds ctx (functions, read-only params over the table at `paramsIndex`,
+  // state = the table at `stateIndex`) and rebinds the global print() to
+  // ctx.log. REQUIRES: inside LuaSandbox::run.
+  void install(lua_State* L, int paramsIndex, int stateIndex);
+  // Pushes ctx with ctx.now set. REQUIRES: inside run, between begin() and end().
+  void pushForTick(lua_State* L) const;
+  // Pushes ctx.state. Needs no protection (no allocation).
+  void pushState(lua_State* L) const;
+
+  void setName(std::string name) { name_ = std::move(name); }
+  const std::string& name() const { return name_; }
+  void setInterval(Seconds interval) { interval_ = interval; }
+
+  void begin(Seconds now);
+  void end();
+  bool active() const { return active_; }
+  Seconds now() const { return now_; }
+  PolicyHost* host() const { return host_; }
+  int priority() const { return priority_; }
+  int order() const { return order_; }
+
+  // What the current (or last) tick recorded.
+  std::vector<InputRead>& inputs() { return inputs_; }
+  std::vector<Proposal>& proposals() { return proposals_; }
+  std::vector<std::string>& logs() { return logs_; }
+
+  // --- for the ctx functions (policy_context*.cpp) ---
+  void recordInput(const std::string& what, const ReadOutcome& outcome);
+  void addLog(const char* text, std::size_t length);
+  MetricQuery& query() { return query_; }
+  MetricReader& reader() { return reader_; }
+  std::string& scratch() { return scratch_; }  // messages built before raising
+  Labels& labels() { return labels_; }         // ctx.series() scratch
+  // A matcher for `op` on `label`; regexes compile once per pattern.
+  // Returns false with scratch() set when the regex does not compile.
+  bool makeMatcher(const char* label, LabelMatcher::Op op, const char* value, LabelMatcher& out);
+
+ private:
+  PolicyHost* host_;
+  int priority_;
+  int order_;
+  std::string name_;
+  Seconds interval_ = 0;
+  Seconds now_ = 0;
+  bool active_ = false;
+  int ctxRef_ = LUA_NOREF;    // the read-only proxy handed to tick()
+  int innerRef_ = LUA_NOREF;  // the table behind it
+  int stateRef_ = LUA_NOREF;
+  std::vector<InputRead> inputs_;
+  std::size_t foldedInputs_ = 0;
+  std::vector<Proposal> proposals_;
+  std::vector<std::string> logs_;
+  std::size_t droppedLogs_ = 0;
+  MetricQuery query_;
+  MetricReader reader_;
+  std::string scratch_;
+  Labels labels_;
+  std::unordered_map<std::string, LabelMatcher> regexCache_;
+};
+
+// For the ctx functions: the context bound to the running closure (upvalue 1).
+// Raises when called outside a tick, and drops a leading ctx argument so that
+// ctx:value(...) works like ctx.value(...).
+PolicyContext& activeContext(lua_State* L, const char* function);
+
+// Sets the metric-reading functions (value, window, quantile, rate, increase,
+// series) into a table, as luaL_setfuncs: the table just below the two
+// upvalues of every ctx function (context, ctx proxy), which are popped.
+void setMetricFunctions(lua_State* L);
+
+}  // namespace trimtab
