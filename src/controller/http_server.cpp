@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
@@ -30,6 +31,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr const char* kDefaultHost = "127.0.0.1";
+constexpr Seconds kAcceptRetryDelay = 0.1;
 
 std::chrono::steady_clock::duration toDuration(Seconds s) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
@@ -68,7 +70,7 @@ class Session;
 
 struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   HttpServerState(asio::io_context& ctx, std::string where, HttpServerLimits lim)
-      : io(ctx), listen(std::move(where)), limits(lim), acceptor(ctx) {}
+      : io(ctx), listen(std::move(where)), limits(lim), acceptor(ctx), retryTimer(ctx) {}
 
   void accept();
   HttpReply handle(const std::string& target);
@@ -77,6 +79,7 @@ struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   std::string listen;
   HttpServerLimits limits;
   tcp::acceptor acceptor;  // io thread only (and start() before accepting)
+  asio::steady_timer retryTimer;
   std::atomic<unsigned short> boundPort{0};
   std::atomic<std::size_t> open{0};
   std::atomic<std::size_t> rejected{0};
@@ -180,8 +183,14 @@ void HttpServerState::accept() {
         std::make_shared<Session>(std::move(socket), self)->start();
       }
     } else {
-      // EMFILE and friends: keep serving the connections we have.
+      // EMFILE and friends fail again at once: pause instead of spinning,
+      // and keep serving the connections we have.
       spdlog::warn("own HTTP server on {}: accept failed: {}", self->listen, ec.message());
+      self->retryTimer.expires_after(toDuration(kAcceptRetryDelay));
+      self->retryTimer.async_wait([self](beast::error_code timerEc) {
+        if (!timerEc && self->acceptor.is_open()) self->accept();
+      });
+      return;
     }
     self->accept();
   });
@@ -254,6 +263,7 @@ void HttpServer::stop() {
   asio::post(impl_->io, [impl = impl_] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->retryTimer.cancel();
     std::vector<std::shared_ptr<Session>> live;
     for (auto& [_, weak] : impl->sessions)
       if (auto session = weak.lock()) live.push_back(std::move(session));

@@ -39,7 +39,7 @@ class OwnMetrics {
   void countPolicyReloadFailure();
 
   // --- governor and actuators ---
-  // verdict: "apply", "dry_run", "unchanged", "vetoed" (verdictName()).
+  // verdict: "apply", "dry-run", "unchanged", "vetoed" (verdictName()).
   void countDecision(const std::string& knob, const std::string& verdict);
   // outcome: "ok", "not_effective", "failed" (or any short word the caller uses).
   void countActuation(const std::string& knob, const std::string& outcome);

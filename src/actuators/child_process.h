@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace trimtab {
+
+// How a child ended.
+struct ChildExit {
+  int pid = 0;
+  bool timedOut = false;   // killed by us after the timeout
+  int exitCode = -1;       // when it exited by itself
+  int signal = 0;          // when a signal ended it
+  std::string stderrHead;  // the first `stderrLimit` bytes of its stderr
+  Seconds elapsed = 0;
+};
+
+// Runs `path` with `argv` and `env` ("NAME=value" entries) in a new process
+// group, stdin/stdout on /dev/null, stderr captured (bounded). Past `timeout`
+// the group gets SIGTERM, then SIGKILL after `killGrace`; whatever is left
+// of the group after a timeout is SIGKILLed before the child is reaped.
+// Error when the program cannot be started (message names it and why).
+//
+// Thread safety: callable from several threads at once (pipes are close-on-exec).
+Result<ChildExit> runChild(const std::string& path, const std::vector<std::string>& argv,
+                           const std::vector<std::string>& env, Seconds timeout, Seconds killGrace,
+                           std::size_t stderrLimit);
+
+// The program to execute for `name`: itself when it contains '/', else the
+// first executable match in `pathList` (colon-separated). Error says which.
+Result<std::string> findExecutable(const std::string& name, const std::string& pathList);
+
+}  // namespace trimtab

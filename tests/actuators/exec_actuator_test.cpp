@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "actuators/exec_actuator.h"
+#include "actuator_test_support.h"
+
+namespace trimtab {
+namespace {
+
+using testing::build;
+using testing::Params;
+using testing::goneWithin;
+using testing::processAlive;
+using testing::readFile;
+using testing::request;
+using testing::TempDir;
+
+ActuationOutcome run(std::vector<std::string> argv, Seconds timeout = 5, Seconds killGrace = 1,
+                     std::map<std::string, std::string> env = {}) {
+  ExecActuatorOptions options;
+  options.argv = std::move(argv);
+  options.timeout = timeout;
+  options.killGrace = killGrace;
+  options.env = std::move(env);
+  return ExecActuator(options).apply(request());
+}
+
+int pidFrom(const std::string& file) {
+  std::string text = readFile(file);
+  return text.empty() ? 0 : std::stoi(text);
+}
+
+TEST_CASE("exec actuator: exit code 0 is success, anything else is not") {
+  auto ok = run({"/bin/true"});
+  CHECK(ok.ok);
+  CHECK(ok.effective);
+  CHECK(ok.attempts == 1);
+  CHECK(ok.detail == "exit code 0");
+
+  auto fail = run({"/bin/false"});
+  CHECK_FALSE(fail.ok);
+  CHECK(fail.detail == "exit code 1");
+}
+
+TEST_CASE("exec actuator reports the start of stderr") {
+  auto outcome = run({"/bin/sh", "-c", "echo 'pool is locked' >&2; exit 3"});
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.detail == "exit code 3: pool is locked");
+
+  auto flood = run({"/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; exit 2"});
+  CHECK_FALSE(flood.ok);
+  CHECK(flood.detail.rfind("exit code 2: xxx", 0) == 0);
+  CHECK(flood.detail.size() <= std::string("exit code 2: ").size() + kExecStderrExcerptBytes + 3);
+}
+
+TEST_CASE("exec actuator substitutes placeholders without a shell") {
+  TempDir dir;
+  std::string out = dir.file("out");
+  auto outcome = run({"/bin/sh", "-c", "echo \"$0 $1 $2 [$FROM_ENV] $TRIMTAB_REASON\" > " + out, "{value}",
+                      "{knob}", "{previous}"},
+                     5, 1, {{"FROM_ENV", "v={value}"}});
+  REQUIRE(outcome.ok);
+  CHECK(readFile(out) == "25 pool 20 [v=25] queue long\n");
+
+  // An argument is one argv element whatever it holds: no word splitting.
+  std::string odd = dir.file("odd");
+  ExecActuatorOptions options;
+  options.argv = {"/bin/sh", "-c", "printf '%s|' \"$@\" > " + odd, "sh", "{reason}"};
+  auto r = request(1, 0, "a b; $(echo x) `id`");
+  REQUIRE(ExecActuator(options).apply(r).ok);
+  CHECK(readFile(odd) == "a b; $(echo x) `id`|");
+}
+
+TEST_CASE("exec actuator kills a command past its timeout, with its process group") {
+  TempDir dir;
+  std::string leader = dir.file("leader"), child = dir.file("child");
+  auto outcome = run({"/bin/sh", "-c", "sleep 10 & echo $! > " + child + "; echo $$ > " + leader + "; wait"}, 0.2);
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.detail.find("timed out after 0.2s") != std::string::npos);
+  int leaderPid = pidFrom(leader), childPid = pidFrom(child);
+  REQUIRE(leaderPid > 0);
+  REQUIRE(childPid > 0);
+  CHECK_FALSE(processAlive(leaderPid));  // reaped before apply() returned
+  CHECK(goneWithin(childPid, 5));         // SIGTERM/SIGKILL sent to its group
+}
+
+TEST_CASE("exec actuator escalates to SIGKILL when SIGTERM is ignored") {
+  TempDir dir;
+  std::string leader = dir.file("leader");
+  auto outcome = run({"/bin/sh", "-c", "trap '' TERM; echo $$ > " + leader + "; sleep 10; sleep 10"}, 0.2, 0.1);
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.detail.find("timed out") != std::string::npos);
+  int pid = pidFrom(leader);
+  REQUIRE(pid > 0);
+  CHECK_FALSE(processAlive(pid));
+}
+
+TEST_CASE("exec actuator names a program it cannot run") {
+  auto absent = run({"/nonexistent/trimtab-tool", "x"});
+  CHECK_FALSE(absent.ok);
+  CHECK(absent.attempts == 0);
+  CHECK(absent.detail.find("/nonexistent/trimtab-tool") != std::string::npos);
+  CHECK(absent.detail.find("No such file") != std::string::npos);
+
+  auto unknown = run({"trimtab-no-such-program"});
+  CHECK_FALSE(unknown.ok);
+  CHECK(unknown.detail.find("'trimtab-no-such-program' not found in PATH") != std::string::npos);
+
+  auto found = run({"true"});  // found in PATH
+  CHECK(found.ok);
+
+  TempDir dir;
+  std::string plain = dir.file("not-executable");
+  { std::ofstream(plain) << "#!/bin/sh\n"; }
+  auto denied = run({plain});
+  CHECK_FALSE(denied.ok);
+  CHECK(denied.detail.find("Permission denied") != std::string::npos);
+}
+
+TEST_CASE("exec actuator settings") {
+  SUBCASE("missing argv names the key") {
+    Params params("timeout: 1s\n");
+    auto actuator = build("exec", params);
+    REQUIRE_FALSE(actuator.ok());
+    CHECK(params.mentions("argv", "missing required key"));
+    CHECK(actuator.error().message.find("argv") != std::string::npos);
+  }
+  SUBCASE("empty argv") {
+    Params params("argv: []\n");
+    REQUIRE_FALSE(build("exec", params).ok());
+    CHECK(params.mentions("argv", "non-empty list"));
+  }
+  SUBCASE("bad timeout") {
+    Params params("argv: [/bin/true]\ntimeout: 0s\n");
+    REQUIRE_FALSE(build("exec", params).ok());
+    CHECK(params.mentions("timeout", "above 0"));
+  }
+  SUBCASE("valid, built from the registry, applied") {
+    Params params("argv: [/bin/sh, -c, 'test \"$1\" = 25', sh, '{value}']\ntimeout: 2s\nenv: {A: b}\n");
+    auto actuator = build("exec", params);
+    REQUIRE_MESSAGE(actuator.ok(), params.diagnostics->format());
+    CHECK((*actuator)->apply(request(25)).ok);
+    CHECK_FALSE((*actuator)->apply(request(26)).ok);
+  }
+}
+
+}  // namespace
+}  // namespace trimtab
