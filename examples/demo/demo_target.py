@@ -21,7 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SERVICE_TIME = 0.050        # seconds of database time per query (one per cache miss)
-CACHE_KEYS = 5000           # distinct keys, zipf(1.0) popularity
+CACHE_KEYS = 50000         # distinct keys, zipf(1.0) popularity
 KNOB_BOUNDS = {"db_pool_size": (1, 256), "cache_ttl_seconds": (1, 86400)}
 
 
@@ -64,14 +64,14 @@ class Shop:
         """Scripted load: a climb to a peak, a plateau, then a fall."""
         if self.load_curve == "flat":
             return 150.0
-        if t < 8:
-            base = 80.0
-        elif t < 20:
-            base = 80.0 + (t - 8) * 25.0
-        elif t < 35:
-            base = 380.0
+        if t < 6:
+            base = 100.0
+        elif t < 14:
+            base = 100.0 + (t - 6) * 60.0
+        elif t < 24:
+            base = 580.0
         else:
-            base = 120.0
+            base = 150.0
         return base * (1.0 + 0.05 * math.sin(t))
 
     def advance(self):

@@ -4,18 +4,24 @@
 -- Optimises: clients waiting for a connection, without holding idle
 -- connections. Reads the rate of database queries (cache misses: one query
 -- each) and the time a query takes; by Little's law the pool is busy with
--- rate * service_time connections on average, so it needs that much divided
--- by a target utilisation. Waiting clients add a correction when the model
--- underestimates (bursts, slow queries).
+-- rate * service_time connections on average. The pool grows when its
+-- utilisation passes `grow_above` or clients wait, and shrinks only when
+-- utilisation falls under `shrink_below`: the band between them is
+-- hysteresis, so a load near a boundary does not make the size flap.
+-- Either way the new size is busy / target_utilization.
 --
--- Tune: target_utilization (lower = more headroom, more connections),
--- waiting_threshold (how many waiting clients count as a shortage).
+-- Tune: target_utilization (lower = more headroom, more connections);
+-- grow_above / shrink_below (a wider band = fewer changes, slower to give
+-- connections back); waiting_threshold (waiting clients that count as a
+-- shortage even when the model says the pool suffices).
 return {
   name = "pool_from_load",
   interval = "2s",
   params = {
     target_utilization = 0.7,
-    waiting_threshold = 0.5,
+    grow_above = 0.85,
+    shrink_below = 0.45,
+    waiting_threshold = 1,
     queries = "cache_misses_total",
     query_seconds = "db_query_duration_seconds",
     waiting = "db_pool_clients_waiting",
@@ -31,16 +37,18 @@ return {
     local service = ctx.value(p.query_seconds)
     local waiting = ctx.value(p.waiting)
     if not (knob and rate and service and waiting) then
-      return -- not enough data yet; the governor would veto anyway
+      return -- not enough data yet
     end
-    local busy = rate * service                    -- Little's law: connections in use
-    local want = math.ceil(busy / p.target_utilization)
-    local why = string.format("load %.1f q/s x %.0f ms = %.2f busy connections at %.0f%% target",
-                              rate, service * 1000, busy, p.target_utilization * 100)
-    if waiting > p.waiting_threshold and want <= knob.value then
-      want = knob.value + math.max(1, math.ceil(waiting / 4))
-      why = string.format("%.1f clients waiting at pool size %d", waiting, knob.value)
+    local busy = rate * service                -- Little's law: connections in use
+    local utilization = busy / knob.value
+    local want = math.max(1, math.ceil(busy / p.target_utilization))
+    local why = string.format("%.0f q/s x %.0f ms = %.1f busy connections, %.0f%% of %d",
+                              rate, service * 1000, busy, utilization * 100, knob.value)
+    if utilization > p.grow_above or waiting > p.waiting_threshold then
+      want = math.max(want, knob.value + 1)
+      ctx.propose(p.knob, want, string.format("grow: %s, %.1f waiting", why, waiting))
+    elseif utilization < p.shrink_below then
+      ctx.propose(p.knob, want, "shrink: " .. why)
     end
-    ctx.propose(p.knob, want, why)
   end,
 }

@@ -14,14 +14,15 @@ int main(int argc, char** argv) {
   trimtab::addCheckCommand(app);
   trimtab::addScrapeCommand(app);
   trimtab::addJournalCommand(app);
+  trimtab::addSimCommand(app);
+  trimtab::addReplayCommand(app);
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::cout << "trimtab " << trimtab::kTrimtabVersion << "\n"; });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // Also CLI::RuntimeError, which the subcommands throw with their exit code.
     return app.exit(e);
-  } catch (const CLI::RuntimeError& e) {
-    return e.get_exit_code();
   }
   return 0;
 }

@@ -31,10 +31,13 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
       sc.params.error("kind", unknownKind("source", sc.spec.kind, sources.names()));
       continue;
     }
+    std::size_t before = diagnostics->items().size();
     auto built = (*factory)(sc.spec, sc.params);
     sc.params.finish();
     if (!built.ok()) {
-      sc.params.error("", built.error().message);
+      // Factories record located diagnostics and return their text; add the
+      // error only when the factory recorded nothing itself.
+      if (diagnostics->items().size() == before) sc.params.error("", built.error().message);
       continue;
     }
     out.sources.push_back(CompiledSource{sc.spec, std::move(built.value())});
@@ -48,10 +51,11 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
       continue;
     }
     ActuatorContext context{kc.spec.name, self};
+    std::size_t before = diagnostics->items().size();
     auto built = (*factory)(kc.actuatorParams, context);
     kc.actuatorParams.finish();
     if (!built.ok()) {
-      kc.actuatorParams.error("", built.error().message);
+      if (diagnostics->items().size() == before) kc.actuatorParams.error("", built.error().message);
       continue;
     }
     out.knobs.push_back(CompiledKnob{kc.spec, kc.actuatorKind, std::move(built.value())});

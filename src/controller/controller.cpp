@@ -29,6 +29,18 @@ struct Controller::KnobSlot {
 
 namespace {
 
+// Work due within this much of now runs in this tick: the tick timer and the
+// clock are read a few microseconds apart, and a due time that misses by that
+// much would otherwise wait a whole extra tick.
+constexpr Seconds kDueSlack = 0.01;
+
+// Next due time on a fixed cadence; after a stall, restart from now instead
+// of running a burst of catch-up work.
+Seconds nextDue(Seconds due, Seconds now, Seconds interval) {
+  Seconds next = due + interval;
+  return next + kDueSlack < now ? now + interval : next;
+}
+
 Seconds steadySeconds() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
@@ -86,6 +98,12 @@ Status Controller::start() {
   return Status::success();
 }
 
+std::vector<std::string> Controller::knobNames() const {
+  std::vector<std::string> names;
+  for (const auto& [name, _] : governor_.knobs()) names.push_back(name);
+  return names;
+}
+
 bool Controller::ready() const {
   for (const auto& slot : sources_)
     if (!slot->everOk) return false;
@@ -123,11 +141,9 @@ void Controller::tick() {
 void Controller::collectDueSources(Seconds now) {
   for (auto& slotPtr : sources_) {
     SourceSlot& slot = *slotPtr;
-    if (slot.inFlight || now < slot.nextDue) continue;
+    if (slot.inFlight || now + kDueSlack < slot.nextDue) continue;
     Seconds interval = intervals_->sourceInterval(slot.spec.name).value_or(slot.spec.interval);
-    // Keep a fixed cadence while on time; after a stall start again from now
-    // rather than firing a burst of catch-up scrapes.
-    slot.nextDue = (now - slot.nextDue < interval) ? slot.nextDue + interval : now + interval;
+    slot.nextDue = nextDue(slot.nextDue, now, interval);
     slot.inFlight = true;
     ++inFlight_;
     slot.filter = std::make_shared<const FamilyFilter>(store_.readFilter());
@@ -185,10 +201,9 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
 std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
   std::vector<Proposal> proposals;
   for (const auto& name : engine_->names()) {
-    auto due = policyDue_.find(name);
-    if (due != policyDue_.end() && now < due->second) continue;
-    Seconds interval = engine_->interval(name);
-    policyDue_[name] = now + interval;
+    auto due = policyDue_.try_emplace(name, now).first;  // a policy added by reload is due now
+    if (now + kDueSlack < due->second) continue;
+    due->second = nextDue(due->second, now, engine_->interval(name));
     if (engine_->quarantined(name)) continue;
     PolicyTickResult result = engine_->tick(name, now);
     ++stats_.policyTicks;

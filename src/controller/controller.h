@@ -76,6 +76,7 @@ class Controller final : public PolicyHost {
   Seconds now() const override { return clock_.now(); }
   SeriesStore& store() override { return store_; }
   const KnobState* knob(const std::string& name) const override { return governor_.knob(name); }
+  std::vector<std::string> knobNames() const override;
 
  private:
   struct SourceSlot;
