@@ -4,12 +4,17 @@
 HTTP target (examples/demo/demo_target.py) on 127.0.0.1.
 
 1. A policy's decision reaches the target (PUT /knobs/...) and the journal.
-2. Killing the target mid-run leaves trimtab running (healthz answers, exit
-   code 0 at the end) and no decision is applied on stale data.
+2. A policy file edited mid-run is hot-reloaded; a broken edit is refused
+   and the old version keeps running.
+3. Killing the target mid-run leaves trimtab running (healthz answers) and no
+   decision is applied on stale data.
+4. SIGTERM stops it cleanly: exit code 0, journal flushed, and a knob with
+   restore_on_exit is put back to its baseline.
 """
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +57,7 @@ knobs:
     min: 1
     max: 64
     baseline: 3
+    restore_on_exit: true
     actuator:
       kind: http
       url: http://127.0.0.1:{target_port}/knobs/db_pool_size
@@ -136,15 +142,24 @@ def main():
             check = subprocess.run([args.trimtab, "check", "--config", config], capture_output=True, text=True)
             checks.check(check.returncode == 0, f"trimtab check accepts the config ({check.stderr.strip()})")
 
-            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "12s"],
+            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "60s"],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
             wait_http(f"http://127.0.0.1:{server_port}/healthz")
-            time.sleep(4.0)
+            time.sleep(2.0)
+            policy_file = os.path.join(tmp, "alternate.lua")
+            with open(policy_file, "w") as f:
+                f.write("return { name = 'alternate', tick = function(ctx) ctx.propose( end }\n")
+            time.sleep(1.5)
+            with open(policy_file, "w") as f:
+                f.write(POLICY.replace("and 10 or 12", "and 14 or 16"))
+            time.sleep(2.5)
 
             _, knobs = http_get(f"http://127.0.0.1:{target_port}/knobs")
             changes = json.loads(knobs)["changes"]
             checks.check(any(c["knob"] == "db_pool_size" and c["to"] in (10.0, 12.0) for c in changes),
                          f"the policy's decision reached the target ({len(changes)} changes)")
+            checks.check(any(c["to"] in (14.0, 16.0) for c in changes),
+                         "the edited policy was hot-reloaded and its decisions reached the target")
 
             status, body = http_get(f"http://127.0.0.1:{server_port}/metrics")
             checks.check(status == 200 and "trimtab_decisions_total" in body, "/metrics serves decision counters")
@@ -156,8 +171,19 @@ def main():
             status, _ = http_get(f"http://127.0.0.1:{server_port}/healthz")
             checks.check(status == 200 and trimtab.poll() is None, "trimtab keeps running after the target died")
 
+            # Bring the target back so the baseline can be restored on exit.
+            revived_at = time.time()
+            target = subprocess.Popen([sys.executable, args.target, "--listen", f"127.0.0.1:{target_port}",
+                                       "--load", "flat", "--max-seconds", "60"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_http(f"http://127.0.0.1:{target_port}/healthz")
+            time.sleep(2.0)
+            trimtab.send_signal(signal.SIGTERM)
             out, err = trimtab.communicate(timeout=30)
-            checks.check(trimtab.returncode == 0, f"trimtab exits 0 at the end of --duration (rc {trimtab.returncode})")
+            checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
+            _, knobs = http_get(f"http://127.0.0.1:{target_port}/knobs")
+            final = json.loads(knobs)["knobs"]["db_pool_size"]
+            checks.check(final == 3.0, f"restore_on_exit put the baseline 3 back (target has {final})")
 
             journal = read_journal(os.path.join(tmp, "journal.jsonl"))
             applied_ok = [r for r in journal if r.get("kind") == "outcome" and r.get("ok")]
@@ -167,13 +193,16 @@ def main():
             # tick of slack for timing.
             grace = (STALE_AFTER + 1) * SCRAPE_INTERVAL + 0.5
             late = [r for r in journal if r.get("kind") == "decision" and r.get("verdict") == "apply"
-                    and r["ts"] > killed_at + grace]
+                    and killed_at + grace < r["ts"] < revived_at]
             checks.check(not late, f"no decision applied on stale data after the kill ({len(late)} late)")
             vetoed = [r for r in journal if r.get("kind") == "decision" and r.get("verdict") == "vetoed"
-                      and r["ts"] > killed_at and "stale" in r.get("rule", "") + r.get("reason", "")]
+                      and killed_at < r["ts"] < revived_at and "stale" in r.get("rule", "") + r.get("reason", "")]
             checks.check(len(vetoed) >= 1, f"decisions after the kill are vetoed as stale ({len(vetoed)})")
             events = [r.get("event") for r in journal if r.get("kind") == "event"]
             checks.check("source_down" in events, f"the journal records the source going down ({events})")
+            checks.check("reload_failed" in events and "reload" in events,
+                         "the journal records the refused and the accepted reload")
+            checks.check(events[-1:] == ["stop"] or "stop" in events, "the journal ends with a stop event")
             if checks.failed:
                 print("--- trimtab stderr ---\n" + err[-4000:])
         finally:
