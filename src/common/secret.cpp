@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "common/secret.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+
+namespace trimtab {
+
+namespace {
+
+constexpr std::string_view kEnvPrefix = "env:";
+constexpr std::string_view kFilePrefix = "file:";
+// A credential file holds one line; refuse to read a misconfigured huge file.
+constexpr std::size_t kMaxSecretBytes = 64u << 10;
+
+bool isEnvName(std::string_view s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s.front()))) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+}  // namespace
+
+std::string SecretRef::origin() const {
+  switch (kind) {
+    case Kind::Env: return "environment variable " + text;
+    case Kind::File: return "file " + text;
+    case Kind::Literal: return "the config file";
+    case Kind::None: break;
+  }
+  return "nowhere";
+}
+
+Result<SecretRef> parseSecretRef(std::string_view text, bool allowLiteral) {
+  SecretRef ref;
+  if (text.empty()) return ref;
+  if (text.substr(0, kEnvPrefix.size()) == kEnvPrefix) {
+    std::string_view name = text.substr(kEnvPrefix.size());
+    if (!isEnvName(name)) return makeError("expected env:VARIABLE_NAME (letters, digits, _)");
+    ref.kind = SecretRef::Kind::Env;
+    ref.text = std::string(name);
+    return ref;
+  }
+  if (text.substr(0, kFilePrefix.size()) == kFilePrefix) {
+    if (text.size() == kFilePrefix.size()) return makeError("expected file:PATH");
+    ref.kind = SecretRef::Kind::File;
+    ref.text = std::string(text.substr(kFilePrefix.size()));
+    return ref;
+  }
+  if (!allowLiteral) return makeError("expected env:VARIABLE_NAME or file:PATH (secrets are never written in the config)");
+  ref.kind = SecretRef::Kind::Literal;
+  ref.text = std::string(text);
+  return ref;
+}
+
+Result<std::string> readSecret(const SecretRef& ref) {
+  switch (ref.kind) {
+    case SecretRef::Kind::None: return std::string();
+    case SecretRef::Kind::Literal: return ref.text;
+    case SecretRef::Kind::Env: {
+      const char* value = std::getenv(ref.text.c_str());
+      if (!value) return makeError("environment variable " + ref.text + " is not set");
+      return std::string(value);
+    }
+    case SecretRef::Kind::File: {
+      std::ifstream in(ref.text, std::ios::binary);
+      if (!in) return makeError("cannot read file " + ref.text);
+      std::string line;
+      std::getline(in, line);
+      if (line.size() > kMaxSecretBytes) return makeError("file " + ref.text + " is too large for a secret");
+      while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+      return line;
+    }
+  }
+  return std::string();
+}
+
+void redactSecret(std::string& text, std::string_view secret) {
+  if (secret.empty()) return;
+  constexpr std::string_view kRedacted = "<redacted>";
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kRedacted.size()))
+    text.replace(at, secret.size(), kRedacted);
+}
+
+}  // namespace trimtab
