@@ -16,6 +16,7 @@
 #include "controller/source_intervals.h"
 #include "controller/task_runner.h"
 #include "policy/policy_engine.h"
+#include "predict/predict_service.h"
 
 namespace trimtab {
 
@@ -77,6 +78,7 @@ class Controller final : public PolicyHost {
   SeriesStore& store() override { return store_; }
   const KnobState* knob(const std::string& name) const override { return governor_.knob(name); }
   std::vector<std::string> knobNames() const override;
+  PredictService* predict() override { return &predict_; }
 
  private:
   struct SourceSlot;
@@ -96,6 +98,7 @@ class Controller final : public PolicyHost {
   SeriesStore store_;
   Governor governor_;
   Journal journal_;
+  PredictService predict_;
   std::unique_ptr<PolicyEngine> engine_;
   std::vector<std::unique_ptr<SourceSlot>> sources_;
   std::map<std::string, std::unique_ptr<KnobSlot>> knobs_;

@@ -215,6 +215,23 @@ const luaL_Reg kCoreFunctions[] = {
     {nullptr, nullptr},
 };
 
+// ctx.predict: a read-only table of its own, so ctx.predict:eta(...) works too.
+void installPredict(lua_State* L, int ctxInner, PolicyContext* context) {
+  lua_newtable(L);
+  const int inner = lua_gettop(L);
+  lua_newtable(L);
+  const int proxy = inner + 1;
+  pushReadOnlyMetatable(L, inner, "ctx.predict", nullptr, context);
+  lua_setmetatable(L, proxy);
+  lua_pushvalue(L, inner);
+  lua_pushlightuserdata(L, context);
+  lua_pushvalue(L, proxy);
+  setPredictFunctions(L);
+  lua_pop(L, 1);
+  lua_setfield(L, ctxInner, "predict");
+  lua_pop(L, 1);
+}
+
 }  // namespace
 
 PolicyContext::PolicyContext(PolicyHost* host, int priority, int order)
@@ -245,6 +262,7 @@ void PolicyContext::install(lua_State* L, int paramsIndex, int stateIndex) {
   lua_pushvalue(L, proxy);
   setMetricFunctions(L);
   lua_pop(L, 1);
+  if (host_ && host_->predict()) installPredict(L, inner, this);
 
   lua_newtable(L);
   pushReadOnlyMetatable(L, paramsIndex, "ctx.params", paramsLookup, this);

@@ -12,6 +12,7 @@
 #include "controller/decision.h"
 #include "policy/metric_query.h"
 #include "policy/policy_engine.h"
+#include "predict/predict_service.h"
 
 namespace trimtab {
 
@@ -70,6 +71,8 @@ class PolicyContext {
   MetricReader& reader() { return reader_; }
   std::string& scratch() { return scratch_; }  // messages built before raising
   Labels& labels() { return labels_; }         // ctx.series() scratch
+  PredictOptions& predictOptions() { return predictOptions_; }  // ctx.predict scratch
+  std::vector<Point>& points() { return points_; }               // ctx.predict scratch (reused)
   // A matcher for `op` on `label`; regexes compile once per pattern.
   // Returns false with scratch() set when the regex does not compile.
   bool makeMatcher(const char* label, LabelMatcher::Op op, const char* value, LabelMatcher& out);
@@ -94,6 +97,8 @@ class PolicyContext {
   MetricReader reader_;
   std::string scratch_;
   Labels labels_;
+  PredictOptions predictOptions_;
+  std::vector<Point> points_;
   std::unordered_map<std::string, LabelMatcher> regexCache_;
 };
 
@@ -106,5 +111,9 @@ PolicyContext& activeContext(lua_State* L, const char* function);
 // series) into a table, as luaL_setfuncs: the table just below the two
 // upvalues of every ctx function (context, ctx proxy), which are popped.
 void setMetricFunctions(lua_State* L);
+
+// Sets ctx.predict's functions (eta, trend, forecast) into a table, the same
+// way (upvalues: context, the ctx.predict proxy).
+void setPredictFunctions(lua_State* L);
 
 }  // namespace trimtab

@@ -8,6 +8,7 @@
 
 #include "common/units.h"
 #include "policy/policy_context.h"
+#include "policy/policy_context_args.h"
 
 namespace trimtab {
 namespace {
@@ -91,47 +92,11 @@ void parseLabels(lua_State* L, PolicyContext& c, int index) {
   });
 }
 
-Seconds checkWindow(lua_State* L, PolicyContext& c, int arg) {
-  Seconds seconds = NAN;
-  int type = lua_type(L, arg);
-  if (type == LUA_TNUMBER) {
-    seconds = lua_tonumber(L, arg);
-  } else if (type == LUA_TSTRING) {
-    {
-      Result<Seconds> parsed = parseDuration(lua_tostring(L, arg));
-      if (parsed.ok()) {
-        seconds = *parsed;
-      } else {
-        c.scratch() = parsed.error().message;
-      }
-    }
-    if (std::isnan(seconds)) luaL_argerror(L, arg, c.scratch().c_str());
-  } else {
-    luaL_typeerror(L, arg, "duration (\"5m\" or seconds)");
-  }
-  if (!(seconds > 0) || std::isinf(seconds)) luaL_argerror(L, arg, "the window must be a positive duration");
-  return seconds;
-}
-
 // Reads (metric [, labels] [, window] [, q] [, agg]) into c.query().
 void parseQuery(lua_State* L, PolicyContext& c, unsigned shape) {
   MetricQuery& q = c.query();
-  std::size_t length = 0;
-  const char* metric = luaL_checklstring(L, 1, &length);
-  if (length == 0) luaL_argerror(L, 1, "the metric name is empty");
-  q.metric.assign(metric, length);
-  q.matchers.clear();
-  q.window = 0;
-  q.q = 0;
-  q.agg = Aggregation::Sum;
-  int next = 2;
-  if (lua_type(L, 2) == LUA_TTABLE) {
-    parseLabels(L, c, 2);
-    next = 3;
-  } else if (lua_isnil(L, 2)) {
-    next = 3;
-  }
-  if (shape & kWindow) q.window = checkWindow(L, c, next++);
+  int next = parseSelector(L, c);
+  if (shape & kWindow) q.window = checkDuration(L, c, next++, "window");
   if (shape & kQuantile) {
     double v = luaL_checknumber(L, next);
     if (!(v >= 0 && v <= 1)) luaL_argerror(L, next, "the quantile must be between 0 and 1");
@@ -281,6 +246,54 @@ const luaL_Reg kReadFunctions[] = {
 };
 
 }  // namespace
+
+int parseSelector(lua_State* L, PolicyContext& c) {
+  MetricQuery& q = c.query();
+  std::size_t length = 0;
+  const char* metric = luaL_checklstring(L, 1, &length);
+  if (length == 0) luaL_argerror(L, 1, "the metric name is empty");
+  q.metric.assign(metric, length);
+  q.matchers.clear();
+  q.window = 0;
+  q.q = 0;
+  q.agg = Aggregation::Sum;
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    parseLabels(L, c, 2);
+    return 3;
+  }
+  return lua_isnil(L, 2) ? 3 : 2;
+}
+
+bool toDuration(lua_State* L, int index, Seconds& out, std::string& error) {
+  int type = lua_type(L, index);
+  if (type == LUA_TNUMBER) {
+    out = lua_tonumber(L, index);
+  } else if (type == LUA_TSTRING) {
+    Result<Seconds> parsed = parseDuration(lua_tostring(L, index));
+    if (!parsed.ok()) {
+      error = parsed.error().message;
+      return false;
+    }
+    out = *parsed;
+  } else {
+    error = std::string("expected a duration (\"5m\" or seconds), got a ") + luaL_typename(L, index);
+    return false;
+  }
+  if (!(out > 0) || std::isinf(out)) {
+    error = "must be a positive duration";
+    return false;
+  }
+  return true;
+}
+
+Seconds checkDuration(lua_State* L, PolicyContext& c, int arg, const char* what) {
+  Seconds seconds = 0;
+  if (!toDuration(L, arg, seconds, c.scratch())) {
+    c.scratch() = std::string(what) + ": " + c.scratch();
+    luaL_argerror(L, arg, c.scratch().c_str());
+  }
+  return seconds;
+}
 
 void setMetricFunctions(lua_State* L) { luaL_setfuncs(L, kReadFunctions, 2); }
 

@@ -317,12 +317,12 @@ TEST_CASE("ctx.log and print are collected, bounded in count and length") {
   CHECK(many.logs.back() == "log: 38 more log lines dropped (limit 64 per tick)");
 }
 
-TEST_CASE("ctx: now, name, interval, predict placeholder, state persistence") {
+TEST_CASE("ctx: now, name, interval, no predict without a service, state persistence") {
   Fixture f;
   f.load("misc", R"(
     eq(ctx.name, 'misc', 'name')
     eq(ctx.interval, 5, 'interval')
-    eq(ctx.predict, nil, 'predict not yet available')
+    eq(ctx.predict, nil, 'no ctx.predict when the host has no PredictService')
     ctx.state.ticks = (ctx.state.ticks or 0) + 1
     ctx.state.last = ctx.now
     ctx.log(ctx.now, ctx.state.ticks))", "  interval = '5s',\n");

@@ -64,6 +64,8 @@ class FakeHost : public PolicyHost {
     auto it = knobs_.find(name);
     return it == knobs_.end() ? nullptr : &it->second;
   }
+  PredictService* predict() override { return predict_; }
+  void setPredict(PredictService* service) { predict_ = service; }  // before loading policies
   std::vector<std::string> knobNames() const override {
     std::vector<std::string> out;
     for (const auto& [name, k] : knobs_) out.push_back(name);
@@ -101,6 +103,7 @@ class FakeHost : public PolicyHost {
   SeriesStore store_;
   int source_;
   Seconds now_ = 0;
+  PredictService* predict_ = nullptr;
   std::map<std::string, KnobState> knobs_;
 };
 
