@@ -25,6 +25,13 @@ struct Controller::SourceSlot {
 struct Controller::KnobSlot {
   KnobSpec spec;
   std::unique_ptr<Actuator> actuator;
+  // An actuation that was accepted but has not taken effect yet (a pgbouncer
+  // pool shrink waiting for RECONNECT, a SCAN/EXPIRE walk spread over calls)
+  // is applied again until it has, at most kMaxReapplies times.
+  bool reapply = false;
+  int reapplies = 0;
+  Seconds reapplyAt = 0;
+  Decision last;
 };
 
 namespace {
@@ -33,6 +40,11 @@ namespace {
 // clock are read a few microseconds apart, and a due time that misses by that
 // much would otherwise wait a whole extra tick.
 constexpr Seconds kDueSlack = 0.01;
+
+// How often, and how many times, an accepted but not yet effective change is
+// applied again before trimtab gives up and says so in the journal.
+constexpr Seconds kReapplyInterval = 2;
+constexpr int kMaxReapplies = 30;
 
 // Next due time on a fixed cadence; after a stall, restart from now instead
 // of running a burst of catch-up work.
@@ -126,9 +138,16 @@ void Controller::tick() {
       record(rec);
       ++stats_.decisionsByVerdict[verdictName(decision.verdict)];
       if (metrics_) metrics_->countDecision(decision.knob, verdictName(decision.verdict));
-      if (decision.verdict == Verdict::Apply) dispatch(decision);
+      if (decision.verdict == Verdict::Apply) {
+        if (auto it = knobs_.find(decision.knob); it != knobs_.end()) {
+          it->second->reapply = false;
+          it->second->reapplies = 0;
+        }
+        dispatch(decision);
+      }
     }
   }
+  reapplyNotYetEffective(now);
   if (metrics_) {
     metrics_->setSeries(store_.seriesCount());
     metrics_->syncSeriesDropped(store_.droppedSeries());
@@ -223,6 +242,25 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
   return proposals;
 }
 
+void Controller::reapplyNotYetEffective(Seconds now) {
+  for (auto& [name, slot] : knobs_) {
+    if (!slot->reapply || now < slot->reapplyAt) continue;
+    const KnobState* state = governor_.knob(name);
+    if (!state || state->pending) continue;
+    slot->reapply = false;
+    Decision again = slot->last;
+    again.time = now;
+    again.policy = "controller";
+    again.reason = "not yet effective: apply " + std::to_string(slot->reapplies + 1) + " of at most " +
+                   std::to_string(kMaxReapplies);
+    again.previous = state->current;
+    JournalRecord rec;
+    rec.decision = again;
+    record(rec);
+    dispatch(again);
+  }
+}
+
 void Controller::dispatch(const Decision& decision) {
   auto it = knobs_.find(decision.knob);
   if (it == knobs_.end() || !it->second->actuator) return;
@@ -240,9 +278,22 @@ void Controller::dispatch(const Decision& decision) {
       [this, decision, outcome] {
         --inFlight_;
         governor_.setPending(decision.knob, false);
+        KnobSlot& slot = *knobs_.at(decision.knob);
         if (outcome->ok) {
           ++stats_.actuationsOk;
+          if (!outcome->effective && slot.reapplies < kMaxReapplies) {
+            slot.reapply = true;
+            ++slot.reapplies;
+            slot.reapplyAt = clock_.now() + kReapplyInterval;
+            slot.last = decision;
+          } else if (!outcome->effective) {
+            journalEvent("not_effective", decision.knob + ": still not effective after " +
+                                              std::to_string(kMaxReapplies) + " applies: " + outcome->detail);
+          } else {
+            slot.reapplies = 0;
+          }
         } else {
+          slot.reapply = false;
           ++stats_.actuationsFailed;
           governor_.markFailed(decision.knob, decision.previous, decision.time);
         }

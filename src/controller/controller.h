@@ -87,6 +87,7 @@ class Controller final : public PolicyHost {
   void onCollected(SourceSlot& slot, CollectResult& result, Seconds now);
   std::vector<Proposal> runDuePolicies(Seconds now);
   void dispatch(const Decision& decision);
+  void reapplyNotYetEffective(Seconds now);
   void record(const JournalRecord& record);
   void journalEvent(const std::string& event, const std::string& message);
 

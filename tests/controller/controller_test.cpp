@@ -189,3 +189,57 @@ TEST_CASE("knob values are recovered from the journal on restart") {
 
 }  // namespace
 }  // namespace trimtab
+
+namespace trimtab {
+namespace {
+
+// Accepts every change but reports it effective only on the third call.
+class SlowEffectActuator final : public Actuator {
+ public:
+  explicit SlowEffectActuator(int* calls) : calls_(calls) {}
+  ActuationOutcome apply(const ActuationRequest&) override {
+    ++*calls_;
+    bool done = *calls_ >= 3;
+    return ActuationOutcome{true, done, done ? "effective" : "applied, not yet effective", 1, 0};
+  }
+
+ private:
+  int* calls_;
+};
+
+TEST_CASE("a change that has not taken effect is applied again until it has") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("trimtab-reapply-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "once.lua") << R"(
+return { name = "once", interval = 1, tick = function(ctx)
+  local k = ctx.knob("pool")
+  if k.value == 4 then ctx.propose("pool", 8, "grow once") end
+end })";
+  CompiledConfig c;
+  c.config.service = "test";
+  PolicySpec p;
+  p.file = (dir / "once.lua").string();
+  c.config.policies.push_back(p);
+  KnobSpec k;
+  k.name = "pool";
+  k.min = 1;
+  k.max = 20;
+  k.baseline = 4;
+  int calls = 0;
+  c.knobs.push_back(CompiledKnob{k, "slow", std::make_unique<SlowEffectActuator>(&calls)});
+  ManualClock clock(100);
+  InlineTaskRunner runner;
+  Controller controller(std::move(c), std::make_shared<SourceIntervals>(), clock, runner);
+  REQUIRE(controller.start().ok());
+  for (int i = 0; i < 20; ++i) {
+    controller.tick();
+    clock.advance(1);
+  }
+  CHECK(calls == 3);  // applied, re-applied, effective: then it stops
+  CHECK(controller.governor().knob("pool")->current == 8);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace trimtab
