@@ -359,13 +359,15 @@ Error withFile(const std::string& file, Error error) {
 }  // namespace
 
 Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, const PolicyLimits& limits,
-                                                      PolicyHost* host, const CompiledPolicy* previous) {
+                                                      PolicyHost* host, const CompiledPolicy* previous,
+                                                      LineObserver* lineObserver) {
   Result<std::unique_ptr<LuaSandbox>> sandbox =
       LuaSandbox::create(limits.instructionBudget, limits.memoryCapBytes);
   if (!sandbox.ok()) return withFile(spec.file, sandbox.error());
   auto policy = std::make_unique<CompiledPolicy>();
   policy->sandbox = std::move(*sandbox);
   policy->sandbox->setChunkFile(spec.file);
+  policy->sandbox->setLineObserver(lineObserver);
   policy->context = std::make_unique<PolicyContext>(host, spec.priority, spec.order);
   policy->file = spec.file;
 

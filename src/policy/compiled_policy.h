@@ -49,9 +49,12 @@ struct CompiledPolicy {
 // `host` may be null (check only). When `previous` is given and the new
 // version keeps its name, previous ctx.state is copied over (plain data).
 // Errors start with the file name and carry the line when Lua knows it.
+// `lineObserver` (may be null) sees every line the policy runs, its loading
+// included (line coverage).
 Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, const PolicyLimits& limits,
                                                       PolicyHost* host,
-                                                      const CompiledPolicy* previous = nullptr);
+                                                      const CompiledPolicy* previous = nullptr,
+                                                      LineObserver* lineObserver = nullptr);
 
 // Calls tick(ctx) under the budget and cap, then checks that ctx.state is
 // still plain data. REQUIRES: policy.context->begin() was called.

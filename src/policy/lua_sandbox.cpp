@@ -147,7 +147,16 @@ void* LuaSandbox::allocate(void* ud, void* ptr, std::size_t osize, std::size_t n
   return block;
 }
 
-void LuaSandbox::countHook(lua_State* L, lua_Debug* /*ar*/) {
+void LuaSandbox::hook(lua_State* L, lua_Debug* ar) {
+  if (ar->event != LUA_HOOKLINE) {
+    countHook(L);
+    return;
+  }
+  LuaSandbox& self = of(L);
+  if (self.lineObserver_ && lua_getinfo(L, "S", ar)) self.lineObserver_->onLine(ar->source, ar->currentline);
+}
+
+void LuaSandbox::countHook(lua_State* L) {
   LuaSandbox& self = of(L);
   // The count of this thread: coroutines keep the interval they were made with.
   self.spent_ += static_cast<std::uint64_t>(std::max(1, lua_gethookcount(L)));
@@ -164,7 +173,7 @@ void LuaSandbox::countHook(lua_State* L, lua_Debug* /*ar*/) {
   }
   // From now on every instruction raises, so a pcall in the chunk cannot
   // swallow the error and keep looping.
-  lua_sethook(L, &LuaSandbox::countHook, LUA_MASKCOUNT, 1);
+  lua_sethook(L, &LuaSandbox::hook, lua_gethookmask(L), 1);
   lua_pushstring(L, self.budgetMessage_.c_str());
   lua_error(L);
 }
@@ -221,7 +230,7 @@ Status LuaSandbox::run(lua_CFunction fn, void* ud) {
   spent_ = 0;
   budgetExceeded_ = false;
   int interval = static_cast<int>(std::min<std::uint64_t>(kHookInterval, budget_));
-  lua_sethook(L, &LuaSandbox::countHook, LUA_MASKCOUNT, interval);
+  lua_sethook(L, &LuaSandbox::hook, LUA_MASKCOUNT | (lineObserver_ ? LUA_MASKLINE : 0), interval);
   lua_pushcfunction(L, messageHandler);
   lua_pushcfunction(L, fn);
   lua_pushlightuserdata(L, ud);

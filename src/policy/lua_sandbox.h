@@ -12,6 +12,16 @@
 
 namespace trimtab {
 
+// Told of every line a Lua function of a sandbox starts to run (Lua's line
+// hook), for line coverage (`trimtab test --coverage`). Called from inside the
+// hook: it must not throw, raise or call into Lua.
+class LineObserver {
+ public:
+  virtual ~LineObserver() = default;
+  // `source` names the chunk as Lua does ("@policies/x.lua" for a file).
+  virtual void onLine(const char* source, int line) = 0;
+};
+
 // One sandboxed Lua 5.4 state: its own allocator with a byte cap, an
 // instruction budget per run, and a standard library without escape hatches.
 //
@@ -44,6 +54,12 @@ class LuaSandbox {
   void setChunkFile(const std::string& file);
   const std::string& chunkFile() const { return chunkFile_; }
 
+  // Reports every line that runs from the next run() on to `observer`; null
+  // (the default) turns it off. It shares the hook with the instruction
+  // budget, which still counts. Costs a call per line: for tests. The
+  // observer must outlive the runs it observes.
+  void setLineObserver(LineObserver* observer) { lineObserver_ = observer; }
+
   // Calls fn(L) with `ud` as its one (light userdata) argument, in protected
   // mode, under a fresh instruction budget. The stack is restored afterwards.
   // Errors: the Lua error ("file:line: message"), "file:line: instruction
@@ -66,7 +82,8 @@ class LuaSandbox {
  private:
   LuaSandbox(std::uint64_t instructionBudget, std::size_t memoryCapBytes);
   static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
-  static void countHook(lua_State* L, lua_Debug* ar);
+  static void hook(lua_State* L, lua_Debug* ar);
+  static void countHook(lua_State* L);
   static int openLibraries(lua_State* L);
   std::string withFullChunkName(std::string message) const;
 
@@ -79,6 +96,7 @@ class LuaSandbox {
   std::string budgetMessage_;
   std::string chunkFile_;
   std::string chunkShortName_;  // how Lua names chunkFile_ in messages
+  LineObserver* lineObserver_ = nullptr;
 };
 
 }  // namespace trimtab

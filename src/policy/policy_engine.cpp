@@ -8,6 +8,7 @@
 
 #include "controller/series_store.h"
 #include "policy/compiled_policy.h"
+#include "policy/plain_data.h"
 
 namespace trimtab {
 namespace {
@@ -37,6 +38,18 @@ void retainInputs(const CompiledPolicy& policy, SeriesStore& store) {
 
 const std::string kNoFile;
 
+struct StateCopy {
+  lua_State* from;
+  int ref = LUA_NOREF;
+};
+
+int copyStateInto(lua_State* L) {
+  StateCopy& copy = *static_cast<StateCopy*>(lua_touserdata(L, 1));
+  copyPlainData(copy.from, -1, L);
+  copy.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
 }  // namespace
 
 struct PolicyEngine::LoadedPolicy {
@@ -61,7 +74,7 @@ PolicyEngine::LoadedPolicy* PolicyEngine::find(const std::string& name) const {
 
 Status PolicyEngine::add(const PolicySpec& spec) {
   FileStamp stamp = stampOf(spec.file);
-  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(spec, limits_, &host_);
+  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(spec, limits_, &host_, nullptr, lineObserver_);
   if (!compiled.ok()) return compiled.error();
   const std::string& name = (*compiled)->name;
   if (const LoadedPolicy* other = find(name)) {
@@ -140,7 +153,7 @@ Status PolicyEngine::reload(const std::string& name) {
   LoadedPolicy* p = find(name);
   if (!p) return makeError("unknown policy '" + name + "'");
   p->stamp = stampOf(p->spec.file);  // before compiling: a change during it triggers another reload
-  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(p->spec, limits_, &host_, p->compiled.get());
+  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(p->spec, limits_, &host_, p->compiled.get(), lineObserver_);
   if (!compiled.ok()) {
     ++reloadFailures_;
     return compiled.error();
@@ -164,6 +177,20 @@ std::vector<std::string> PolicyEngine::changedPolicies() const {
     if (!(stampOf(p->spec.file) == p->stamp)) out.push_back(p->compiled->name);
   }
   return out;
+}
+
+Result<int> PolicyEngine::copyState(const std::string& name, LuaSandbox& into) const {
+  const LoadedPolicy* p = find(name);
+  if (!p) return makeError("unknown policy '" + name + "'");
+  lua_State* from = p->compiled->sandbox->state();
+  const int top = lua_gettop(from);
+  if (!lua_checkstack(from, 1)) return makeError("policy '" + name + "': Lua stack exhausted");
+  p->compiled->context->pushState(from);
+  StateCopy copy{from};
+  Status ran = into.run(copyStateInto, &copy);
+  lua_settop(from, top);  // also after a raise in `into` midway through the copy
+  if (!ran.ok()) return ran.error();
+  return copy.ref;
 }
 
 bool PolicyEngine::quarantined(const std::string& name) const {

@@ -16,6 +16,8 @@
 namespace trimtab {
 
 class SeriesStore;
+class LuaSandbox;
+class LineObserver;
 class PredictService;  // src/predict (issue #3); may be null
 
 // Bounds on what one policy may cost. Config keys under `policy_limits:`.
@@ -97,6 +99,15 @@ class PolicyEngine {
   // fails to reload is retried only when it changes again.
   std::vector<std::string> changedPolicies() const;
 
+  // For `trimtab test`: policies added or reloaded from now on report every
+  // line they run to `observer` (null: off). It must outlive the engine.
+  void setLineObserver(LineObserver* observer) { lineObserver_ = observer; }
+  // For `trimtab test`: copies the policy's ctx.state (plain data) into
+  // `into`, where it stays referenced from the registry; returns that
+  // reference (luaL_unref it when done). Errors: unknown policy, or `into`
+  // ran out of memory.
+  Result<int> copyState(const std::string& name, LuaSandbox& into) const;
+
   bool quarantined(const std::string& name) const;
   std::size_t quarantinedCount() const;
   std::uint64_t reloadFailures() const;
@@ -108,6 +119,7 @@ class PolicyEngine {
   PolicyHost& host_;
   std::vector<std::unique_ptr<LoadedPolicy>> policies_;
   std::uint64_t reloadFailures_ = 0;
+  LineObserver* lineObserver_ = nullptr;
 };
 
 }  // namespace trimtab

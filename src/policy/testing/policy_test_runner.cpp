@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "policy/testing/policy_test_runner.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <set>
+
+#include "policy/testing/case_runner.h"
+#include "policy/testing/line_coverage.h"
+#include "policy/testing/test_file.h"
+
+namespace trimtab {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDefaultPath = "policies";
+constexpr const char* kTestSuffix = "_test.lua";
+
+bool isTestFile(const std::string& path) { return path.ends_with(kTestSuffix); }
+
+std::string display(const fs::path& p) { return p.lexically_normal().generic_string(); }
+
+std::string policyOf(const std::string& test) {
+  return test.substr(0, test.size() - std::string(kTestSuffix).size()) + ".lua";
+}
+
+std::string testOf(const std::string& policy) { return policy.substr(0, policy.size() - 4) + kTestSuffix; }
+
+bool hidden(const fs::path& p) {
+  std::string name = p.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+// Every policy (with or without a test) and every orphan test file named by
+// the paths; problems (a path that does not exist) go to `failures`.
+void discover(const std::vector<std::string>& paths, std::set<std::string>& policies,
+              std::set<std::string>& orphanTests, std::vector<std::string>& failures) {
+  std::set<std::string> tests;
+  auto addFile = [&](const fs::path& p) {
+    if (p.extension() != ".lua") return;
+    std::string file = display(p);
+    if (isTestFile(file)) {
+      tests.insert(file);
+    } else {
+      policies.insert(file);
+    }
+  };
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      failures.push_back(display(path) + ": no such file or directory");
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      std::string file = display(path);
+      if (fs::path(file).extension() != ".lua") {
+        failures.push_back(file + ": not a policy (NAME.lua) or a test file (NAME_test.lua)");
+        continue;
+      }
+      addFile(file);
+      if (isTestFile(file)) {
+        if (fs::exists(policyOf(file))) policies.insert(policyOf(file));
+      } else if (fs::exists(testOf(file))) {
+        tests.insert(testOf(file));
+      }
+      continue;
+    }
+    fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      if (hidden(it->path())) {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file()) addFile(it->path());
+    }
+    if (ec) failures.push_back(display(path) + ": " + ec.message());
+  }
+  for (const std::string& test : tests) {
+    if (!policies.count(policyOf(test))) orphanTests.insert(test);
+  }
+}
+
+std::string percent(double p) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f%%", p);
+  return buffer;
+}
+
+}  // namespace
+
+PolicyTestReport runPolicyTests(const PolicyTestOptions& options) {
+  PolicyTestReport report;
+  std::vector<std::string> paths = options.paths.empty() ? std::vector<std::string>{kDefaultPath} : options.paths;
+  std::set<std::string> policies, orphans;
+  discover(paths, policies, orphans, report.failures);
+  for (const std::string& test : orphans) {
+    report.failures.push_back(test + ": no policy " + policyOf(test) + " beside it");
+  }
+
+  const bool coverageOn = options.coverage || options.minCoverage > 0;
+  LineCoverage coverage;
+  for (const std::string& policy : policies) {
+    const std::string test = testOf(policy);
+    if (!fs::exists(test)) {
+      report.failures.push_back(policy + ": no tests (write " + test + " beside it)");
+      continue;
+    }
+    if (coverageOn) {
+      Status added = coverage.addFile(policy);
+      if (!added.ok()) {
+        report.failures.push_back(added.error().message);
+        continue;
+      }
+    }
+    Result<std::unique_ptr<TestFile>> loaded = TestFile::load(test);
+    if (!loaded.ok()) {
+      report.failures.push_back(loaded.error().message);
+      continue;
+    }
+    TestFile& tests = **loaded;
+    std::size_t failedBefore = report.failures.size();
+    for (const TestCase& c : tests.cases()) {
+      CaseResult result = runCase(policy, c, tests, coverageOn ? &coverage : nullptr);
+      if (result.passed) {
+        ++report.passed;
+      } else {
+        std::string where = c.line > 0 ? test + ":" + std::to_string(c.line) : test;
+        report.failures.push_back(where + ": case \"" + c.name + "\": " + result.message);
+      }
+    }
+    if (report.failures.size() == failedBefore) {
+      report.passedFiles.push_back(test + " (" + std::to_string(tests.cases().size()) + " case" +
+                                   (tests.cases().size() == 1 ? "" : "s") + ")");
+    }
+  }
+
+  if (!coverageOn) return report;
+  for (const std::string& file : coverage.files()) {
+    LineCoverage::FileReport r = coverage.report(file);
+    PolicyCoverageReport& c = report.coverage.emplace_back();
+    c.policy = file;
+    c.executable = r.executable.size();
+    c.covered = r.covered;
+    c.percent = r.percent;
+    c.uncovered = LineCoverage::ranges(r.uncovered);
+    if (options.minCoverage > 0 && r.percent + 1e-9 < options.minCoverage) {
+      report.failures.push_back(file + ": line coverage " + percent(r.percent) + " is under the minimum of " +
+                                percent(options.minCoverage) + " (uncovered: " + c.uncovered + ")");
+    }
+  }
+  report.lcov = coverage.lcov();
+  return report;
+}
+
+void printPolicyTestReport(const PolicyTestReport& report, const PolicyTestOptions& options, std::ostream& out) {
+  for (const std::string& f : report.failures) out << "FAIL " << f << "\n";
+  if (options.verbose) {
+    for (const std::string& f : report.passedFiles) out << "ok   " << f << "\n";
+  }
+  for (const PolicyCoverageReport& c : report.coverage) {
+    char line[64];
+    std::snprintf(line, sizeof line, "coverage %6s %4zu/%-4zu ", percent(c.percent).c_str(), c.covered, c.executable);
+    out << line << c.policy;
+    if (!c.uncovered.empty()) out << "  uncovered: " << c.uncovered;
+    out << "\n";
+  }
+  out << report.passed << " passed, " << report.failed() << " failed\n";
+}
+
+}  // namespace trimtab
