@@ -18,6 +18,9 @@ void addRunCommand(CLI::App& app);
 void addCheckCommand(CLI::App& app);
 void addScrapeCommand(CLI::App& app);
 void addJournalCommand(CLI::App& app);
+void addSimCommand(CLI::App& app);
+void addReplayCommand(CLI::App& app);
+void addTestCommand(CLI::App& app);
 
 // Log format and level for the whole process ("text"|"json", "info", ...).
 void setupLogging(const std::string& format, const std::string& level);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   trimtab::addJournalCommand(app);
   trimtab::addSimCommand(app);
   trimtab::addReplayCommand(app);
+  trimtab::addTestCommand(app);
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::cout << "trimtab " << trimtab::kTrimtabVersion << "\n"; });
   try {

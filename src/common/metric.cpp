@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/metric.h"
 
+#include <array>
+#include <cstring>
+
 namespace trimtab {
 
 std::string_view metricTypeName(MetricType type) {
@@ -19,18 +22,19 @@ std::string_view metricTypeName(MetricType type) {
 
 namespace {
 
+constexpr std::array<bool, 256> kNeedsEscape = [] {
+  std::array<bool, 256> t{};
+  t['\\'] = t['"'] = t['\n'] = true;
+  return t;
+}();
+
 bool needsEscape(std::string_view v) {
-  for (char c : v) {
-    if (c == '\\' || c == '"' || c == '\n') return true;
-  }
-  return false;
+  bool any = false;
+  for (char c : v) any |= kNeedsEscape[static_cast<unsigned char>(c)];
+  return any;
 }
 
 void appendEscaped(std::string& out, std::string_view v) {
-  if (!needsEscape(v)) {
-    out.append(v);
-    return;
-  }
   for (char c : v) {
     switch (c) {
       case '\\': out.append("\\\\"); break;
@@ -41,18 +45,31 @@ void appendEscaped(std::string& out, std::string_view v) {
   }
 }
 
+// Label names of one series mostly differ in their first byte.
+bool nameLess(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  }
+  return a < b;
+}
+
 // Expositions carry a handful of labels per series: insertion sort beats
 // std::sort there and never allocates.
 void sortByName(LabelView* labels, std::size_t count) {
   for (std::size_t i = 1; i < count; ++i) {
     LabelView x = labels[i];
     std::size_t j = i;
-    while (j > 0 && x.name < labels[j - 1].name) {
+    while (j > 0 && nameLess(x.name, labels[j - 1].name)) {
       labels[j] = labels[j - 1];
       --j;
     }
     labels[j] = x;
   }
+}
+
+char* put(char* d, std::string_view s) {
+  std::memcpy(d, s.data(), s.size());
+  return d + s.size();
 }
 
 bool isNameStart(char c) {
@@ -65,9 +82,36 @@ bool isLabelChar(char c) { return c != ':' && isNameChar(c); }
 }  // namespace
 
 void appendSeriesKey(std::string& out, std::string_view name, LabelView* labels, std::size_t count) {
-  out.append(name);
-  if (count == 0) return;
+  if (count == 0) {
+    out.append(name);
+    return;
+  }
   sortByName(labels, count);
+  // name{a="x",b="y"}: braces, count-1 commas, and =, " and " per label.
+  std::size_t size = name.size() + 2 + (count - 1) + 3 * count;
+  bool escapes = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    size += labels[i].name.size() + labels[i].value.size();
+    escapes |= needsEscape(labels[i].value);
+  }
+  if (!escapes) {
+    // One resize (no allocation once `out` has capacity), then plain copies.
+    const std::size_t at = out.size();
+    out.resize(at + size);
+    char* d = put(out.data() + at, name);
+    *d++ = '{';
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i) *d++ = ',';
+      d = put(d, labels[i].name);
+      *d++ = '=';
+      *d++ = '"';
+      d = put(d, labels[i].value);
+      *d++ = '"';
+    }
+    *d = '}';
+    return;
+  }
+  out.append(name);
   out.push_back('{');
   for (std::size_t i = 0; i < count; ++i) {
     if (i) out.push_back(',');

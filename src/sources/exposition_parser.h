@@ -100,6 +100,15 @@ struct ExpositionStats {
 // OpenMetrics requires "# EOF" as the last line: a missing one is an error on
 // the last line, content after it an error on its line.
 //
+// Validated: metric and label names, label syntax and escapes (\\, \", \n),
+// duplicate label names, values and timestamps (std::from_chars, plus NaN,
+// [+-]Inf), HELP escapes, TYPE words per format, UNIT suffixes, exemplar
+// syntax, EOF. Lenient where harmless: runs of blanks between tokens, a
+// trailing comma in a label set, blank lines and other comments in
+// Prometheus 0.0.4. Not checked (they cost a lookup per sample): UTF-8
+// validity, duplicate series, families split across the body, histogram
+// bucket consistency.
+//
 // Hot path: no heap allocation per sample once the parser's scratch buffers
 // have grown (reuse one ExpositionParser across scrapes).
 //

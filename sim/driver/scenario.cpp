@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scenario.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "common/units.h"
+#include "controller/source_intervals.h"
+#include "number_format.h"
+#include "scenario_models.h"
+#include "sim/models/model_stack.h"
+
+namespace trimtab::sim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMinPolicyMemoryCap = 256u << 10;
+
+std::optional<double> parsePlainNumber(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// A knob value as written: a number, a duration ("1h") or a size ("64MiB").
+std::optional<double> parseKnobValue(const std::string& text) {
+  if (auto v = parsePlainNumber(text)) return v;
+  if (auto d = parseDuration(text); d.ok()) return *d;
+  if (auto s = parseSize(text); s.ok()) return static_cast<double>(*s);
+  return std::nullopt;
+}
+
+std::string resolve(const std::string& base, const std::string& path) {
+  fs::path p(path);
+  if (p.is_absolute() || base.empty()) return p.lexically_normal().string();
+  return (fs::path(base).parent_path() / p).lexically_normal().string();
+}
+
+bool isConfigName(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  });
+}
+
+// Same rules as a trimtab.yaml policy entry (docs/config.md).
+void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<PolicySpec>& out) {
+  for (ConfigNode& element : node.childList("policies")) {
+    PolicySpec policy;
+    policy.order = static_cast<int>(out.size());
+    if (!element.isMap()) {
+      element.error("", "expected a mapping with file, interval, priority, params");
+      continue;
+    }
+    if (auto file = element.requiredString("file")) {
+      policy.file = resolve(baseFile, *file);
+      std::error_code ec;
+      if (!fs::is_regular_file(policy.file, ec)) {
+        element.error("file", "expected an existing policy file, got '" + *file + "' (" + policy.file + ")");
+      }
+    }
+    Seconds interval = element.getDuration("interval", 0);
+    if (interval < 0) element.error("interval", "expected a duration > 0");
+    policy.interval = interval;
+    policy.priority = static_cast<int>(element.getInteger("priority", 0));
+    for (auto& [name, value] : element.childMap("params")) {
+      if (!value.isScalar()) {
+        value.error("", "expected a number, true/false or a string");
+        continue;
+      }
+      std::string text = value.asString();
+      if (text == "true" || text == "false") {
+        policy.params[name] = text == "true";
+      } else if (auto number = parsePlainNumber(text)) {
+        policy.params[name] = *number;
+      } else {
+        policy.params[name] = text;
+      }
+    }
+    element.finish();
+    out.push_back(std::move(policy));
+  }
+}
+
+class ScenarioReader {
+ public:
+  ScenarioReader(Scenario& s, const ModelStack& stack) : s_(s), stack_(stack) {}
+
+  void readKnobs(ConfigNode& root) {
+    std::set<std::string> seen;
+    for (ConfigNode& e : root.childList("knobs")) {
+      if (!e.isMap()) {
+        e.error("", "expected a mapping (name, min, max, max_step, cooldown, ...)");
+        continue;
+      }
+      ScenarioKnob k;
+      KnobSpec& spec = k.spec;
+      spec.name = e.requiredString("name").value_or("");
+      if (!spec.name.empty() && !seen.insert(spec.name).second) e.error("name", "duplicate knob '" + spec.name + "'");
+      ConfigNode actuator = e.child("actuator");
+      if (!actuator.missing()) {
+        k.actuator = actuator.isScalar() ? actuator.asString() : actuator.getString("kind", "sim");
+        if (!actuator.isScalar()) actuator.finish();
+        if (k.actuator != "sim" && k.actuator != "self")
+          e.error("actuator", "expected sim (the model's knob) or self (the sim source's interval), got '" +
+                                  k.actuator + "'");
+      }
+      const SimKnobInfo* info = nullptr;
+      std::vector<SimKnobInfo> infos = stack_.knobs();
+      for (const auto& i : infos)
+        if (i.name == spec.name) info = &i;
+      if (k.actuator == "sim" && !spec.name.empty() && !info) {
+        std::vector<std::string> names;
+        for (const auto& i : infos) names.push_back(i.name);
+        std::string guess = closestMatch(spec.name, names);
+        e.error("name", "no model accepts knob '" + spec.name + "'" +
+                            (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                            "; the models of this scenario accept: " + join(names));
+      }
+      // Defaults: what the model accepts. A trigger fires on every change,
+      // so its governed value must be able to keep growing.
+      k.trigger = info && info->trigger;
+      bool integer = info ? (info->integer || k.trigger) : false;
+      double min = info ? info->min : SourceIntervals::kMinInterval;
+      double max = info ? (k.trigger && info->max == 0 ? kTriggerKnobMax : info->max) : SourceIntervals::kMaxInterval;
+      double baseline = 0;
+      if (info && !k.trigger) baseline = stack_.knobValue(spec.name).value_or(min);
+      if (!info && k.actuator == "self") baseline = s_.sourceInterval;
+      spec.unit = info ? info->unit : "s";
+      if (e.has("type")) integer = e.getEnum("type", {"int", "float"}, "float") == "int";
+      spec.integer = integer;
+      spec.min = e.getNumber("min", min);
+      spec.max = e.getNumber("max", max);
+      k.baselineGiven = e.has("baseline");
+      spec.baseline = e.getNumber("baseline", baseline);
+      if (spec.min > spec.max) e.error("max", "expected max >= min (" + formatNumber(spec.min) + ")");
+      spec.maxStep = e.getNumber("max_step", 0);
+      spec.cooldown = e.getDuration("cooldown", 0);
+      spec.deadband = e.getNumber("deadband", 0);
+      spec.maxChangesPerHour = static_cast<int>(e.getInteger("max_changes_per_hour", 0));
+      spec.dryRun = e.getBool("dry_run", false);
+      spec.unit = e.getString("unit", spec.unit);
+      if (spec.maxStep < 0 || spec.deadband < 0 || spec.maxChangesPerHour < 0)
+        e.error("", "max_step, deadband and max_changes_per_hour must be >= 0");
+      e.finish();
+      s_.knobs.push_back(std::move(k));
+    }
+  }
+
+  void readConfigs(ConfigNode& root) {
+    std::set<std::string> names;
+    for (ConfigNode& e : root.childList("configs")) {
+      if (!e.isMap()) {
+        e.error("", "expected a mapping (name, description, knobs, policies)");
+        continue;
+      }
+      ScenarioConfig c = readConfig(e, s_.file);
+      if (!c.name.empty() && !names.insert(c.name).second) e.error("name", "duplicate config '" + c.name + "'");
+      s_.configs.push_back(std::move(c));
+    }
+    if (s_.configs.empty()) s_.configs.push_back(ScenarioConfig{"static", "the models' own settings", {}, {}, false});
+  }
+
+  ScenarioConfig readConfig(ConfigNode& e, const std::string& baseFile) {
+    ScenarioConfig c;
+    c.name = e.requiredString("name").value_or("");
+    if (!c.name.empty() && !isConfigName(c.name))
+      e.error("name", "expected a name of letters, digits, '_', '-' and '.', got '" + c.name + "'");
+    c.description = e.getString("description", "");
+    c.dryRun = e.getBool("dry_run", false);
+    std::vector<SimKnobInfo> infos = stack_.knobs();
+    for (auto& [knob, value] : e.childMap("knobs")) {
+      auto v = value.isScalar() ? parseKnobValue(value.asString()) : std::nullopt;
+      if (!v) {
+        value.error("", "expected a number, a duration (1h) or a size (64MiB)");
+        continue;
+      }
+      const SimKnobInfo* info = nullptr;
+      for (const auto& i : infos)
+        if (i.name == knob) info = &i;
+      const ScenarioKnob* governed = s_.knob(knob);
+      if (!info && !(governed && governed->actuator == "self")) {
+        value.error("", "no model accepts knob '" + knob + "'");
+        continue;
+      }
+      if (info && info->trigger) {
+        value.error("", "'" + knob + "' is an action (trigger), not a setting: it has no static value");
+        continue;
+      }
+      c.knobValues[knob] = *v;
+    }
+    readPolicies(e, baseFile, c.policies);
+    e.finish();
+    return c;
+  }
+
+  void readPerturb(ConfigNode& root) {
+    for (auto& [path, value] : root.childMap("perturb")) {
+      auto dot = path.rfind('.');
+      const double spread = value.isScalar() ? parsePlainNumber(value.asString()).value_or(-1) : -1;
+      if (dot == std::string::npos || dot == 0 || dot + 1 == path.size()) {
+        value.error("", "expected '<model kind>.<key>: spread', e.g. 'load.diurnal.mean_rps: 0.2'");
+        continue;
+      }
+      if (!(spread >= 0 && spread < 1)) {
+        value.error("", "expected a relative spread in [0, 1), e.g. 0.2 for +-20 %");
+        continue;
+      }
+      s_.perturb.push_back(Perturbation{path.substr(0, dot), path.substr(dot + 1), spread});
+    }
+  }
+
+  static std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
+
+ private:
+  Scenario& s_;
+  const ModelStack& stack_;
+};
+
+void readLimits(ConfigNode& root, Scenario& s) {
+  ConfigNode store = root.child("store");
+  s.store.maxSeries = static_cast<std::size_t>(std::max<std::int64_t>(1, store.getInteger("max_series", 10000)));
+  s.store.staleAfterScrapes = static_cast<int>(std::max<std::int64_t>(1, store.getInteger("stale_after_scrapes", 3)));
+  s.store.maxPointsPerSeries =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, store.getInteger("max_points_per_series", 200000)));
+  store.finish();
+  ConfigNode limits = root.child("policy_limits");
+  auto& l = s.policyLimits;
+  l.instructionBudget = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(1, limits.getInteger("instruction_budget", static_cast<std::int64_t>(l.instructionBudget))));
+  l.memoryCapBytes = limits.getSize("memory_cap", l.memoryCapBytes);
+  if (l.memoryCapBytes < kMinPolicyMemoryCap) {
+    limits.error("memory_cap", "expected a size >= 256KiB");
+    l.memoryCapBytes = kMinPolicyMemoryCap;
+  }
+  l.quarantineAfterErrors =
+      static_cast<int>(std::max<std::int64_t>(1, limits.getInteger("quarantine_after_errors", l.quarantineAfterErrors)));
+  limits.finish();
+}
+
+void readTiming(ConfigNode& root, Scenario& s) {
+  s.duration = root.getDuration("duration", s.duration);
+  s.step = root.getDuration("step", s.step);
+  s.seed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, root.getInteger("seed", 1)));
+  if (!(s.step > 0)) {
+    root.error("step", "expected a duration > 0");
+    s.step = 1;
+  }
+  if (!(s.duration >= s.step) || s.duration > kMaxScenarioDuration) {
+    root.error("duration", "expected a duration between the step and 366d");
+    s.duration = s.step;
+  } else if (s.duration / s.step > static_cast<double>(kMaxScenarioSteps)) {
+    root.error("step", "expected at most " + std::to_string(kMaxScenarioSteps) + " steps per run");
+  }
+  ConfigNode slo = root.child("slo");
+  s.sloLatencyP95 = slo.getDuration("latency_p95", s.sloLatencyP95);
+  slo.finish();
+  s.flapWindow = root.getDuration("flap_window", s.flapWindow);
+  ConfigNode report = root.child("report");
+  s.sample = report.getDuration("sample", 0);
+  report.finish();
+  ConfigNode source = root.child("source");
+  s.sourceName = source.getString("name", s.sourceName);
+  s.sourceInterval = source.getDuration("interval", s.sourceInterval);
+  if (!(s.sourceInterval >= SourceIntervals::kMinInterval && s.sourceInterval <= SourceIntervals::kMaxInterval))
+    source.error("interval", "expected a duration between 50ms and 1h");
+  source.finish();
+}
+
+}  // namespace
+
+const ScenarioConfig* Scenario::config(const std::string& n) const {
+  for (const auto& c : configs)
+    if (c.name == n) return &c;
+  return nullptr;
+}
+
+const ScenarioKnob* Scenario::knob(const std::string& n) const {
+  for (const auto& k : knobs)
+    if (k.spec.name == n) return &k;
+  return nullptr;
+}
+
+Seconds Scenario::sampleInterval() const {
+  Seconds wanted = sample > 0 ? sample : duration / static_cast<double>(kAutoTimelineBuckets);
+  double steps = std::max(1.0, std::round(wanted / step));
+  return steps * step;
+}
+
+Result<Scenario> loadScenarioString(const std::string& text, const std::string& file,
+                                    const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
+  const std::size_t before = diagnostics->items().size();
+  Scenario s;
+  s.file = file;
+  s.text = text;
+  ConfigNode root = ConfigNode::loadString(text, file, diagnostics);
+  if (root.missing()) {
+    if (diagnostics->items().size() == before) root.error("", "empty scenario");
+    return makeError(diagnostics->format());
+  }
+  s.name = root.getString("name", fs::path(file).stem().string());
+  s.description = root.getString("description", "");
+  readTiming(root, s);
+  readLimits(root, s);
+  // Build the models once: their parameters are checked with file and line,
+  // and their knobs give the defaults of the governed knobs.
+  ModelStack stack(s.seed);
+  std::vector<ConfigNode> models = root.childList("models");
+  if (models.empty()) root.error("models", "expected a list of models (at least a load model)");
+  Status added = stack.addFromConfig(models);
+  if (added.ok()) {
+    if (Status attached = stack.attach(); !attached) root.error("models", attached.error().message);
+  }
+  if (const SimModel* monitoring = stack.find("monitoring")) {
+    if (auto v = monitoring->knobValue("scrape_interval_seconds")) s.sourceInterval = *v;
+  }
+  ScenarioReader reader(s, stack);
+  reader.readKnobs(root);
+  reader.readConfigs(root);
+  reader.readPerturb(root);
+  root.finish();
+  if (diagnostics->items().size() > before || !added.ok()) {
+    std::string message = diagnostics->format();
+    if (!added.ok() && diagnostics->items().size() == before) message = added.error().message;
+    return makeError(message);
+  }
+  return s;
+}
+
+Result<Scenario> loadScenario(const std::string& file, const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
+  auto text = readTextFile(file);
+  if (!text) return text.error();  // "file: cannot read: ..."
+  return loadScenarioString(*text, file, diagnostics);
+}
+
+Result<ScenarioConfig> loadConfigFile(const std::string& file, const Scenario& scenario,
+                                      const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
+  const std::size_t before = diagnostics->items().size();
+  ConfigNode root = ConfigNode::loadFile(file, diagnostics);
+  if (root.missing()) {
+    if (diagnostics->items().size() == before) root.error("", "empty config file");
+    return makeError(diagnostics->format());
+  }
+  // A throwaway copy of the scenario's knobs and models for the checks.
+  Scenario copy = scenario;
+  ModelStack stack(scenario.seed);
+  if (Status built = addScenarioModels(scenario, 0, stack); !built) return built.error();
+  ScenarioReader reader(copy, stack);
+  ScenarioConfig c = reader.readConfig(root, file);
+  if (diagnostics->items().size() > before) return makeError(diagnostics->format());
+  return c;
+}
+
+ScenarioConfig policyConfig(const Scenario& scenario, const std::vector<std::string>& policyFiles) {
+  ScenarioConfig c;
+  c.name = "policies";
+  if (!scenario.configs.empty()) c.knobValues = scenario.configs.front().knobValues;
+  std::string names;
+  for (const auto& file : policyFiles) {
+    PolicySpec p;
+    p.file = fs::path(file).lexically_normal().string();
+    p.order = static_cast<int>(c.policies.size());
+    c.policies.push_back(p);
+    names += (names.empty() ? "" : " + ") + fs::path(file).stem().string();
+  }
+  if (policyFiles.size() == 1) c.name = fs::path(policyFiles.front()).stem().string();
+  c.description = "--policy " + names;
+  return c;
+}
+
+}  // namespace trimtab::sim

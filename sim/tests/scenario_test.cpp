@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "driver_test_support.h"
+#include "sim/driver/scenario_models.h"
+
+using namespace trimtab;
+using namespace trimtab::sim;
+using namespace trimtab::sim::testing;
+
+namespace {
+
+std::string errorsOf(const std::string& text) {
+  auto diagnostics = std::make_shared<ConfigDiagnostics>();
+  auto s = loadScenarioString(text, "bad.yaml", diagnostics);
+  return s.ok() ? "" : s.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("knob bounds, unit and baseline default to what the model accepts") {
+  ScratchDir dir("knobs");
+  dir.write("grow.lua", kGrowPolicy);
+  Scenario s = loadOrFail(kOverloadedPool, dir.write("s.yaml", kOverloadedPool));
+  CHECK(s.name == "overloaded");
+  CHECK(s.duration == 600);
+  CHECK(s.sloLatencyP95 == doctest::Approx(0.2));
+  CHECK(s.sourceInterval == 5);  // from the monitoring model
+  REQUIRE(s.knobs.size() == 1);
+  const KnobSpec& k = s.knobs[0].spec;
+  CHECK(k.name == "db_pool_size");
+  CHECK(k.integer);
+  CHECK(k.min == 1);
+  CHECK(k.max == 40);
+  CHECK(k.maxStep == 10);
+  CHECK(k.baseline == 3);  // the model's size
+  CHECK(k.unit == "connections");
+  REQUIRE(s.configs.size() == 2);
+  CHECK(s.configs[1].policies.at(0).file == (dir.path / "grow.lua").string());
+  CHECK(s.configs[0].knobValues.at("db_pool_size") == 3);
+  CHECK(s.sampleInterval() == 1);  // 600 s / 2000 buckets, at least one step
+}
+
+TEST_CASE("scenario errors are located and suggest the right name") {
+  CHECK(errorsOf("models: [{model: load.constnt}]").find("did you mean 'load.constant'") != std::string::npos);
+  const std::string knob = errorsOf(R"(
+models: [{model: load.constant}, {model: pool}]
+knobs: [{name: db_pool_sise}]
+)");
+  CHECK(knob.find("bad.yaml:3") != std::string::npos);
+  CHECK(knob.find("did you mean 'db_pool_size'") != std::string::npos);
+  CHECK(errorsOf("duration: soon\nmodels: [{model: load.constant}]").find("duration") != std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}]\nconfigz: []").find("did you mean 'configs'") != std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}]\nconfigs: [{name: a, policies: [{file: nope.lua}]}]")
+            .find("nope.lua") != std::string::npos);
+  CHECK(errorsOf("models: [{model: cache}]\nconfigs: [{name: a, knobs: {cache_flush: 1}}]").find("trigger") !=
+        std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}]\nperturb: {load.constant.rps: 2}").find("spread") !=
+        std::string::npos);
+  CHECK(errorsOf("models: [").find("invalid YAML") != std::string::npos);
+  CHECK_FALSE(errorsOf("").empty());
+}
+
+TEST_CASE("every shipped scenario loads") {
+  const auto dir = std::filesystem::path(TRIMTAB_SOURCE_DIR) / "sim" / "scenarios";
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    CAPTURE(entry.path().string());
+    auto diagnostics = std::make_shared<ConfigDiagnostics>();
+    auto s = loadScenario(entry.path().string(), diagnostics);
+    CHECK_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+    if (s.ok()) {
+      CHECK(s->configs.size() >= 2);  // a static baseline and something to compare
+      CHECK(s->configs.front().policies.empty());
+    }
+    ++count;
+  }
+  CHECK(count >= 5);
+}
+
+TEST_CASE("--perturb draws the same factors for the same seed, others for another") {
+  ScratchDir dir("perturb");
+  dir.write("grow.lua", kGrowPolicy);
+  Scenario s = loadOrFail(kOverloadedPool, dir.write("s.yaml", kOverloadedPool));
+  auto factors = [&](std::uint64_t seed) {
+    ModelStack stack(seed);
+    std::vector<AppliedPerturbation> applied;
+    REQUIRE(addScenarioModels(s, seed, stack, &applied).ok());
+    REQUIRE(applied.size() == 1);  // the default: load levels (rps of load.constant)
+    CHECK(applied[0].path == "models[0].rps");
+    CHECK(applied[0].factor >= 0.8);
+    CHECK(applied[0].factor <= 1.2);
+    return applied[0].factor;
+  };
+  CHECK(factors(1) == factors(1));
+  CHECK(factors(1) != factors(2));
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sources/scrape_report.h"
+
+using namespace trimtab;
+
+namespace {
+
+const char* const kBody =
+    "# HELP req Requests.\n"
+    "# TYPE req counter\n"
+    "req{method=\"GET\",code=\"200\"} 5 1700000000123\n"
+    "req{code=\"x\\ny\"} +Inf\n"
+    "req{bad=\"\\q\"} 1\n"
+    "temp -0.25\n"
+    "bad line\n";
+
+}  // namespace
+
+TEST_CASE("scrape report: series by family, then errors, then a summary") {
+  std::ostringstream out;
+  int rejected = writeScrapeReport(kBody, ExpositionFormat::Prometheus004, ExpositionLimits{}, out);
+  CHECK(rejected == 2);
+  CHECK(out.str() ==
+        "# family req counter Requests.\n"
+        "counter  req{code=\"200\",method=\"GET\"}  5  @1700000000.123\n"
+        "counter  req{code=\"x\\ny\"}  +Inf\n"
+        "# family temp unknown\n"
+        "unknown  temp  -0.25\n"
+        "line 5: invalid escape '\\q' in the value of label 'bad' (allowed: \\\\, \\\", \\n)\n"
+        "line 7: invalid value: 'line'\n"
+        "families=2 series=3 errors=2 dropped=0 bytes=" + std::to_string(std::string(kBody).size()) + "\n");
+}
+
+TEST_CASE("scrape report: clean body returns 0; body-wide errors say so") {
+  std::ostringstream clean;
+  CHECK(writeScrapeReport("a 1\n# EOF\n", ExpositionFormat::OpenMetrics, ExpositionLimits{}, clean) == 0);
+
+  ExpositionLimits tiny;
+  tiny.maxBodyBytes = 4;
+  std::ostringstream big;
+  CHECK(writeScrapeReport("a 1\nb 2\n", ExpositionFormat::Prometheus004, tiny, big) == 1);
+  CHECK(big.str().find("body: body of 8 bytes exceeds the limit of 4 bytes") != std::string::npos);
+}
+
+TEST_CASE("scrape report as JSON") {
+  std::ostringstream out;
+  int rejected = writeScrapeReport(kBody, ExpositionFormat::Prometheus004, ExpositionLimits{}, out, true);
+  CHECK(rejected == 2);
+  auto doc = nlohmann::json::parse(out.str());
+  REQUIRE(doc["families"].size() == 2);
+  CHECK(doc["families"][0]["name"] == "req");
+  CHECK(doc["families"][0]["type"] == "counter");
+  CHECK(doc["families"][0]["help"] == "Requests.");
+  REQUIRE(doc["families"][0]["series"].size() == 2);
+  CHECK(doc["families"][0]["series"][0]["key"] == "req{code=\"200\",method=\"GET\"}");
+  CHECK(doc["families"][0]["series"][0]["value"] == 5.0);
+  CHECK(doc["families"][0]["series"][0]["timestamp"].get<double>() == doctest::Approx(1700000000.123));
+  CHECK(doc["families"][0]["series"][1]["value"] == "+Inf");
+  CHECK(doc["errors"][0]["line"] == 5);
+  CHECK(doc["errors"][1]["line"] == 7);
+  CHECK(doc["summary"]["series"] == 3);
+  CHECK(doc["summary"]["errors"] == 2);
+}
