@@ -84,4 +84,25 @@ void redactSecret(std::string& text, std::string_view secret) {
     text.replace(at, secret.size(), kRedacted);
 }
 
+SecretRef readPasswordSetting(ConfigNode& params,
+                              const std::function<std::string(const std::string&)>& resolvePath) {
+  SecretRef out;
+  if (params.has("password") && params.has("password_file"))
+    params.error("password_file", "give either password or password_file, not both");
+  if (params.has("password")) {
+    if (auto ref = parseSecretRef(params.getString("password"), false); !ref) {
+      params.error("password", ref.error().message);
+    } else {
+      out = *ref;
+      if (out.kind == SecretRef::Kind::File) out.text = resolvePath(out.text);
+    }
+  }
+  if (params.has("password_file")) {
+    out.kind = SecretRef::Kind::File;
+    out.text = resolvePath(params.getString("password_file"));
+    if (out.text.empty()) params.error("password_file", "expected a file path");
+  }
+  return out;
+}
+
 }  // namespace trimtab

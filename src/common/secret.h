@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
+#include "common/config_node.h"
 #include "common/result.h"
 
 namespace trimtab {
@@ -32,6 +34,12 @@ Result<SecretRef> parseSecretRef(std::string_view text, bool allowLiteral);
 // file (trailing "\r\n" removed). Errors name the variable or the file, never
 // a value.
 Result<std::string> readSecret(const SecretRef& ref);
+
+// Reads the `password` ("env:NAME" or "file:PATH", never a literal) and
+// `password_file` keys every server connection has, recording diagnostics on
+// `params`; file paths go through `resolvePath` (relative to the config).
+SecretRef readPasswordSetting(ConfigNode& params,
+                              const std::function<std::string(const std::string&)>& resolvePath);
 
 // Replaces every occurrence of `secret` in `text` by "<redacted>" (nothing
 // when `secret` is empty).

@@ -137,21 +137,7 @@ void readRedisOptions(ConfigNode& params, RedisOptions& out,
       }
     }
   }
-  if (params.has("password") && params.has("password_file"))
-    params.error("password_file", "give either password or password_file, not both");
-  if (params.has("password")) {
-    if (auto ref = parseSecretRef(params.getString("password"), false); !ref) {
-      params.error("password", ref.error().message);
-    } else {
-      out.password = *ref;
-      if (out.password.kind == SecretRef::Kind::File) out.password.text = resolvePath(out.password.text);
-    }
-  }
-  if (params.has("password_file")) {
-    out.password.kind = SecretRef::Kind::File;
-    out.password.text = resolvePath(params.getString("password_file"));
-    if (out.password.text.empty()) params.error("password_file", "expected a file path");
-  }
+  out.password = readPasswordSetting(params, resolvePath);
   out.username = params.getString("username", out.username);
   if (params.has("db")) {
     std::int64_t db = params.getInteger("db", 0);
