@@ -15,12 +15,12 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+from itest_support import Checks, free_port, http_get, read_journal, wait_http
 
 SCRAPE_INTERVAL = 0.5
 STALE_AFTER = 3
@@ -71,51 +71,6 @@ journal:
 server:
   listen: 127.0.0.1:{server_port}
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url, timeout=2.0):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read().decode()
-
-
-def wait_http(url, seconds=10.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            return http_get(url, 0.5)
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, what):
-        if ok:
-            self.passed += 1
-            print(f"ok   {what}")
-        else:
-            self.failed += 1
-            print(f"FAIL {what}")
-
-
-def read_journal(path):
-    records = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                records.append(json.loads(line))
-    return records
 
 
 def main():

@@ -25,12 +25,12 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+from itest_support import Checks, free_port, http_get, read_journal, wait_http
 
 SKIPPED = 77
 INTERVAL = 1.0           # s between two collections of the pgbouncer source
@@ -96,27 +96,6 @@ log:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url, timeout=2.0):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read().decode()
-
-
-def wait_http(url, seconds=15.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            return http_get(url, 0.5)
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
-
-
 def load_env(path):
     env = {}
     with open(path) as f:
@@ -129,20 +108,6 @@ def load_env(path):
                 value = value[1:-1]
             env[key] = value
     return env
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, what):
-        if ok:
-            self.passed += 1
-            print(f"ok   {what}", flush=True)
-        else:
-            self.failed += 1
-            print(f"FAIL {what}", flush=True)
 
 
 class Bouncer:
@@ -169,11 +134,6 @@ class Bouncer:
 def services(script, command, env, name):
     return subprocess.run([script, command, env["SERVICES_DIR"], name], capture_output=True, text=True,
                           timeout=60).returncode == 0
-
-
-def read_journal(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def main():
@@ -220,7 +180,7 @@ def main():
             with open(err_path, "w") as err:
                 trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", RUN_LIMIT],
                                            stdout=subprocess.DEVNULL, stderr=err, env=run_env, cwd=tmp)
-            wait_http(f"{base}/healthz")
+            wait_http(f"{base}/healthz", 15.0)
             time.sleep(3.0)
             size = bouncer.pool_size()
             checks.check(size in POOL_SIZES, f"the policy's decisions reach pgbouncer (SHOW CONFIG: {size})")
