@@ -157,14 +157,9 @@ Result<ReplayResult> runReplay(const Recording& recording, ReplaySetup setup,
     if (onRecord) onRecord(r);
   });
   if (Status s = controller.start(); !s) return s.error();
-  std::vector<Seconds> policyIntervals;
-  for (const auto& name : controller.policies().names())
-    policyIntervals.push_back(controller.policies().interval(name));
-  DueMirror due;
-  due.start(clock.now(), policyIntervals.size());
-  for (Seconds next = due.next(); next <= recording.end + DueMirror::kDueSlack; next = due.next()) {
+  for (Seconds next = controller.nextDue(); next <= recording.end + Controller::kDueSlack;
+       next = controller.nextDue()) {
     clock.set(next);
-    due.beforeTick(next, interval, policyIntervals);
     controller.tick();
   }
   out.stats = controller.stats();

@@ -312,25 +312,21 @@ Status SimRun::run() {
   const auto steps = static_cast<std::uint64_t>(std::llround(scenario_.duration / step));
   const auto bucketSteps =
       static_cast<std::uint64_t>(std::max(1.0, std::round(scenario_.sampleInterval() / step)));
-  std::vector<Seconds> policyIntervals;
-  for (const auto& name : controller_->policies().names())
-    policyIntervals.push_back(controller_->policies().interval(name));
-  DueMirror due;
-  due.start(clock_.now(), policyIntervals.size());
-  Seconds nextTick = due.next();
+  Seconds nextTick = controller_->nextDue();
   for (std::uint64_t k = 0; k < steps; ++k) {
     const Seconds now = static_cast<double>(k) * step;
     const Seconds end = static_cast<double>(k + 1) * step;
     stack_.step(now, step);
     observeStep(end);
     if (!stack_.world().events.empty()) drainEvents();
-    if (options_.tickEveryStep || end + DueMirror::kDueSlack >= nextTick) {
+    // Only steps where a source or a policy is due tick the controller: a
+    // month at 1 s is 2.6 million model steps but about 500,000 ticks.
+    if (options_.tickEveryStep || end + Controller::kDueSlack >= nextTick) {
       clock_.set(end);
-      due.beforeTick(end, *intervals_->sourceInterval(scenario_.sourceName), policyIntervals);
       controller_->tick();
       syncIntervals();
       if (monitorsMemory_) rememberScrape(end);
-      nextTick = due.next();
+      nextTick = controller_->nextDue();
     }
     if ((k + 1) % bucketSteps == 0 || k + 1 == steps) closeBucket(end);
     if ((k + 1) % kProgressSteps == 0) {
@@ -346,31 +342,6 @@ Status SimRun::run() {
 }
 
 }  // namespace
-
-void DueMirror::start(Seconds t, std::size_t policies) {
-  sourceDue_ = t;
-  policyDue_.assign(policies, t);
-}
-
-Seconds DueMirror::advance(Seconds due, Seconds now, Seconds interval) {
-  if (now + kDueSlack < due) return due;
-  const Seconds next = due + interval;
-  return next + kDueSlack < now ? now + interval : next;
-}
-
-void DueMirror::beforeTick(Seconds now, Seconds sourceInterval, const std::vector<Seconds>& policyIntervals) {
-  // The same expressions as Controller::collectDueSources and runDuePolicies
-  // (controller.cpp): identical doubles, identical due times.
-  sourceDue_ = advance(sourceDue_, now, sourceInterval);
-  for (std::size_t i = 0; i < policyDue_.size() && i < policyIntervals.size(); ++i)
-    policyDue_[i] = advance(policyDue_[i], now, policyIntervals[i]);
-}
-
-Seconds DueMirror::next() const {
-  Seconds next = sourceDue_;
-  for (Seconds t : policyDue_) next = std::min(next, t);
-  return next;
-}
 
 Result<RunResult> runSimulation(const Scenario& scenario, const ScenarioConfig& config, std::uint64_t seed,
                                 const RunOptions& options) {

@@ -63,25 +63,4 @@ struct RunResult {
 Result<RunResult> runSimulation(const Scenario& scenario, const ScenarioConfig& config, std::uint64_t seed,
                                 const RunOptions& options = {});
 
-// Mirrors the controller's due-time arithmetic (controller.cpp: a fixed
-// cadence, work due within kDueSlack of now runs, a stall restarts from now)
-// so that the simulator calls tick() only when something is due. The
-// controller has no "next due" accessor; a test checks that ticking only at
-// these times gives exactly the run that ticking at every step gives.
-class DueMirror {
- public:
-  static constexpr Seconds kDueSlack = 0.01;  // as in controller.cpp
-
-  void start(Seconds t, std::size_t policies);
-  // Call right before Controller::tick() at `now`, with the source interval
-  // the controller is about to read and each policy's interval.
-  void beforeTick(Seconds now, Seconds sourceInterval, const std::vector<Seconds>& policyIntervals);
-  Seconds next() const;
-
- private:
-  static Seconds advance(Seconds due, Seconds now, Seconds interval);
-  Seconds sourceDue_ = 0;
-  std::vector<Seconds> policyDue_;
-};
-
 }  // namespace trimtab::sim

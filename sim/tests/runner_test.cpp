@@ -62,24 +62,6 @@ TEST_CASE("the controller ticks only when something is due, on the same schedule
   CHECK(reference->decisions.size() == grown->decisions.size());
 }
 
-TEST_CASE("DueMirror follows the controller's catch-up rule") {
-  DueMirror m;
-  m.start(0, 1);
-  CHECK(m.next() == 0);
-  m.beforeTick(1, 10, {4});
-  CHECK(m.next() == 4);  // fixed cadence: policy at 0 + 4, source at 0 + 10
-  m.beforeTick(4, 10, {4});
-  CHECK(m.next() == 8);
-  m.beforeTick(8, 10, {4});
-  CHECK(m.next() == 10);
-  m.beforeTick(35, 10, {4});  // a stall: both restart from now
-  CHECK(m.next() == 39);
-  m.beforeTick(39, 10, {4});
-  CHECK(m.next() == 43);
-  m.beforeTick(44.995, 10, {4});  // within the slack of the source's 45
-  CHECK(m.next() == 47);
-}
-
 TEST_CASE("same scenario and seed give byte-identical JSON and CSV") {
   ScratchDir dir("determinism");
   dir.write("grow.lua", kGrowPolicy);

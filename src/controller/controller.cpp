@@ -3,8 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "controller/own_metrics.h"
 
@@ -36,10 +38,7 @@ struct Controller::KnobSlot {
 
 namespace {
 
-// Work due within this much of now runs in this tick: the tick timer and the
-// clock are read a few microseconds apart, and a due time that misses by that
-// much would otherwise wait a whole extra tick.
-constexpr Seconds kDueSlack = 0.01;
+constexpr Seconds kDueSlack = Controller::kDueSlack;
 
 // How often, and how many times, an accepted but not yet effective change is
 // applied again before trimtab gives up and says so in the journal.
@@ -48,7 +47,7 @@ constexpr int kMaxReapplies = 30;
 
 // Next due time on a fixed cadence; after a stall, restart from now instead
 // of running a burst of catch-up work.
-Seconds nextDue(Seconds due, Seconds now, Seconds interval) {
+Seconds advanceDue(Seconds due, Seconds now, Seconds interval) {
   Seconds next = due + interval;
   return next + kDueSlack < now ? now + interval : next;
 }
@@ -162,10 +161,16 @@ void Controller::collectDueSources(Seconds now) {
     SourceSlot& slot = *slotPtr;
     if (slot.inFlight || now + kDueSlack < slot.nextDue) continue;
     Seconds interval = intervals_->sourceInterval(slot.spec.name).value_or(slot.spec.interval);
-    slot.nextDue = nextDue(slot.nextDue, now, interval);
+    slot.nextDue = advanceDue(slot.nextDue, now, interval);
     slot.inFlight = true;
     ++inFlight_;
-    slot.filter = std::make_shared<const FamilyFilter>(store_.readFilter());
+    // The read filter only changes when a policy reads a new family: rebuilt
+    // then, shared (immutable) by every collection meanwhile.
+    if (!readFilter_ || readFilterGeneration_ != store_.readFilterGeneration()) {
+      readFilter_ = std::make_shared<const FamilyFilter>(store_.readFilter());
+      readFilterGeneration_ = store_.readFilterGeneration();
+    }
+    slot.filter = readFilter_;
     slot.result = std::make_shared<CollectResult>();
     MetricSource* source = slot.source.get();
     auto result = slot.result;
@@ -217,12 +222,24 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
   }
 }
 
+Seconds Controller::nextDue() const {
+  Seconds next = std::numeric_limits<Seconds>::infinity();
+  for (const auto& slot : sources_) {
+    if (!slot->inFlight) next = std::min(next, slot->nextDue);
+  }
+  for (const auto& name : engine_->names()) {
+    auto due = policyDue_.find(name);
+    next = std::min(next, due == policyDue_.end() ? clock_.now() : due->second);  // added by a reload: due now
+  }
+  return next;
+}
+
 std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
   std::vector<Proposal> proposals;
   for (const auto& name : engine_->names()) {
     auto due = policyDue_.try_emplace(name, now).first;  // a policy added by reload is due now
     if (now + kDueSlack < due->second) continue;
-    due->second = nextDue(due->second, now, engine_->interval(name));
+    due->second = advanceDue(due->second, now, engine_->interval(name));
     if (engine_->quarantined(name)) continue;
     PolicyTickResult result = engine_->tick(name, now);
     ++stats_.policyTicks;

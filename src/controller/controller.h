@@ -71,6 +71,14 @@ class Controller final : public PolicyHost {
   // True when every source has had at least one successful collection.
   bool ready() const;
   Seconds lastTick() const { return lastTick_; }
+  // The earliest due time of a source (not being collected) or a policy:
+  // tick() before it does no source or policy work. A driver on a virtual
+  // clock (the simulator, replay) ticks only at these times, within
+  // kDueSlack. +inf when nothing is scheduled.
+  Seconds nextDue() const;
+  // Work due within this of now runs now: tick times and due times come from
+  // different clock reads a few microseconds apart.
+  static constexpr Seconds kDueSlack = 0.01;
   std::size_t inFlight() const { return inFlight_; }
 
   // PolicyHost
@@ -102,6 +110,8 @@ class Controller final : public PolicyHost {
   PredictService predict_;
   std::unique_ptr<PolicyEngine> engine_;
   std::vector<std::unique_ptr<SourceSlot>> sources_;
+  std::shared_ptr<const FamilyFilter> readFilter_;  // what collections parse; see collectDueSources
+  std::uint64_t readFilterGeneration_ = 0;
   std::map<std::string, std::unique_ptr<KnobSlot>> knobs_;
   std::map<std::string, Seconds> policyDue_;
   DecisionListener listener_;

@@ -79,6 +79,7 @@ struct SeriesStore::Impl {
   mutable std::unordered_map<SeriesId, Labels> labelCache;  // series read with matchers
   std::uint64_t dropped = 0;
   std::size_t retainedPoints = 0;
+  std::uint64_t readFilterGeneration = 0;  // bumped when a family joins the read filter
 
   NameNode& nameEntry(std::string_view name) {
     if (auto it = byName.find(name); it != byName.end()) return *it;
@@ -186,6 +187,7 @@ void SeriesStore::retain(std::string_view metricName, Seconds window) {
   if (!(window >= 0)) window = 0;  // NaN or negative: latest only
   Impl::NameEntry& entry = im.nameEntry(metricName).second;
   if (window <= entry.window) return;
+  if (entry.window < 0) ++im.readFilterGeneration;  // a family joins the read filter
   entry.window = window;
   if (window == 0) return;
   for (SeriesId id : entry.ids) {
@@ -195,6 +197,8 @@ void SeriesStore::retain(std::string_view metricName, Seconds window) {
     if (s.seen) im.retainedPoints += s.history->push(s.last, options_.maxPointsPerSeries);
   }
 }
+
+std::uint64_t SeriesStore::readFilterGeneration() const { return impl_->readFilterGeneration; }
 
 FamilyFilter SeriesStore::readFilter() const {
   FamilyFilter filter;
@@ -207,8 +211,19 @@ FamilyFilter SeriesStore::readFilter() const {
 std::vector<SeriesId> SeriesStore::select(std::string_view name,
                                           const std::vector<LabelMatcher>& matchers) const {
   std::vector<SeriesId> out;
+  selectInto(name, matchers, out);
+  return out;
+}
+
+void SeriesStore::selectInto(std::string_view name, const std::vector<LabelMatcher>& matchers,
+                             std::vector<SeriesId>& out) const {
+  out.clear();
   auto it = impl_->byName.find(name);
-  if (it == impl_->byName.end()) return out;
+  if (it == impl_->byName.end()) return;
+  if (matchers.empty()) {  // the common read: every series of the family
+    out.assign(it->second.ids.begin(), it->second.ids.end());
+    return;
+  }
   // A matcher built by hand (not by makeLabelMatcher) is compiled here, once per call.
   std::vector<std::optional<std::regex>> local(matchers.size());
   for (std::size_t m = 0; m < matchers.size(); ++m) {
@@ -218,7 +233,7 @@ std::vector<SeriesId> SeriesStore::select(std::string_view name,
     try {
       local[m].emplace(lm.value, std::regex::ECMAScript);
     } catch (const std::regex_error&) {
-      return out;  // a regex that does not compile matches nothing
+      return;  // a regex that does not compile matches nothing
     }
   }
   for (SeriesId id : it->second.ids) {
@@ -253,7 +268,6 @@ std::vector<SeriesId> SeriesStore::select(std::string_view name,
     }
     if (all) out.push_back(id);
   }
-  return out;
 }
 
 const std::string& SeriesStore::key(SeriesId id) const {
@@ -300,7 +314,10 @@ void SeriesStore::points(SeriesId id, Seconds from, Seconds to, std::vector<Poin
 WindowStats SeriesStore::stats(SeriesId id, Seconds from, Seconds to) const {
   WindowStats w;
   if (id >= impl_->series.size()) return w;
-  double mean = 0, m2 = 0, sum = 0;  // Welford, for a stddev that survives large offsets
+  // Two passes: sums first, then squared deviations from the mean (stable
+  // for large offsets, like Welford, without a division per point: windows
+  // are read every policy tick).
+  double sum = 0;
   impl_->forEach(id, from, to, [&](const Point& p) {
     if (std::isnan(p.v)) return;
     if (w.count == 0) {
@@ -312,14 +329,20 @@ WindowStats SeriesStore::stats(SeriesId id, Seconds from, Seconds to) const {
     w.last = p.v;
     ++w.count;
     sum += p.v;
-    double delta = p.v - mean;
-    mean += delta / static_cast<double>(w.count);
-    m2 += delta * (p.v - mean);
   });
   if (w.count == 0) return w;
   w.sum = sum;
   w.avg = sum / static_cast<double>(w.count);
-  w.stddev = std::sqrt(std::max(0.0, m2 / static_cast<double>(w.count)));
+  double squares = 0;
+  if (w.max > w.min) {
+    const double mean = w.avg;
+    impl_->forEach(id, from, to, [&](const Point& p) {
+      if (std::isnan(p.v)) return;
+      double d = p.v - mean;
+      squares += d * d;
+    });
+  }
+  w.stddev = std::sqrt(squares / static_cast<double>(w.count));
   return w;
 }
 

@@ -92,11 +92,16 @@ class SeriesStore {
   void retain(std::string_view metricName, Seconds window);
   // The names read so far, for the scrape parser.
   FamilyFilter readFilter() const;
+  // Changes whenever readFilter() would: a caller rebuilds its copy only then.
+  std::uint64_t readFilterGeneration() const;
 
   // --- reads ---
   // Series of `name` whose labels match all matchers (label absent = "";
   // "__name__" matches the metric name). Ids are stable for the store's life.
   std::vector<SeriesId> select(std::string_view name, const std::vector<LabelMatcher>& matchers) const;
+  // The same into `out` (cleared first), reusing its buffer: the read path.
+  void selectInto(std::string_view name, const std::vector<LabelMatcher>& matchers,
+                  std::vector<SeriesId>& out) const;
   const std::string& key(SeriesId id) const;
   std::string_view name(SeriesId id) const;
   Labels labels(SeriesId id) const;

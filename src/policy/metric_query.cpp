@@ -2,7 +2,11 @@
 #include "policy/metric_query.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <limits>
+
+#include "common/units.h"
 
 namespace trimtab {
 namespace {
@@ -105,8 +109,22 @@ std::string MetricQuery::selector() const {
   return out;
 }
 
+std::string describeRead(const MetricQuery& q, const char* function) {
+  std::string out = q.selector();
+  if (q.window > 0) out += "[" + formatDuration(q.window) + "]";
+  if (std::strcmp(function, "quantile") == 0) {
+    char number[32];
+    std::snprintf(number, sizeof number, "%g", q.q);
+    out = "quantile(" + std::string(number) + ", " + out + ")";
+  } else if (std::strcmp(function, "value") != 0) {
+    out = std::string(function) + "(" + out + ")";
+  }
+  if (q.agg != Aggregation::Sum) out = std::string(aggregationName(q.agg)) + "(" + out + ")";
+  return out;
+}
+
 const std::vector<SeriesId>& MetricReader::select(const SeriesStore& store, const MetricQuery& query) {
-  ids_ = store.select(query.metric, query.matchers);
+  store.selectInto(query.metric, query.matchers, ids_);
   return ids_;
 }
 

@@ -31,6 +31,10 @@ struct MetricQuery {
   std::string selector() const;
 };
 
+// rate(x{..}[5m]), max(x{..}), quantile(0.99, x[5m]): how the journal shows a
+// read made by the ctx function `function` ("value", "rate", "window", ...).
+std::string describeRead(const MetricQuery& q, const char* function);
+
 // The outcome of one read. `missing`: no matching series, or no usable data
 // (NaN samples count as no data); `stale`: some matching series is stale (its
 // data is still used).

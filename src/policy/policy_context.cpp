@@ -111,11 +111,35 @@ int ctxKnob(lua_State* L) {
     lua_pushnil(L);
     return 1;
   }
-  const KnobSpec& spec = knob->spec;
-  lua_createtable(L, 0, 14);
+  c.pushKnob(L, *knob);
+  return 1;
+}
+
+// The fields of a knob table that change while the knob lives: refreshed at
+// the first ctx.knob() of each tick.
+void setKnobStateFields(lua_State* L, const PolicyContext& c, const KnobState& knob) {
+  c.pushKeys(L);  // [knob, keys]
+  lua_rawgeti(L, -1, PolicyContext::kKeyValue);
+  pushKnobNumber(L, knob.spec.integer, knob.current);
+  lua_rawset(L, -4);
+  lua_rawgeti(L, -1, PolicyContext::kKeyPending);
+  lua_pushboolean(L, knob.pending);
+  lua_rawset(L, -4);
+  lua_rawgeti(L, -1, PolicyContext::kKeyLastChange);
+  if (knob.lastChange >= 0) {
+    lua_pushnumber(L, knob.lastChange);
+  } else {
+    lua_pushnil(L);
+  }
+  lua_rawset(L, -4);
+  lua_pop(L, 1);
+}
+
+// The fields from the knob's spec (the config): set when the table is made,
+// and again only if the spec changed (a reload).
+void setKnobSpecFields(lua_State* L, const KnobSpec& spec) {
   lua_pushstring(L, spec.name.c_str());
   lua_setfield(L, -2, "name");
-  setNumberField(L, "value", spec.integer, knob->current);
   setNumberField(L, "min", spec.integer, spec.min);
   setNumberField(L, "max", spec.integer, spec.max);
   setNumberField(L, "baseline", spec.integer, spec.baseline);
@@ -123,12 +147,15 @@ int ctxKnob(lua_State* L) {
   setNumberField(L, "deadband", false, spec.deadband);
   setNumberField(L, "cooldown", false, spec.cooldown);
   setBoolField(L, "integer", spec.integer);
-  setBoolField(L, "pending", knob->pending);
   setBoolField(L, "dry_run", spec.dryRun);
-  if (knob->lastChange >= 0) setNumberField(L, "last_change", false, knob->lastChange);
   lua_pushstring(L, spec.unit.c_str());
   lua_setfield(L, -2, "unit");
-  return 1;
+}
+
+bool sameSpecFields(const KnobSpec& a, const KnobSpec& b) {
+  return a.min == b.min && a.max == b.max && a.baseline == b.baseline && a.maxStep == b.maxStep &&
+         a.deadband == b.deadband && a.cooldown == b.cooldown && a.integer == b.integer &&
+         a.dryRun == b.dryRun && a.unit == b.unit;
 }
 
 void describeUnknownKnob(PolicyContext& c, const char* knob) {
@@ -247,6 +274,15 @@ PolicyContext& activeContext(lua_State* L, const char* function) {
 void PolicyContext::install(lua_State* L, int paramsIndex, int stateIndex) {
   paramsIndex = lua_absindex(L, paramsIndex);
   stateIndex = lua_absindex(L, stateIndex);
+  static constexpr const char* kKeyNames[] = {nullptr, "avg",   "min",   "max",     "sum",         "first", "last",
+                                              "stddev", "count", "value", "pending", "last_change", "now"};
+  static_assert(sizeof kKeyNames / sizeof kKeyNames[0] == kKeyEnd);
+  lua_createtable(L, kKeyEnd, 0);
+  for (int k = 1; k < kKeyEnd; ++k) {
+    lua_pushstring(L, kKeyNames[k]);
+    lua_rawseti(L, -2, k);
+  }
+  keysRef_ = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   const int inner = lua_gettop(L);
   lua_newtable(L);
@@ -264,8 +300,16 @@ void PolicyContext::install(lua_State* L, int paramsIndex, int stateIndex) {
   lua_pop(L, 1);
   if (host_ && host_->predict()) installPredict(L, inner, this);
 
+  // ctx.params reads the values through a table __index (the VM's fast
+  // path); only a miss reaches paramsLookup, via the values' own metatable.
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, paramsIndex);
+  lua_pushlightuserdata(L, this);
+  lua_pushcclosure(L, paramsLookup, 2);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, paramsIndex);
   lua_newtable(L);
-  pushReadOnlyMetatable(L, paramsIndex, "ctx.params", paramsLookup, this);
+  pushReadOnlyMetatable(L, paramsIndex, "ctx.params", nullptr, this);
   lua_setmetatable(L, -2);
   lua_setfield(L, inner, "params");
   lua_pushvalue(L, stateIndex);
@@ -293,9 +337,11 @@ void PolicyContext::install(lua_State* L, int paramsIndex, int stateIndex) {
 
 void PolicyContext::pushForTick(lua_State* L) const {
   lua_rawgeti(L, LUA_REGISTRYINDEX, innerRef_);
+  pushKeys(L);
+  lua_rawgeti(L, -1, kKeyNow);
   lua_pushnumber(L, now_);
-  lua_setfield(L, -2, "now");
-  lua_pop(L, 1);
+  lua_rawset(L, -4);
+  lua_pop(L, 2);
   lua_rawgeti(L, LUA_REGISTRYINDEX, ctxRef_);
 }
 
@@ -303,8 +349,13 @@ void PolicyContext::pushState(lua_State* L) const { lua_rawgeti(L, LUA_REGISTRYI
 
 void PolicyContext::begin(Seconds now) {
   now_ = now;
-  inputs_.clear();
+  ++tickCount_;
+  readCount_ = 0;
   foldedInputs_ = 0;
+  foldedStale_ = false;
+  foldedMissing_ = false;
+  inputs_.clear();
+  inputsCurrent_ = true;
   proposals_.clear();
   logs_.clear();
   droppedLogs_ = 0;
@@ -319,17 +370,88 @@ void PolicyContext::end() {
   }
 }
 
-void PolicyContext::recordInput(const std::string& what, const ReadOutcome& outcome) {
-  if (inputs_.size() < kMaxRecordedInputs) {
-    inputs_.push_back(InputRead{what, outcome.missing ? NAN : outcome.value, outcome.stale, outcome.missing});
+PolicyContext::RecordedRead& PolicyContext::nextRead(const ReadOutcome& outcome) {
+  inputsCurrent_ = false;
+  if (readCount_ == reads_.size()) reads_.emplace_back();
+  RecordedRead& r = reads_[readCount_++];
+  r.value = outcome.missing ? NAN : outcome.value;
+  r.stale = outcome.stale;
+  r.missing = outcome.missing;
+  return r;
+}
+
+void PolicyContext::recordRead(const char* function, const MetricQuery& query, const ReadOutcome& outcome) {
+  if (readCount_ >= kMaxRecordedInputs) {
+    ++foldedInputs_;
+    foldedStale_ = foldedStale_ || outcome.stale;
+    foldedMissing_ = foldedMissing_ || outcome.missing;
+    inputsCurrent_ = false;
     return;
   }
-  if (foldedInputs_ == 0) inputs_.push_back(InputRead{"", NAN, false, false});
-  InputRead& summary = inputs_.back();
-  ++foldedInputs_;
-  summary.what = "(" + std::to_string(foldedInputs_) + " more reads)";
-  summary.stale = summary.stale || outcome.stale;
-  summary.missing = summary.missing || outcome.missing;
+  RecordedRead& r = nextRead(outcome);
+  r.function = function;
+  r.query = query;  // reuses the buffers of an earlier tick's read
+}
+
+void PolicyContext::recordInput(const std::string& what, const ReadOutcome& outcome) {
+  if (readCount_ >= kMaxRecordedInputs) {
+    ++foldedInputs_;
+    foldedStale_ = foldedStale_ || outcome.stale;
+    foldedMissing_ = foldedMissing_ || outcome.missing;
+    inputsCurrent_ = false;
+    return;
+  }
+  RecordedRead& r = nextRead(outcome);
+  r.function = nullptr;
+  r.what = what;
+}
+
+const std::vector<InputRead>& PolicyContext::inputs() {
+  if (inputsCurrent_) return inputs_;
+  inputs_.clear();
+  for (std::size_t i = 0; i < readCount_; ++i) {
+    const RecordedRead& r = reads_[i];
+    inputs_.push_back(InputRead{r.function ? describeRead(r.query, r.function) : r.what, r.value, r.stale,
+                                r.missing});
+  }
+  if (foldedInputs_ > 0) {
+    inputs_.push_back(InputRead{"(" + std::to_string(foldedInputs_) + " more reads)", NAN, foldedStale_,
+                                foldedMissing_});
+  }
+  inputsCurrent_ = true;
+  return inputs_;
+}
+
+void PolicyContext::pushKnob(lua_State* L, const KnobState& knob) {
+  CachedKnob* cached = nullptr;
+  for (CachedKnob& k : knobs_) {
+    if (k.name == knob.spec.name) {
+      cached = &k;
+      break;
+    }
+  }
+  if (!cached) {
+    cached = &knobs_.emplace_back();
+    cached->name = knob.spec.name;
+    lua_createtable(L, 0, 14);
+    const int inner = lua_gettop(L);
+    lua_newtable(L);
+    pushReadOnlyMetatable(L, inner, "the table of ctx.knob()", nullptr, this);
+    lua_setmetatable(L, -2);
+    cached->proxyRef = luaL_ref(L, LUA_REGISTRYINDEX);
+    cached->innerRef = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  if (cached->tick != tickCount_) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cached->innerRef);
+    if (cached->tick == 0 || !sameSpecFields(cached->spec, knob.spec)) {
+      setKnobSpecFields(L, knob.spec);
+      cached->spec = knob.spec;
+    }
+    setKnobStateFields(L, *this, knob);
+    lua_pop(L, 1);
+    cached->tick = tickCount_;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, cached->proxyRef);
 }
 
 void PolicyContext::addLog(const char* text, std::size_t length) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +36,13 @@ inline constexpr double kMaxWholeAsInteger = 9.0e15;
 // ctx and calls it later gets an error, never a dangling host.
 class PolicyContext {
  public:
+  // Field names the ctx functions set on every call, interned once per Lua
+  // state: lua_setfield would look each name up in Lua's string cache (a
+  // strcmp) on every call, and these run every tick.
+  enum Key : int {
+    kKeyAvg = 1, kKeyMin, kKeyMax, kKeySum, kKeyFirst, kKeyLast, kKeyStddev, kKeyCount,
+    kKeyValue, kKeyPending, kKeyLastChange, kKeyNow, kKeyEnd
+  };
   // `host` may be null (compile-only checks).
   PolicyContext(PolicyHost* host, int priority, int order);
 
@@ -59,13 +67,25 @@ class PolicyContext {
   int priority() const { return priority_; }
   int order() const { return order_; }
 
-  // What the current (or last) tick recorded.
-  std::vector<InputRead>& inputs() { return inputs_; }
+  // What the current (or last) tick recorded. The reads' texts are formatted
+  // here, on demand (a proposal copies them), not at every read: most ticks
+  // propose nothing.
+  const std::vector<InputRead>& inputs();
   std::vector<Proposal>& proposals() { return proposals_; }
   std::vector<std::string>& logs() { return logs_; }
 
   // --- for the ctx functions (policy_context*.cpp) ---
+  // A read described by its query (formatted only if inputs() is asked for).
+  // `function` must be a string literal.
+  void recordRead(const char* function, const MetricQuery& query, const ReadOutcome& outcome);
+  // A read described by a ready text (predictions).
   void recordInput(const std::string& what, const ReadOutcome& outcome);
+  // Pushes ctx.knob(name)'s table for `knob`: one read-only table per knob,
+  // kept between ticks and refreshed at the first call of a tick, so a
+  // policy asking for its knob every tick allocates nothing.
+  void pushKnob(lua_State* L, const KnobState& knob);
+  // Pushes the table of interned keys (index by Key).
+  void pushKeys(lua_State* L) const { lua_rawgeti(L, LUA_REGISTRYINDEX, keysRef_); }
   void addLog(const char* text, std::size_t length);
   MetricQuery& query() { return query_; }
   MetricReader& reader() { return reader_; }
@@ -88,8 +108,32 @@ class PolicyContext {
   int ctxRef_ = LUA_NOREF;    // the read-only proxy handed to tick()
   int innerRef_ = LUA_NOREF;  // the table behind it
   int stateRef_ = LUA_NOREF;
+  int keysRef_ = LUA_NOREF;
+  struct RecordedRead {
+    const char* function = nullptr;  // null: `what` holds the text
+    MetricQuery query;
+    std::string what;
+    double value = 0;
+    bool stale = false;
+    bool missing = false;
+  };
+  RecordedRead& nextRead(const ReadOutcome& outcome);
+  std::vector<RecordedRead> reads_;  // [0, readCount_) this tick; kept to reuse their buffers
+  std::size_t readCount_ = 0;
+  std::size_t foldedInputs_ = 0;  // reads past kMaxRecordedInputs, summarised
+  bool foldedStale_ = false;
+  bool foldedMissing_ = false;
   std::vector<InputRead> inputs_;
-  std::size_t foldedInputs_ = 0;
+  bool inputsCurrent_ = false;
+  struct CachedKnob {
+    std::string name;
+    int innerRef = LUA_NOREF;  // the fields
+    int proxyRef = LUA_NOREF;  // the read-only table handed out
+    std::uint64_t tick = 0;    // the tick it was last refreshed in (0: never)
+    KnobSpec spec;             // what the spec fields were filled from
+  };
+  std::vector<CachedKnob> knobs_;
+  std::uint64_t tickCount_ = 0;
   std::vector<Proposal> proposals_;
   std::vector<std::string> logs_;
   std::size_t droppedLogs_ = 0;

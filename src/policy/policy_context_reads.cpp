@@ -110,21 +110,6 @@ void parseQuery(lua_State* L, PolicyContext& c, unsigned shape) {
   }
 }
 
-// rate(x{..}[5m]), max(x{..}), quantile(0.99, x[5m]): what the journal shows.
-std::string describe(const MetricQuery& q, const char* function) {
-  std::string out = q.selector();
-  if (q.window > 0) out += "[" + formatDuration(q.window) + "]";
-  if (std::strcmp(function, "quantile") == 0) {
-    char number[32];
-    std::snprintf(number, sizeof number, "%g", q.q);
-    out = "quantile(" + std::string(number) + ", " + out + ")";
-  } else if (std::strcmp(function, "value") != 0) {
-    out = std::string(function) + "(" + out + ")";
-  }
-  if (q.agg != Aggregation::Sum) out = std::string(aggregationName(q.agg)) + "(" + out + ")";
-  return out;
-}
-
 int pushOutcome(lua_State* L, const ReadOutcome& r) {
   if (r.missing) {
     lua_pushnil(L);
@@ -145,7 +130,7 @@ ReadOutcome read(lua_State* L, const char* function, unsigned shape, Read&& doRe
   SeriesStore& store = c.host()->store();
   store.retain(c.query().metric, c.query().window);
   ReadOutcome r = doRead(c, store);
-  c.recordInput(describe(c.query(), function), r);
+  c.recordRead(function, c.query(), r);
   return r;
 }
 
@@ -185,15 +170,24 @@ int ctxWindow(lua_State* L) {
   });
   if (r.missing) return pushOutcome(L, r);
   lua_createtable(L, 0, 8);
-  setStat(L, "avg", w.avg);
-  setStat(L, "min", w.min);
-  setStat(L, "max", w.max);
-  setStat(L, "sum", w.sum);
-  setStat(L, "first", w.first);
-  setStat(L, "last", w.last);
-  setStat(L, "stddev", w.stddev);
+  PolicyContext& c = *static_cast<PolicyContext*>(lua_touserdata(L, lua_upvalueindex(1)));
+  c.pushKeys(L);  // [result, keys]
+  auto set = [L](PolicyContext::Key key, double v) {
+    lua_rawgeti(L, -1, key);
+    lua_pushnumber(L, v);
+    lua_rawset(L, -4);
+  };
+  set(PolicyContext::kKeyAvg, w.avg);
+  set(PolicyContext::kKeyMin, w.min);
+  set(PolicyContext::kKeyMax, w.max);
+  set(PolicyContext::kKeySum, w.sum);
+  set(PolicyContext::kKeyFirst, w.first);
+  set(PolicyContext::kKeyLast, w.last);
+  set(PolicyContext::kKeyStddev, w.stddev);
+  lua_rawgeti(L, -1, PolicyContext::kKeyCount);
   lua_pushinteger(L, static_cast<lua_Integer>(w.count));
-  lua_setfield(L, -2, "count");
+  lua_rawset(L, -4);
+  lua_pop(L, 1);
   if (!r.stale) return 1;
   lua_pushliteral(L, "stale");
   return 2;
@@ -233,7 +227,7 @@ int ctxSeries(lua_State* L) {
   r.missing = ids.empty();
   r.stale = !ids.empty() && stale == ids.size();
   r.value = static_cast<double>(ids.size());
-  c.recordInput(describe(c.query(), "series"), r);
+  c.recordRead("series", c.query(), r);
   if (!r.missing) return 1;
   lua_pushliteral(L, "missing");
   return 2;

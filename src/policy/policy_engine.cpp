@@ -86,6 +86,7 @@ Status PolicyEngine::add(const PolicySpec& spec) {
   loaded->compiled = std::move(*compiled);
   loaded->stamp = stamp;
   policies_.push_back(std::move(loaded));
+  names_.push_back(policies_.back()->compiled->name);
   return Status::success();
 }
 
@@ -95,12 +96,7 @@ Status PolicyEngine::check(const PolicySpec& spec, const PolicyLimits& limits) {
   return Status::success();
 }
 
-std::vector<std::string> PolicyEngine::names() const {
-  std::vector<std::string> out;
-  out.reserve(policies_.size());
-  for (const auto& p : policies_) out.push_back(p->compiled->name);
-  return out;
-}
+const std::vector<std::string>& PolicyEngine::names() const { return names_; }
 
 Seconds PolicyEngine::interval(const std::string& name) const {
   const LoadedPolicy* p = find(name);
@@ -165,6 +161,7 @@ Status PolicyEngine::reload(const std::string& name) {
   }
   retainInputs(**compiled, host_.store());
   p->compiled = std::move(*compiled);
+  for (std::size_t i = 0; i < policies_.size(); ++i) names_[i] = policies_[i]->compiled->name;
   p->quarantined = false;
   p->consecutiveErrors = 0;
   p->lastError.clear();

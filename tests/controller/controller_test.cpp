@@ -125,6 +125,28 @@ TEST_CASE("a policy's proposal is governed, applied and journalled") {
   CHECK(outcomes == decisions);
 }
 
+TEST_CASE("nextDue follows the fixed cadence and restarts from now after a stall") {
+  // The simulator and replay tick only at nextDue(): it must say exactly when
+  // the next collection or policy run would happen.
+  Fixture f;
+  REQUIRE(f.intervals->setSourceInterval("app", 10).ok());
+  CHECK(f.controller->nextDue() == 1000);  // everything is due at start
+  f.controller->tick();
+  CHECK(f.controller->nextDue() == 1001);  // policy every 1 s, source at 1010
+  f.clock.set(1001);
+  f.controller->tick();
+  CHECK(f.controller->nextDue() == 1002);
+  const std::uint64_t collects = f.controller->stats().scrapesOk;
+  f.clock.set(1035);  // a stall: both restart from now
+  f.controller->tick();
+  CHECK(f.controller->stats().scrapesOk == collects + 1);
+  CHECK(f.controller->nextDue() == 1036);
+  f.clock.set(1044.995);  // within kDueSlack of the source's 1045
+  f.controller->tick();
+  CHECK(f.controller->stats().scrapesOk == collects + 2);
+  CHECK(f.controller->nextDue() == doctest::Approx(1045.995));
+}
+
 TEST_CASE("the knob never leaves its bounds however long the policy pushes") {
   Fixture f;
   f.script->waiting = 100;
