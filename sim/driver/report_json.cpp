@@ -116,6 +116,7 @@ std::string summaryJson(const SimReport& report) {
   j.number("step_seconds", s.step);
   j.number("slo_latency_p95_seconds", s.sloLatencyP95);
   j.number("flap_window_seconds", s.flapWindow);
+  j.string("primary_score", s.primaryScore);
   j.number("sample_seconds", s.sampleInterval());
   j.close('}');
   j.open("seeds", '[');

@@ -37,7 +37,7 @@ std::string summaryTable(const SimReport& report) {
   for (std::size_t i = 0; i < report.seeds.size(); ++i) out += (i ? "," : "") + std::to_string(report.seeds[i]);
   if (report.seeds.size() > 1) out += " (means)";
   if (report.perturb) out += ", perturbed";
-  out += "\n";
+  out += "; > primary score\n";
   std::vector<std::size_t> widths;
   out += pad("", kLabelWidth, false);
   for (const auto& c : report.configs) {
@@ -52,7 +52,8 @@ std::string summaryTable(const SimReport& report) {
     std::vector<double> values;
     for (const auto& col : columns) values.push_back(col[row].value);
     const int winner = best(values, columns.front()[row].better);
-    out += pad(columns.front()[row].label, kLabelWidth, false);
+    const bool primary = s.primaryScore == columns.front()[row].key;
+    out += pad(std::string(primary ? "> " : "") + columns.front()[row].label, kLabelWidth, false);
     for (std::size_t c = 0; c < columns.size(); ++c) {
       std::string cell = formatNumber(values[c]) + (static_cast<int>(c) == winner ? " *" : "  ");
       out += pad(cell, widths[c], true);

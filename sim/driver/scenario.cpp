@@ -11,6 +11,7 @@
 #include "controller/source_intervals.h"
 #include "number_format.h"
 #include "scenario_models.h"
+#include "scores.h"
 #include "sim/models/model_stack.h"
 
 namespace trimtab::sim {
@@ -72,8 +73,21 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<Pol
     policy.interval = interval;
     policy.priority = static_cast<int>(element.getInteger("priority", 0));
     for (auto& [name, value] : element.childMap("params")) {
+      if (value.isMap()) {  // a table param: {label: value, ...}
+        ParamMap map;
+        for (const std::string& entry : value.keys()) {
+          ConfigNode text = value.child(entry);
+          if (!text.isScalar()) {
+            text.error("", "expected a string or a number");
+            continue;
+          }
+          map[entry] = text.asString();
+        }
+        policy.params[name] = std::move(map);
+        continue;
+      }
       if (!value.isScalar()) {
-        value.error("", "expected a number, true/false or a string");
+        value.error("", "expected a number, true/false, a string or a mapping");
         continue;
       }
       std::string text = value.asString();
@@ -268,6 +282,17 @@ void readTiming(ConfigNode& root, Scenario& s) {
   s.sloLatencyP95 = slo.getDuration("latency_p95", s.sloLatencyP95);
   slo.finish();
   s.flapWindow = root.getDuration("flap_window", s.flapWindow);
+  s.primaryScore = root.getString("primary_score", s.primaryScore);
+  {
+    std::vector<std::string> judged;
+    for (const NamedScore& n : namedScores(Scores{}))
+      if (n.better != Better::None) judged.emplace_back(n.key);
+    if (std::find(judged.begin(), judged.end(), s.primaryScore) == judged.end()) {
+      std::string guess = closestMatch(s.primaryScore, judged);
+      root.error("primary_score", "unknown score '" + s.primaryScore + "'" +
+                                      (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+    }
+  }
   ConfigNode report = root.child("report");
   s.sample = report.getDuration("sample", 0);
   report.finish();

@@ -57,6 +57,9 @@ struct Scenario {
   std::uint64_t seed = 1;
   Seconds sloLatencyP95 = 0.5;    // SLO: p95 latency target
   Seconds flapWindow = 600;       // a reversal within this window of the previous change is a flap
+  // The score a policy for this scenario is judged on first (a name of
+  // namedScores(), e.g. "oom_kills"); the policy comparison reports it.
+  std::string primaryScore = "slo_violation_seconds";
   Seconds sample = 0;             // timeline bucket; 0: automatic (about 2000 buckets)
   std::string sourceName = "app"; // the sim source as the controller names it
   Seconds sourceInterval = 10;    // used when no monitoring model sets it

@@ -300,9 +300,22 @@ class Loader {
       policy.interval = positiveDuration(element, "interval", kNoLimit).value_or(0);
       policy.priority = static_cast<int>(integerIn(element, "priority", 0, INT_MIN, INT_MAX));
       for (auto& [name, value] : element.childMap("params")) {
+        if (value.isMap()) {  // a table param: {label: value, ...}
+          ParamMap map;
+          for (const std::string& entry : value.keys()) {
+            ConfigNode text = value.child(entry);
+            if (!text.isScalar()) {
+              text.error("", "expected a string or a number");
+              continue;
+            }
+            map[entry] = text.asString();
+          }
+          policy.params[name] = std::move(map);
+          continue;
+        }
         if (!value.isScalar()) {
-          value.error("", std::string("expected a number, true/false or a string, got ") +
-                              (value.isMap() ? "a mapping" : value.isSequence() ? "a list" : "nothing"));
+          value.error("", std::string("expected a number, true/false, a string or a mapping, got ") +
+                              (value.isSequence() ? "a list" : "nothing"));
           continue;
         }
         std::string text = value.asString();

@@ -239,7 +239,8 @@ bool pushOverride(lua_State* L, const std::string& key, const ParamValue& value,
         return failParam(job, key, "expected a number, a duration like 50ms or a size like 2GiB, got '" + *s + "'");
       }
     } else {
-      return failParam(job, key, "expected a number, got a boolean");
+      return failParam(job, key, std::holds_alternative<bool>(value) ? "expected a number, got a boolean"
+                                                                     : "expected a number, got a mapping");
     }
     if (lua_isinteger(L, -1) && number == std::floor(number) && std::abs(number) < kMaxWholeAsInteger) {
       lua_pushinteger(L, static_cast<lua_Integer>(number));
@@ -260,7 +261,17 @@ bool pushOverride(lua_State* L, const std::string& key, const ParamValue& value,
     lua_pushlstring(L, s->data(), s->size());
     return true;
   }
-  return failParam(job, key, "a table parameter cannot be set from the config");
+  if (defaultType == LUA_TTABLE) {
+    const ParamMap* map = std::get_if<ParamMap>(&value);
+    if (!map) return failParam(job, key, "expected a mapping of names to values (the default is a table)");
+    lua_createtable(L, 0, static_cast<int>(map->size()));
+    for (const auto& [name, text] : *map) {
+      lua_pushlstring(L, text.data(), text.size());
+      lua_setfield(L, -2, name.c_str());
+    }
+    return true;
+  }
+  return failParam(job, key, std::string("a ") + lua_typename(L, defaultType) + " parameter cannot be set from the config");
 }
 
 bool applyOverrides(lua_State* L, int params, CompileJob& job) {

@@ -27,7 +27,10 @@ struct PolicyLimits {
   int quarantineAfterErrors = 3;                // consecutive failed ticks; 0: never
 };
 
-using ParamValue = std::variant<double, bool, std::string>;
+// A config value for a policy param. A map of strings sets a table param
+// (e.g. label matchers: {database: app}); its default must be a table.
+using ParamMap = std::map<std::string, std::string>;
+using ParamValue = std::variant<double, bool, std::string, ParamMap>;
 
 // One policy entry of the config.
 struct PolicySpec {
@@ -80,8 +83,9 @@ class PolicyEngine {
   // Compile and check only, without a host (trimtab check).
   static Status check(const PolicySpec& spec, const PolicyLimits& limits);
 
-  // Policy names in config order.
-  std::vector<std::string> names() const;
+  // Policy names in config order (asked every tick: kept, not built). A
+  // reload that renames a policy changes it.
+  const std::vector<std::string>& names() const;
   Seconds interval(const std::string& name) const;
   const std::string& file(const std::string& name) const;
 
@@ -118,6 +122,7 @@ class PolicyEngine {
   PolicyLimits limits_;
   PolicyHost& host_;
   std::vector<std::unique_ptr<LoadedPolicy>> policies_;
+  std::vector<std::string> names_;  // policies_[i]->compiled->name
   std::uint64_t reloadFailures_ = 0;
   LineObserver* lineObserver_ = nullptr;
 };

@@ -100,7 +100,7 @@ policies:
   - file: policies/pool.lua
     interval: 2s
     priority: 5
-    params: {target: 0.8, enabled: true, route: /api, count: 3}
+    params: {target: 0.8, enabled: true, route: /api, count: 3, match: {database: app, port: 6432}}
   - file: policies/other.lua
 journal: {path: out/journal.jsonl, fsync: true, rotate_size: 1MiB, keep: 5}
 server: {enabled: false, listen: "0.0.0.0:9999"}
@@ -178,10 +178,11 @@ TEST_CASE("a complete valid config lands in every field") {
   CHECK(p.interval == 2);
   CHECK(p.priority == 5);
   CHECK(p.order == 0);
-  REQUIRE(p.params.size() == 4);
+  REQUIRE(p.params.size() == 5);
   CHECK(std::get<double>(p.params.at("target")) == 0.8);
   CHECK(std::get<bool>(p.params.at("enabled")));
   CHECK(std::get<std::string>(p.params.at("route")) == "/api");
+  CHECK(std::get<trimtab::ParamMap>(p.params.at("match")) == trimtab::ParamMap{{"database", "app"}, {"port", "6432"}});
   CHECK(std::get<double>(p.params.at("count")) == 3);
   CHECK(c.policies[1].order == 1);
   CHECK(c.policies[1].interval == 0);
@@ -258,7 +259,7 @@ policies:
   - file: does-not-exist.lua
     priority: high
     interval: 0s
-    params: {nested: {a: 1}}
+    params: {nested: {a: [1]}}
   - interval: 5s
 journal: {rotate_size: 10, keep: -1}
 server: {listen: localhost}
@@ -298,7 +299,7 @@ log: {level: verbose, format: [text]}
       "(does-not-exist.lua does not exist)",
       "trimtab.yaml:35:15: policies[0].interval: expected a duration > 0, got '0s'",
       "trimtab.yaml:34:15: policies[0].priority: expected an integer, got 'high'",
-      "trimtab.yaml:36:22: policies[0].params.nested: expected a number, true/false or a string, got a mapping",
+      "trimtab.yaml:36:26: policies[0].params.nested.a: expected a string or a number",
       "trimtab.yaml:37:5: policies[1].file: missing required key 'file'",
       "trimtab.yaml:38:24: journal.rotate_size: expected a size >= 4KiB, got '10'",
       "trimtab.yaml:38:34: journal.keep: expected an integer between 0 and 1000, got -1",

@@ -108,11 +108,13 @@ TEST_CASE("engine: params take config overrides, coerce durations and sizes, ref
                                              {"timeout", std::string("50ms")},
                                              {"limit", std::string("2GiB")},
                                              {"enabled", false},
-                                             {"label", std::string("y")}}));
+                                             {"label", std::string("y")},
+                                             {"nested", ParamMap{{"a", "app"}}}}));
     REQUIRE_MESSAGE(added.ok(), errorOf(added));
     PolicyTickResult r = engine.tick("params", 1);
     REQUIRE_MESSAGE(r.status.ok(), errorOf(r.status));
-    CHECK(r.logs.at(0) == "params: integer 20 0.05 false y 2147483648 1");
+    // A mapping replaces a table default whole (label matchers from the config).
+    CHECK(r.logs.at(0) == "params: integer 20 0.05 false y 2147483648 app");
   }
   PolicyLimits limits = testLimits();
   auto failure = [&](std::map<std::string, ParamValue> params) {
@@ -125,7 +127,9 @@ TEST_CASE("engine: params take config overrides, coerce durations and sizes, ref
                  "params.timeout: expected a number, a duration like 50ms or a size like 2GiB, got 'soon'"));
   CHECK(contains(failure({{"enabled", 1.0}}), "params.enabled: expected true or false"));
   CHECK(contains(failure({{"label", true}}), "params.label: expected a string"));
-  CHECK(contains(failure({{"nested", 1.0}}), "params.nested: a table parameter cannot be set"));
+  CHECK(contains(failure({{"nested", 1.0}}), "params.nested: expected a mapping of names to values"));
+  CHECK(contains(failure({{"threshold", ParamMap{{"a", "1"}}}}), "params.threshold: expected a number, got a mapping"));
+  CHECK(contains(failure({{"label", ParamMap{{"a", "1"}}}}), "params.label: expected a string"));
   CHECK(contains(failure({{"threshold", true}}), "params.threshold: expected a number, got a boolean"));
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/config_node.h"
@@ -249,9 +250,24 @@ struct Parser {
         out[key.text] = value.boolean;
       } else if (value.isString()) {
         out[key.text] = value.text;
+      } else if (value.isTable() && !value.isList()) {  // a table param, as a mapping in the config
+        ParamMap map;
+        for (const auto& [entry, text] : value.entries) {
+          if (!entry.isString() || !(text.isString() || text.isNumber())) {
+            return fail("params", "params." + key.text + ": a table param holds names = strings or numbers");
+          }
+          if (text.isString()) {
+            map[entry.text] = text.text;
+          } else {
+            char number[32];
+            std::snprintf(number, sizeof number, "%.17g", text.number);
+            map[entry.text] = number;
+          }
+        }
+        out[key.text] = std::move(map);
       } else {
         return fail("params", "params." + key.text + ": a " + value.typeName() +
-                                  " cannot be set (numbers, booleans and strings, as in the config)");
+                                  " cannot be set (numbers, booleans, strings and tables of them, as in the config)");
       }
     }
     return true;
