@@ -11,6 +11,8 @@ namespace {
 constexpr double kExactTerms = 100000;
 constexpr int kMaxCheIterations = 200;
 constexpr double kCheTolerance = 1e-12;
+constexpr double kProductTolerance = 1e-8;   // relative, on log y and on the occupancy
+constexpr double kHintWidth = 0.1;           // first bracket around the last solution (log y)
 
 // sum_{r=m+1}^{n} r^{-s} by Euler-Maclaurin with two correction terms.
 double zipfTail(double m, double n, double s) {
@@ -74,6 +76,108 @@ double staleHitFraction(double changeRate, double life) {
   if (x < 1e-6) return x / 2.0;
   if (std::isinf(x)) return 1.0;
   return 1.0 + std::expm1(-x) / x;
+}
+
+namespace {
+
+// (1 - e^{-z}) / z, 1 at z = 0, 0 at z = +infinity.
+double expShare(double z) {
+  if (z < 1e-8) return 1.0 - z / 2.0;
+  return -std::expm1(-z) / z;
+}
+
+}  // namespace
+
+EntryLife ttlLruEntry(double rate, double ttl, double characteristicTime, double changeRate) {
+  EntryLife e;
+  const double t = std::max(0.0, ttl);
+  const double tc = std::max(0.0, characteristicTime);
+  if (!(t > tc)) {
+    // The LRU never evicts before the TTL: a plain TTL entry.
+    e.life = t;
+    e.hit = ttlHitProbability(rate, t);
+    e.stale = staleHitFraction(changeRate, t);
+    return e;
+  }
+  if (!(rate > 0)) {
+    e.life = tc;
+    return e;
+  }
+  // Survival of the entry's age A: 1 up to T_C; past it, alive while no gap
+  // between requests reached T_C: (1 - q) e^{-(A - T_C)/mu}, q = e^{-r T_C}
+  // (no request within T_C of the miss), mu = the mean of the geometric sum
+  // of the shorter gaps, exponential past T_C (Renyi); cut at the TTL.
+  // Four transcendental calls in all: this runs per class per refresh.
+  const double u = rate * tc;
+  const double oneMinusQ = -std::expm1(-u);
+  const double q = 1.0 - oneMinusQ;
+  // r times the mean of a gap shorter than T_C: 1 - u / (e^u - 1), u/2 near 0.
+  const double shortGap = u < 1e-4 ? u / 2.0 - u * u / 12.0 : 1.0 - u * q / oneMinusQ;
+  const double invMu = q > 0 ? rate * q / shortGap : 0.0;
+  const double a = t - tc;  // the part of the TTL beyond T_C
+  e.life = tc + oneMinusQ * a * expShare(a * invMu);
+  const double x = rate * e.life;
+  e.hit = x / (1.0 + x);
+  const double nu = std::max(0.0, changeRate);
+  if (nu > 0 && e.life > 0) {
+    // Hits fall on ages with density S(A) / life; a hit at age A is stale
+    // with probability 1 - e^{-nu A}.
+    const double head = expShare(nu * tc);
+    const double decay = 1.0 - nu * tc * head;  // e^{-nu T_C}
+    const double fresh = tc * head + oneMinusQ * decay * a * expShare(a * (invMu + nu));
+    e.stale = std::clamp(1.0 - fresh / e.life, 0.0, 1.0);
+  }
+  return e;
+}
+
+double ttlLruCharacteristicProduct(const std::vector<KeyClass>& classes, double capacity,
+                                   double lookupsPerTtl, double lruProduct, double hint) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (capacity <= 0) return 0;
+  const double x = lookupsPerTtl;
+  auto occupancy = [&](double y) {
+    double f = 0;
+    for (const auto& c : classes) f += c.keys * ttlLruEntry(c.probPerKey, x, y, 0).hit;
+    return f;
+  };
+  // At y = x (T_C = TTL) every class is a plain TTL entry: the most it holds.
+  if (!(x > 0) || occupancy(x) <= capacity) return inf;
+  double lo = std::isfinite(lruProduct) && lruProduct > 0 ? std::min(lruProduct, x) : x * 1e-12;
+  // Illinois (regula falsi) on log y within [lo, x]: f(lo) <= C < f(x).
+  double slo = std::log(lo), shi = std::log(x);
+  double flo = occupancy(lo) - capacity, fhi = occupancy(x) - capacity;
+  if (flo >= 0) return lo;
+  // From the last solution, a bracket 10 % wide usually holds the new root.
+  if (hint > lo && hint < x) {
+    for (double s = std::log(hint), w = kHintWidth; s > slo && s < shi; w *= 4) {
+      const double f = occupancy(std::exp(s)) - capacity;
+      if (std::abs(f) <= kProductTolerance * capacity) return std::exp(s);
+      if (f < 0) {
+        slo = s, flo = f;
+        s = std::min(s + w, shi);
+      } else {
+        shi = s, fhi = f;
+        s = std::max(s - w, slo);
+      }
+      if (s == slo || s == shi) break;
+    }
+  }
+  int side = 0;
+  for (int i = 0; i < kMaxCheIterations && shi - slo > kProductTolerance; ++i) {
+    const double s = shi - fhi * (shi - slo) / (fhi - flo);
+    const double f = occupancy(std::exp(s)) - capacity;
+    if (std::abs(f) <= kProductTolerance * capacity) return std::exp(s);
+    if (f < 0) {
+      slo = s, flo = f;
+      if (side == -1) fhi /= 2;
+      side = -1;
+    } else {
+      shi = s, fhi = f;
+      if (side == 1) flo /= 2;
+      side = 1;
+    }
+  }
+  return std::exp(0.5 * (slo + shi));
 }
 
 double zipfHarmonic(double n, double s) { return zipfHarmonicAt({n}, s)[0]; }

@@ -15,6 +15,7 @@ namespace {
 // change it; the classes where it moves fast are the hot ones, near h = 1,
 // where the target hardly depends on the rate.
 constexpr double kRateTolerance = 0.05;
+constexpr double kTargetTolerance = 0.01;    // load change that recomputes the classes' targets
 constexpr double kMinRate = 1e-3;            // lookups/s below which rates count as equal
 constexpr double kSteadyTolerance = 1e-3;    // hit ratio change per refresh below which it is steady
 constexpr double kInstantRate = 1e12;        // 1/TTL for TTL = 0
@@ -39,7 +40,7 @@ Status CacheModel::attach(SimWorld& world) {
   target_.assign(k, 0.0);
   rate_.assign(k, 0.0);
   scratch_.assign(k, 0.0);
-  cheTarget_.assign(k, 1.0);
+  staleOf_.assign(k, 0.0);
   world.cache.present = true;
   world.cache.inProcess = params_.inProcess;
   return Status::success();
@@ -55,56 +56,80 @@ void CacheModel::integrate(Seconds elapsed) {
 
 void CacheModel::refresh(Seconds elapsed, double lookupRate, bool warm) {
   if (cheDirty_) {
-    cheProduct_ = params_.capacity > 0 ? cheCharacteristicProduct(classes_, params_.capacity)
+    lruProduct_ = params_.capacity > 0 ? cheCharacteristicProduct(classes_, params_.capacity)
                                        : std::numeric_limits<double>::infinity();
-    for (std::size_t j = 0; j < classes_.size(); ++j) {
-      if (std::isinf(cheProduct_)) cheTarget_[j] = 1.0;
-      else if (periodic_) cheTarget_[j] = 0.0;  // an LRU smaller than the scan never hits
-      else cheTarget_[j] = cheHitProbability(classes_[j].probPerKey, cheProduct_);
-    }
     cheDirty_ = false;
+    productDirty_ = true;
   }
-  const double invTtl = params_.ttl > 0 ? 1.0 / params_.ttl : kInstantRate;
-  const double invChe = std::isinf(cheProduct_) ? 0.0
-                        : cheProduct_ > 0        ? lookupRate / cheProduct_
-                                                 : kInstantRate;
-  const double invLife = std::max(invTtl, invChe);
+  // The characteristic product of the TTL + LRU cache depends on L T: solved
+  // again when that moved as much as the load may move between refreshes.
+  const double lookupsPerTtl = lookupRate * params_.ttl;
+  bool retarget = warm || targetRate_ < 0 ||
+                  std::abs(lookupRate - targetRate_) > kTargetTolerance * std::max(targetRate_, kMinRate);
+  if (productDirty_ || std::abs(lookupsPerTtl - solvedLookupsPerTtl_) >
+                           kRateTolerance * std::max(solvedLookupsPerTtl_, kMinRate)) {
+    if (!std::isfinite(lruProduct_)) cheProduct_ = lruProduct_;
+    else if (periodic_) cheProduct_ = lruProduct_;
+    else cheProduct_ = ttlLruCharacteristicProduct(classes_, params_.capacity, lookupsPerTtl, lruProduct_,
+                                                    std::isfinite(cheProduct_) ? cheProduct_ : 0.0);
+    solvedLookupsPerTtl_ = lookupsPerTtl;
+    productDirty_ = false;
+    retarget = true;
+  }
+  // T_C = y / L; with no lookups nothing is requested and the LRU holds still.
+  const double tc = lookupRate > 0 ? cheProduct_ / lookupRate : std::numeric_limits<double>::infinity();
   const double dt = elapsed > 0 ? elapsed : 0.0;
-  double targetHit = 0, hit = 0, entries = 0;
+  double targetHit = 0, hit = 0, staleHits = 0, entries = 0;
   // One pass per class: integrate the occupancy over the elapsed time with
   // the previous target and rate (implicit Euler of dp/dt = rate (target - p):
   // exact steady state, stable for any step, no exponential), then set the
-  // new target and rate, and sum up.
+  // new target and rate from the class's own entry life (when the load moved
+  // by > 1 % or T_C was solved again: a few exponentials per class), and sum up.
   for (std::size_t j = 0; j < classes_.size(); ++j) {
     const double k = rate_[j] * dt;
     double p = (occupancy_[j] + k * target_[j]) / (1.0 + k);
-    const double l = lookupRate * classes_[j].probPerKey;
-    const double ttlHit = periodic_ ? (l > 0 ? periodicTtlHitProbability(1.0 / l, params_.ttl) : 0.0)
-                                    : ttlHitProbability(l, params_.ttl);
-    const double target = std::min(ttlHit, cheTarget_[j]);
-    if (warm) p = target;
+    if (retarget) {
+      const double l = lookupRate * classes_[j].probPerKey;
+      EntryLife e;
+      if (periodic_) {
+        // A scan: an LRU smaller than the scan never hits.
+        const bool lru = std::isfinite(cheProduct_);
+        e.life = lru ? std::min(params_.ttl, tc) : params_.ttl;
+        e.hit = lru || !(l > 0) ? 0.0 : periodicTtlHitProbability(1.0 / l, params_.ttl);
+        e.stale = staleHitFraction(params_.changeRate, params_.ttl);
+      } else {
+        e = ttlLruEntry(l, params_.ttl, tc, params_.changeRate);
+      }
+      target_[j] = e.hit;
+      rate_[j] = l + (e.life > 0 ? 1.0 / e.life : kInstantRate);
+      staleOf_[j] = e.stale;
+    }
+    if (warm) p = target_[j];
     occupancy_[j] = p;
-    target_[j] = target;
-    rate_[j] = l + invLife;
     const double weight = classes_[j].keys * classes_[j].probPerKey;
-    targetHit += weight * target;
+    targetHit += weight * target_[j];
     hit += weight * p;
+    staleHits += weight * p * staleOf_[j];
     entries += classes_[j].keys * p;
   }
+  if (retarget) targetRate_ = lookupRate;
   targetHit_ = std::clamp(targetHit, 0.0, 1.0);
   hitRatio_ = std::clamp(hit, 0.0, 1.0);
   entries_ = entries;
-  staleFraction_ = staleHitFraction(params_.changeRate, 1.0 / invLife);
+  staleFraction_ = hit > 0 ? std::clamp(staleHits / hit, 0.0, 1.0) : 0.0;
   refreshRate_ = lookupRate;
 }
 
 void CacheModel::summarize() {
-  double hit = 0, entries = 0;
+  double hit = 0, staleHits = 0, entries = 0;
   for (std::size_t j = 0; j < classes_.size(); ++j) {
-    hit += classes_[j].keys * classes_[j].probPerKey * occupancy_[j];
+    const double h = classes_[j].keys * classes_[j].probPerKey * occupancy_[j];
+    hit += h;
+    staleHits += h * staleOf_[j];
     entries += classes_[j].keys * occupancy_[j];
   }
   hitRatio_ = std::clamp(hit, 0.0, 1.0);
+  staleFraction_ = hit > 0 ? std::clamp(staleHits / hit, 0.0, 1.0) : 0.0;
   entries_ = entries;
 }
 
@@ -230,7 +255,7 @@ Status CacheModel::setKnob(const std::string& knob, double value) {
   if (!v) return v.error();
   if (knob == "cache_ttl_seconds") {
     params_.ttl = *v;
-    dirty_ = true;
+    dirty_ = productDirty_ = true;
   } else if (knob == "cache_capacity_entries") {
     params_.capacity = *v;
     cheDirty_ = dirty_ = true;

@@ -15,15 +15,21 @@ namespace trimtab::sim {
 // A cache in front of the database (stage Cache), with a TTL and a capacity.
 //
 // Steady state per key class j with lookup rate l_j = L p_j (L lookups/s):
-//   h_j = min( l_j T / (1 + l_j T),  1 - e^{-p_j y_C} )
-// the non-resetting TTL cache and Che's LRU approximation (y_C = L T_C, see
-// cache_math.h); exact in each limit (no capacity; infinite TTL), continuous
-// between. A sequential scan uses the periodic form instead. The occupancy of
-// each class relaxes toward h_j at rate l_j + 1/min(T, T_C) (the rate of the
-// TTL cache's occupancy equation), so a flushed or restarted cache is cold and
-// warms up as misses refill it. Work per step is O(classes) only when the
-// load moved by > 5 %, while the hit ratio moves by > 0.001 per update (warm-up
-// after a flush), or once per `resolution`; otherwise O(1).
+// an entry leaves at the first of the TTL T after the miss that inserted it
+// (non-resetting) and T_C after its last request (the LRU in Che's
+// approximation); its mean life D_j gives h_j = l_j D_j / (1 + l_j D_j)
+// and the stale share of its hits (ages up to its own life: a hot key held
+// to the TTL ages for the whole TTL). T_C solves sum_j keys_j h_j = C, so a
+// TTL that keeps the hot keys short leaves room to the cold ones (see
+// ttlLruEntry in cache_math.h). A sequential scan uses the periodic form
+// instead. The occupancy of each class relaxes toward h_j at rate
+// l_j + 1/D_j (the TTL cache's occupancy equation), so a flushed or
+// restarted cache is cold and warms up as misses refill it. Work per step is
+// O(classes) only when the load moved by > 5 % (T_C is then solved again if
+// L T moved by > 5 %), while the hit ratio moves by > 0.001 per update
+// (warm-up after a flush), or once per `resolution`; otherwise O(1). The
+// classes' targets (a few exponentials each) are recomputed only when the
+// load moved by > 1 % since, or T_C was solved again.
 //
 // Knobs: cache_ttl_seconds, cache_capacity_entries (0 = unlimited),
 // cache_flush (trigger: drop everything), cache_trim (trigger: value = the
@@ -74,15 +80,18 @@ class CacheModel final : public SimModel {
   Params params_;
   std::vector<KeyClass> classes_;
   std::vector<double> occupancy_, target_, rate_, scratch_;
-  std::vector<double> cheTarget_;   // depends on capacity and classes only
-  double cheProduct_ = 0;           // y_C
+  std::vector<double> staleOf_;     // per class: stale share of its hits
+  double lruProduct_ = 0;           // y_C of the LRU alone: capacity and classes only
+  double cheProduct_ = 0;           // y_C of the TTL + LRU cache, solved at L T below
+  double solvedLookupsPerTtl_ = -1;
   bool periodic_ = false;
   std::uint64_t generation_ = 0, restarts_ = 0;
-  bool started_ = false, dirty_ = true, cheDirty_ = true;
+  bool started_ = false, dirty_ = true, cheDirty_ = true, productDirty_ = true;
   bool flushPending_ = false, transient_ = false;
   double trimPending_ = 0;
   Seconds stateTime_ = 0, lastRefresh_ = 0;
-  double refreshRate_ = -1;         // lookup rate used by the current targets
+  double refreshRate_ = -1;         // lookup rate at the last refresh
+  double targetRate_ = -1;          // lookup rate used by the current targets
   double insertsSinceRefresh_ = 0;
   double hitRatio_ = 0, targetHit_ = 0, entries_ = 0, staleFraction_ = 0;
   double hits_ = 0, misses_ = 0, stale_ = 0, evictions_ = 0, expirations_ = 0;

@@ -6,7 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <deque>
+#include <list>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 using namespace trimtab::sim;
@@ -56,7 +59,137 @@ double zipfTtlHitRatio(int n, double s, double rps, double ttl) {
   return hit;
 }
 
+double exponential(std::mt19937_64& rng, double rate) {
+  return -std::log1p(-static_cast<double>(rng() >> 11) * 0x1.0p-53) / rate;
+}
+
+// One key under both timers, event by event: the entry leaves `ttl` after
+// the miss that inserted it or `tc` after its last request. Returns the hit
+// probability and the stale share of hits (data changing at `nu`).
+std::pair<double, double> oneKeyTtlLru(double rate, double ttl, double tc, double nu) {
+  std::mt19937_64 rng(11);
+  double t = 0, inserted = -1e300, last = -1e300, hits = 0, total = 0, stale = 0;
+  for (int i = 0; i < 400000; ++i) {
+    t += exponential(rng, rate);
+    if (t - inserted < ttl && t - last < tc) {
+      hits += 1;
+      stale += -std::expm1(-nu * (t - inserted));
+    } else {
+      inserted = t;
+    }
+    last = t;
+    total += 1;
+  }
+  return {hits / total, hits > 0 ? stale / hits : 0.0};
+}
+
+// A real TTL + LRU cache, request by request: `hot` keys read `hotAccess` of
+// the time, `cold` keys the rest, Poisson at `rps`; entries expire `ttl`
+// after insertion (removed at once) and the least recently used goes when
+// the cache is over `capacity`. Returns the hit ratio and the stale share of
+// hits (data changing at `nu` per key).
+std::pair<double, double> simulateTtlLru(int hot, int cold, double hotAccess, double rps, double ttl,
+                                         int capacity, double nu, int requests) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> unit(0, 1);
+  struct Entry {
+    double inserted;
+    std::list<int>::iterator pos;
+  };
+  std::unordered_map<int, Entry> cache;
+  std::list<int> lru;                            // front: most recently used
+  std::deque<std::pair<double, int>> byInsert;  // expiry order
+  double t = 0, hits = 0, stale = 0, total = 0;
+  for (int i = 0; i < requests; ++i) {
+    t += exponential(rng, rps);
+    while (!byInsert.empty() && byInsert.front().first + ttl <= t) {
+      auto it = cache.find(byInsert.front().second);
+      if (it != cache.end() && it->second.inserted == byInsert.front().first) {
+        lru.erase(it->second.pos);
+        cache.erase(it);
+      }
+      byInsert.pop_front();
+    }
+    const bool isHot = unit(rng) < hotAccess;
+    const int key = isHot ? static_cast<int>(unit(rng) * hot) : hot + static_cast<int>(unit(rng) * cold);
+    const bool counted = i >= requests / 10;  // warm-up
+    auto it = cache.find(key);
+    if (it != cache.end()) {
+      lru.splice(lru.begin(), lru, it->second.pos);
+      if (counted) {
+        hits += 1;
+        stale += -std::expm1(-nu * (t - it->second.inserted));
+      }
+    } else {
+      lru.push_front(key);
+      cache[key] = Entry{t, lru.begin()};
+      byInsert.emplace_back(t, key);
+      if (static_cast<int>(cache.size()) > capacity) {
+        cache.erase(lru.back());
+        lru.pop_back();
+      }
+    }
+    if (counted) total += 1;
+  }
+  return {hits / total, stale / hits};
+}
+
 }  // namespace
+
+TEST_CASE("an entry under a TTL and an LRU: life, hits and staleness against one simulated key") {
+  const double nu = 1.0 / 3600;
+  struct Case {
+    double rate, ttl, tc;
+  };
+  for (const Case& c : {Case{0.01, 400, 100}, Case{0.02, 200, 100}, Case{0.04, 1000, 100},
+                        Case{0.1, 5000, 100}, Case{0.003, 10000, 100}}) {
+    CAPTURE(c.rate);
+    CAPTURE(c.ttl);
+    const auto [hit, stale] = oneKeyTtlLru(c.rate, c.ttl, c.tc, nu);
+    const EntryLife e = ttlLruEntry(c.rate, c.ttl, c.tc, nu);
+    CHECK(e.hit == doctest::Approx(hit).epsilon(0.01));
+    CHECK(e.stale == doctest::Approx(stale).epsilon(0.05));
+    CHECK(e.hit == doctest::Approx(c.rate * e.life / (1 + c.rate * e.life)));
+    // Each timer alone bounds it.
+    CHECK(e.hit <= ttlHitProbability(c.rate, c.ttl) + 1e-12);
+    CHECK(e.hit <= cheHitProbability(c.rate, c.tc) + 1e-12);
+  }
+  // The limits are exact: the LRU never evicts before the TTL; no TTL.
+  const EntryLife ttlOnly = ttlLruEntry(0.05, 60, 100, nu);
+  CHECK(ttlOnly.life == 60);
+  CHECK(ttlOnly.hit == doctest::Approx(ttlHitProbability(0.05, 60)));
+  CHECK(ttlOnly.stale == doctest::Approx(staleHitFraction(nu, 60)));
+  CHECK(ttlLruEntry(0.05, 1e9, 100, nu).hit == doctest::Approx(cheHitProbability(0.05, 100)).epsilon(1e-9));
+  CHECK(ttlLruEntry(0.05, 1e9, 100, 0).stale == 0);
+  CHECK(ttlLruEntry(0, 1000, 100, nu).hit == 0);
+  CHECK(ttlLruEntry(1e6, 1000, 100, nu).life == doctest::Approx(1000));  // never idle for T_C
+  CHECK(ttlLruEntry(1, 0, 0, nu).hit == 0);
+}
+
+TEST_CASE("TTL + LRU: a hot class held to the TTL ages for the whole TTL") {
+  // 100 hot keys read 90 % of the time, 900 cold; capacity 200. The LRU
+  // alone keeps an entry ~110 s after its last read, but a hot key is read
+  // every ~11 s, so the TTL (400 s) is what ends its entries: its hits age
+  // up to 400 s, not ~110 s.
+  KeyPopularityModel::Params kp;
+  kp.kind = KeyPopularityModel::Kind::Hotspot;
+  kp.keys = 1000;
+  CacheModel::Params cp;
+  cp.ttl = 400;
+  cp.capacity = 200;
+  cp.changeRate = 1.0 / 2000;
+  CacheRig rig(kp, cp);
+  rig.run(10, 20);
+  const auto [hit, stale] = simulateTtlLru(100, 900, 0.9, 10, 400, 200, 1.0 / 2000, 2000000);
+  CHECK(rig.cache.hitRatio() == doctest::Approx(hit).epsilon(0.02));
+  CHECK(rig.cache.staleFraction() == doctest::Approx(stale).epsilon(0.05));
+  // The old model aged every hit by min(TTL, T_C of the LRU alone).
+  const double lruAlone = cheCharacteristicProduct(rig.keys.classes(), 200) / 10;
+  CHECK(lruAlone < 150);
+  CHECK(rig.cache.staleFraction() > 2 * staleHitFraction(1.0 / 2000, lruAlone));
+  // The TTL leaves room in the LRU: the capacity is still full.
+  CHECK(rig.cache.entries() == doctest::Approx(200).epsilon(1e-6));
+}
 
 TEST_CASE("TTL-cache formula agrees with a simulation of one key") {
   // Poisson requests at 0.5/s, TTL 4 s, entry not refreshed by hits.

@@ -1,0 +1,382 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- Tests of cache_tuning.lua.
+--
+-- With the short periods below (settle 60 s, measure 120 s, a tick a minute)
+-- a decision falls every 180 s: t=0 start, t=60 a base measured from, t=180
+-- decided (a TTL probe or a capacity step proposed), t=240 measured from,
+-- t=360 decided (the return proposed), t=420 measured from, t=540 judged.
+-- Hit ratio 0.8 at 100 lookups/s, 2.5 % stale: J = 0.78 - 0.02 * 0.38 GiB.
+
+local GiB = 2 ^ 30
+local short = { settle = 60, settle_capacity = 60, measure = 120, recover = 120, hit_margin = 0 }
+
+local function with(extra)
+  local p = {}
+  for k, v in pairs(short) do p[k] = v end
+  for k, v in pairs(extra or {}) do p[k] = v end
+  return p
+end
+
+-- Counters growing at per-second rates (hits, misses, stale), sampled every
+-- minute up to `last`; `windows` override the rates for the minutes ending
+-- in (from, to]; `reset_at` starts the counters again from 0 (a restart).
+-- Gauges: `held` entries (200,000 by default) of 2 KiB.
+local function traffic(rates, windows, last, reset_at, held)
+  held = held or 200000
+  local total = { 0, 0, 0 }
+  local h, m, s, bytes, entries = {}, {}, {}, {}, {}
+  for t = 0, last or 600, 60 do
+    if t > 0 then
+      local r = rates
+      for _, w in ipairs(windows or {}) do
+        if t > w.from and t <= w.to then r = w.rates end
+      end
+      for i = 1, 3 do total[i] = total[i] + r[i] * 60 end
+    end
+    if reset_at and t == reset_at then total = { 0, 0, 0 } end
+    h[#h + 1] = { t, total[1] }
+    m[#m + 1] = { t, total[2] }
+    s[#s + 1] = { t, total[3] }
+    bytes[#bytes + 1] = { t, held * 2048 }
+    entries[#entries + 1] = { t, held }
+  end
+  return {
+    { metric = "cache_hits_total", points = h },
+    { metric = "cache_misses_total", points = m },
+    { metric = "cache_stale_reads_total", points = s },
+    { metric = "cache_memory_bytes", type = "gauge", points = bytes },
+    { metric = "cache_entries", type = "gauge", points = entries },
+  }
+end
+
+-- A TTL knob (value, baseline) and, with `cap`, a capacity knob.
+local function knobs(ttl, ttl0, cap, cap0, capMin)
+  local k = { cache_ttl_seconds = { value = ttl, baseline = ttl0 or ttl, min = 30, max = 7200, integer = false } }
+  if cap then
+    k.cache_capacity_entries = { value = cap, baseline = cap0 or cap, min = capMin or 1000, max = 400000, integer = true }
+  end
+  return k
+end
+
+local quiet = { no_proposal = true }
+-- Ticks from t=60 to t=540; those not given must not propose.
+local function run(at180, at360, at540, extra)
+  local steps = { { expect = quiet } }
+  for t = 60, 540, 60 do
+    local e = quiet
+    if t == 180 then e = at180 elseif t == 360 then e = at360 or quiet elseif t == 540 then e = at540 or quiet end
+    steps[#steps + 1] = { at = t, expect = e }
+  end
+  for _, s in ipairs(extra or {}) do steps[#steps + 1] = s end
+  return steps
+end
+
+local normal = { 80, 20, 2 }  -- J = 0.78 - 0.0076 = 0.7724
+local better = { 86, 14, 1 }  -- J = 0.8424
+local worse = { 75, 25, 2 }   -- J = 0.7224
+local probeWindow = { from = 240, to = 360 }
+-- TTL 3600 over a baseline of 3000: room above the floor for a full step down.
+local roomy = knobs(3600, 3000)
+
+return {
+  -- Capacity.
+  {
+    name = "a full cache grows by a step within the memory budget, and waits for it to fill",
+    params = with({ settle_capacity = 120 }),
+    knobs = knobs(3600, 3600, 200000),
+    now = 0,
+    series = traffic(normal),
+    steps = run({ proposals = { cache_capacity_entries = { value = 244281, reason = "the cache is full: hit ratio 0%.800" } },
+                  state = { stage = "grown", until_t = 300, probe = { knob = "cap", from = 200000, to = 244281 } } },
+                quiet),
+  },
+  {
+    name = "a step up that costs goes back, and the capacity holds until the load moves",
+    params = short,
+    knobs = knobs(3600, 3600, 200000),
+    now = 0,
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = worse } }),
+    steps = run({ proposals = { cache_capacity_entries = 244281 } },
+                { proposals = { cache_capacity_entries = { value = 200000, reason = "244281 entries lost %-0%.0500" } },
+                  state = { cap_hold = true, stage = "base" } },
+                -- Full again but held; the TTL has no room above the floor: measure again.
+                { no_proposal = true, state = { hold = true, stage = "base" } }),
+  },
+  {
+    name = "a step up that pays is kept",
+    params = short,
+    knobs = knobs(3600, 3600, 200000),
+    now = 0,
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = better } }),
+    steps = run({ proposals = { cache_capacity_entries = 244281 } },
+                { no_proposal = true, log = "cap 200000 %-> 244281: objective %+0%.0700",
+                  knobs = { cache_capacity_entries = 244281 } }),
+  },
+  {
+    name = "what the entries beyond the baseline capacity bring is measured at the baseline capacity",
+    params = short,
+    knobs = knobs(3600, 3600, 244281, 200000),
+    now = 0,
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = { 78, 22, 2 } } }, 600, nil, 230000),
+    steps = run({ proposals = { cache_capacity_entries = { value = 200000, reason = "the baseline capacity's hit ratio now" } },
+                  state = { stage = "check" } },
+                { proposals = { cache_capacity_entries = { value = 244281, reason = "30000 entries beyond the baseline capacity bring %+0%.0200" } },
+                  state = { stage = "base", check_t = 360 + 14400 } },
+                -- They bring 0.02 of hit ratio: room for a shorter TTL.
+                { proposals = { cache_ttl_seconds = { max = 3599, reason = "probe: " } } }),
+  },
+  {
+    name = "capacity over the memory budget is cut at once",
+    params = { memory_budget = "200MiB" },
+    values = { cache_hits_total = 10, cache_misses_total = 1, cache_stale_reads_total = 0,
+               cache_memory_bytes = 200000 * 2048, cache_entries = 200000 },
+    knobs = knobs(3600, 3600, 300000),
+    expect = { proposals = { cache_capacity_entries = { value = 102400, reason = "memory budget 200 MiB at 2048 bytes per entry" } } },
+  },
+  {
+    name = "within 2 % of the memory budget: no cut",
+    params = { memory_budget = "200MiB" },
+    values = { cache_hits_total = 10, cache_misses_total = 1, cache_stale_reads_total = 0,
+               cache_memory_bytes = 200000 * 2048, cache_entries = 200000 },
+    knobs = knobs(3600, 3600, 104000),
+    expect = { no_proposal = true },
+  },
+  {
+    name = "a nearly empty cache does not measure the size of an entry",
+    params = { memory_budget = "200MiB" },
+    values = { cache_hits_total = 10, cache_misses_total = 1, cache_stale_reads_total = 0,
+               cache_memory_bytes = 2 ^ 30, cache_entries = 10 },
+    knobs = knobs(3600, 3600, 300000),
+    expect = { no_proposal = true },
+  },
+  {
+    name = "an unlimited cache over the memory budget gets a capacity",
+    params = { memory_budget = "200MiB" },
+    values = { cache_hits_total = 10, cache_misses_total = 1, cache_stale_reads_total = 0,
+               cache_memory_bytes = 200000 * 2048, cache_entries = 200000 },
+    knobs = knobs(3600, 3600, 0, 0, 0),
+    expect = { proposals = { cache_capacity_entries = 102400 } },
+  },
+
+  -- TTL.
+  {
+    name = "a TTL probe that pays is taken and its direction kept",
+    params = short,
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = better } }),
+    steps = run({ proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44, reason = "probe: hit ratio 0%.800, stale 2%.50%% of hits" } },
+                  state = { stage = "probe", probe = { knob = "ttl", from = 3600 } } },
+                { proposals = { cache_ttl_seconds = { value = 3600, reason = "probe measured: hit ratio 0%.860" } } },
+                { proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44, reason = "probe gained %+0%.0700, hit ratio %+0%.0600" } },
+                  state = { stage = "base", dir = -1, step = 0.2 } }),
+  },
+  {
+    name = "a TTL probe that costs is undone: reverse, half the step, the smallest step up",
+    params = short,
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = worse } }),
+    steps = run({ proposals = { cache_ttl_seconds = true } },
+                { proposals = { cache_ttl_seconds = 3600 } },
+                { proposals = { cache_ttl_seconds = { min = 3691.13, max = 3691.14 } },
+                  log = "ttl 3600 %-> 2947%.43: objective %-0%.0500, hit ratio %-0%.0500, staying at 3600",
+                  state = { stage = "probe", dir = 1, step = 0.1 } }),
+  },
+  {
+    name = "no clear difference: same direction, half the step",
+    params = short,
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal),
+    steps = run({ proposals = { cache_ttl_seconds = true } },
+                { proposals = { cache_ttl_seconds = 3600 } },
+                { proposals = { cache_ttl_seconds = { min = 3257.41, max = 3257.42 } }, state = { dir = -1, step = 0.1 } }),
+  },
+  {
+    name = "a TTL probe that would take the hit ratio under the floor is not taken",
+    params = with({ hit_margin = 0.02 }),
+    knobs = knobs(3600, 3000),
+    now = 0,
+    -- Fewer hits, no stale reads: J gains, the hit ratio falls.
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = { 79, 21, 0 } } }),
+    steps = run({ proposals = { cache_ttl_seconds = { min = 3210.06, max = 3210.07 } } },
+                { proposals = { cache_ttl_seconds = 3600 } },
+                -- Not taken; the next probe down is smaller.
+                { log = "objective %+0%.0100, hit ratio %-0%.0100 %(under the floor%), staying at 3600",
+                  proposals = { cache_ttl_seconds = { min = 3211, max = 3599 } } }),
+  },
+  {
+    name = "under the floor the TTL goes up, taken for the hits whatever J says",
+    params = short,
+    knobs = knobs(3000, 3600),
+    now = 0,
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = { 84, 16, 10 } } }),
+    steps = run({ proposals = { cache_ttl_seconds = { min = 3664.20, max = 3664.21 } }, state = { dir = 1 } },
+                { proposals = { cache_ttl_seconds = 3000 } },
+                { proposals = { cache_ttl_seconds = { min = 3664.20, max = 3664.21, reason = "under the baselines' hit ratio" } } }),
+  },
+  {
+    name = "at the TTL of the baselines, nothing to spend: no probe, the base is measured again",
+    params = short,
+    knobs = knobs(3600),
+    now = 0,
+    series = traffic(normal, nil, 360),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { no_proposal = true, state = { hold = true, stage = "base", phase = "settle" } } },
+      { at = 240, expect = quiet },
+      { at = 300, expect = quiet },
+      { at = 360, expect = { no_proposal = true, state = { hold = true } } },
+    },
+  },
+  {
+    name = "without a floor (the default) J alone decides: a TTL at its baseline is probed down, no capacity check",
+    params = { settle = 60, measure = 120 },
+    knobs = knobs(3600, 3600, 244281, 200000),
+    now = 0,
+    series = traffic(normal, nil, 180, nil, 230000),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } } },
+    },
+  },
+  {
+    name = "over the stale budget a fresher probe is taken even at a loss",
+    params = with({ stale_budget = 0.01 }),
+    knobs = knobs(3600),
+    now = 0,
+    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = worse } }),
+    steps = run({ proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } },
+                { proposals = { cache_ttl_seconds = 3600 } },
+                { proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44, reason = "over the stale budget" } } }),
+  },
+  {
+    name = "at the TTL's lower bound the probe looks the other way with the smallest step",
+    params = with({ stale_budget = 0.01 }),
+    knobs = { cache_ttl_seconds = { value = 30, min = 30, max = 7200, integer = false } },
+    now = 0,
+    series = traffic(normal, nil, 180),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 30.759, max = 30.760 } }, state = { dir = 1 } } },
+    },
+  },
+  {
+    name = "a TTL that cannot move at all: no proposal",
+    params = with({ stale_budget = 0.01 }),
+    knobs = { cache_ttl_seconds = { value = 600, min = 600, max = 600, integer = false } },
+    now = 0,
+    series = traffic(normal, nil, 180),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { no_proposal = true, state = { stage = "base" } } },
+    },
+  },
+  {
+    name = "base and return at different loads calibrate the load's effect",
+    params = short,
+    knobs = roomy,
+    now = 0,
+    -- The return runs at 150 lookups/s, same hit ratio and stale share.
+    series = traffic(normal, { { from = 420, to = 540, rates = { 120, 30, 3 } } }),
+    steps = run({ proposals = { cache_ttl_seconds = true } },
+                { proposals = { cache_ttl_seconds = 3600 } },
+                { proposals = { cache_ttl_seconds = true }, state = { step = 0.1 } }),
+  },
+
+  -- What voids a period.
+  {
+    name = "a moved hot set voids the probe: the TTL goes back after the recovery",
+    params = short,
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal, { { from = 240, to = 300, rates = { 40, 60, 1 } } }, 600),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { proposals = { cache_ttl_seconds = true } } },
+      { at = 240, expect = quiet },
+      { at = 300, expect = { no_proposal = true, log = "hit ratio 0%.80 %-> 0%.40: the load moved",
+                             state = { stage = "back", step = 0.2 } } },
+      { at = 360, expect = quiet },
+      { at = 420, expect = { proposals = { cache_ttl_seconds = { value = 3600, reason = "back from an unfinished probe" } },
+                             state = { stage = "base" } } },
+    },
+  },
+  {
+    name = "a hot-set move after the step has decayed: it grows back to restart_step",
+    params = with({ step = 0.05 }),
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal, { { from = 60, to = 120, rates = { 40, 60, 1 } } }, 300),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = { no_proposal = true, state = { stage = "base", phase = "settle", until_t = 240, step = 0.1 } } },
+    },
+  },
+  {
+    name = "the tick after a change of ours is not read as a moved hot set",
+    params = short,
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal, { { from = 180, to = 240, rates = { 40, 60, 1 } } }, 300),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { proposals = { cache_ttl_seconds = true } } },
+      { at = 240, expect = { no_proposal = true, state = { stage = "probe", phase = "measure" } } },
+    },
+  },
+  {
+    name = "counters going back (a restart) void the period",
+    params = short,
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal, nil, 300, 120),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = { no_proposal = true, log = "counters went back", state = { stage = "base", until_t = 240 } } },
+    },
+  },
+
+  -- Missing inputs.
+  {
+    name = "no lookups: nothing to learn, no proposal",
+    params = short,
+    knobs = knobs(3600, 3600, 200000),
+    now = 0,
+    series = traffic({ 0, 0, 0 }, nil, 300),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { no_proposal = true, state = { stage = "base", phase = "settle" } } },
+    },
+  },
+  {
+    name = "missing metrics: no proposal",
+    knobs = knobs(3600, 3600, 200000),
+    values = { cache_hits_total = 10 },
+    expect = { no_proposal = true, state_nil = "phase" },
+  },
+  {
+    name = "no TTL knob: no proposal",
+    knobs = { cache_capacity_entries = 200000 },
+    values = { cache_hits_total = 10, cache_misses_total = 1, cache_stale_reads_total = 0,
+               cache_memory_bytes = 2048, cache_entries = 1 },
+    expect = { no_proposal = true, state_nil = "phase" },
+  },
+}
