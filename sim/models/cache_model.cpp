@@ -19,6 +19,11 @@ constexpr double kTargetTolerance = 0.01;    // load change that recomputes the 
 constexpr double kMinRate = 1e-3;            // lookups/s below which rates count as equal
 constexpr double kSteadyTolerance = 1e-3;    // hit ratio change per refresh below which it is steady
 constexpr double kInstantRate = 1e12;        // 1/TTL for TTL = 0
+// The classes' targets follow the lookup rate averaged over this long: a
+// cache's contents integrate the load over far longer anyway, and per-step
+// noise (5 % a second) would otherwise recompute every class's entry life
+// (several exponentials each) at almost every step.
+constexpr Seconds kRateSmoothing = 60;
 
 }  // namespace
 
@@ -152,6 +157,11 @@ void CacheModel::step(Seconds now, Seconds dt, SimWorld& world) {
       world.process.up ? std::max(0.0, world.load.rps) * params_.lookupsPerRequest : 0.0;
   const bool shifted = world.keys.generation != generation_;
   const bool restarted = world.process.restarts != restarts_;
+  if (smoothedRate_ < 0 || lookupRate == 0 || restarted) {
+    smoothedRate_ = lookupRate;
+  } else {
+    smoothedRate_ += (lookupRate - smoothedRate_) * std::min(1.0, dt / kRateSmoothing);
+  }
   if (shifted || restarted || flushPending_ || trimPending_ > 0) {
     integrate(now - stateTime_);
     stateTime_ = now;
@@ -188,20 +198,20 @@ void CacheModel::step(Seconds now, Seconds dt, SimWorld& world) {
   }
 
   const bool rateMoved =
-      refreshRate_ < 0 || std::abs(lookupRate - refreshRate_) >
+      refreshRate_ < 0 || std::abs(smoothedRate_ - refreshRate_) >
                               kRateTolerance * std::max(refreshRate_, kMinRate);
   if (dirty_ || rateMoved || transient_ || end - lastRefresh_ >= params_.resolution) {
     const double before = entries_;
     const double hitBefore = hitRatio_;
     const bool first = refreshRate_ < 0;
-    refresh(end - stateTime_, lookupRate, first && params_.warmStart);
+    refresh(end - stateTime_, smoothedRate_, first && params_.warmStart);
     stateTime_ = end;
     if (params_.capacity > 0 && entries_ > params_.capacity) {
       evictLeastPopular(entries_ - params_.capacity);
       summarize();
     }
     const double removed = std::max(0.0, insertsSinceRefresh_ - (entries_ - before));
-    const bool capacityBound = lookupRate * params_.ttl > cheProduct_;
+    const bool capacityBound = smoothedRate_ * params_.ttl > cheProduct_;
     (capacityBound ? evictions_ : expirations_) += first ? 0.0 : removed;
     insertsSinceRefresh_ = 0;
     lastRefresh_ = end;

@@ -91,6 +91,7 @@ class CacheModel final : public SimModel {
   double trimPending_ = 0;
   Seconds stateTime_ = 0, lastRefresh_ = 0;
   double refreshRate_ = -1;         // lookup rate at the last refresh
+  double smoothedRate_ = -1;        // lookup rate averaged over kRateSmoothing: what the state follows
   double targetRate_ = -1;          // lookup rate used by the current targets
   double insertsSinceRefresh_ = 0;
   double hitRatio_ = 0, targetHit_ = 0, entries_ = 0, staleFraction_ = 0;
