@@ -8,7 +8,7 @@ namespace trimtab::sim {
 CollectResult SimSource::collect(const FamilyFilter& filter) {
   CollectResult result;
   if (!stack_.world().process.up) {
-    result.status = makeError("connection refused: the simulated process is down (OOM kill, restarting)");
+    result.status = makeError("connection refused: the simulated process is down (restarting after an OOM kill or a planned restart)");
     return result;
   }
   all_.clear();

@@ -22,18 +22,23 @@ void MemoryModel::collect(double live, double& pause, double& cpu) {
   cpu += params_.gcPause + live * params_.markSecondsPerByte;
 }
 
+// The process comes back: the leak is gone, the heap is the live set, and
+// the other models see the new restart count (cold cache, pool reconnects).
+void MemoryModel::restart(Seconds at, SimWorld& world) {
+  up_ = true;
+  leaked_ = 0;
+  heap_ = live_ = params_.liveHeap;
+  restarts_ += 1;
+  startTime_ = at;
+  world.process.restarts += 1;
+  world.log(at, "memory", "restart", restarts_);
+}
+
 void MemoryModel::step(Seconds now, Seconds dt, SimWorld& world) {
   const Seconds end = now + dt;
   if (!up_) {
-    if (end >= downUntil_) {
-      up_ = true;
-      leaked_ = 0;
-      heap_ = live_ = params_.liveHeap;
-      restarts_ += 1;
-      startTime_ = end;
-      world.process.restarts += 1;
-      world.log(end, "memory", "restart", restarts_);
-    }
+    restartPending_ = false;  // already restarting
+    if (end >= downUntil_) restart(end, world);
     rss_ = 0;
     world.process.up = up_;
     world.process.rssBytes = rss_;
@@ -77,7 +82,15 @@ void MemoryModel::step(Seconds now, Seconds dt, SimWorld& world) {
     downUntil_ = end + params_.restartDowntime;
     rss_ = peak;
     world.log(end, "memory", "oom_kill", peak);
+  } else if (restartPending_) {
+    // A planned restart: the process served this step (draining), then stops
+    // like a killed one, but for planned_restart_downtime and not as a kill.
+    planned_ += 1;
+    up_ = false;
+    downUntil_ = end + params_.plannedRestartDowntime;
+    world.log(end, "memory", "planned_restart", rss_);
   }
+  restartPending_ = false;
   world.process.up = up_;
   world.process.rssBytes = rss_;
   world.process.pauseSeconds += pause;
@@ -93,6 +106,7 @@ void MemoryModel::publish(SampleBatch& batch) const {
   l.add(batch, "process_start_time_seconds", MetricType::Gauge, startTime_);
   l.add(batch, "process_oom_kills_total", MetricType::Counter, ooms_);
   l.add(batch, "process_restarts_total", MetricType::Counter, restarts_);
+  l.add(batch, "process_planned_restarts_total", MetricType::Counter, planned_);
   l.add(batch, "gc_collections_total", MetricType::Counter, collections_);
   l.add(batch, "gc_pause_seconds_total", MetricType::Counter, gcPauseTotal_);
   l.add(batch, "gc_cpu_seconds_total", MetricType::Counter, gcCpuTotal_);
@@ -103,6 +117,7 @@ std::vector<SimKnobInfo> MemoryModel::knobs() const {
   return {
       {"gc_percent", false, false, kMinGcPercent, kMaxGcPercent, "%"},
       {"gc_collect", true, false, 0, 0, ""},
+      {"process_restart", true, false, 0, 0, ""},
   };
 }
 
@@ -113,7 +128,8 @@ Status MemoryModel::setKnob(const std::string& knob, double value) {
   auto v = checkKnobValue(*info, value);
   if (!v) return v.error();
   if (knob == "gc_percent") params_.gcPercent = *v;
-  else forcedPending_ = true;
+  else if (knob == "gc_collect") forcedPending_ = true;
+  else restartPending_ = true;
   return Status::success();
 }
 
@@ -136,6 +152,8 @@ Result<std::unique_ptr<SimModel>> MemoryModel::create(ConfigNode& node) {
   p.leakPerRequest = r.bytes("leak_per_request", p.leakPerRequest, 0, kMaxBytes);
   p.limit = r.bytes("limit", p.limit, 1, kMaxBytes);
   p.restartDowntime = r.duration("restart_downtime", p.restartDowntime, 0, 86400);
+  p.plannedRestartDowntime =
+      r.duration("planned_restart_downtime", p.plannedRestartDowntime, 0, 86400);
   p.gcPause = r.duration("gc_pause", p.gcPause, 0, 60);
   p.markSecondsPerByte = r.number("mark_seconds_per_byte", p.markSecondsPerByte, 0, 1e-3);
   p.labels = r.labels();

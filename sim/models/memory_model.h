@@ -27,8 +27,15 @@ namespace trimtab::sim {
 // cannot be scraped), then it restarts with the leak gone and cold caches
 // (SimWorld::process.restarts is bumped).
 //
+// A planned restart (trigger process_restart: drain, restart, warm up, as a
+// rolling restart or `systemctl restart` does) ends the step in which it was
+// asked like an OOM kill does, without being one: down for
+// `planned_restart_downtime` (requests fail meanwhile), then the same restart
+// (leak gone, cold caches, pool reconnects); at least one step, as a kill.
+//
 // Knobs: gc_percent, gc_collect (trigger: a forced, stop-the-world collection
-// whose pause is gc_pause + live * mark_seconds_per_byte).
+// whose pause is gc_pause + live * mark_seconds_per_byte), process_restart
+// (trigger: a planned restart).
 class MemoryModel final : public SimModel {
  public:
   struct Params {
@@ -42,6 +49,7 @@ class MemoryModel final : public SimModel {
     double leakPerRequest = 0;
     double limit = 1024.0 * (1 << 20);
     Seconds restartDowntime = 30;
+    Seconds plannedRestartDowntime = 5;
     Seconds gcPause = 0.0005;
     double markSecondsPerByte = 1e-9;
     ModelLabels labels;
@@ -67,17 +75,20 @@ class MemoryModel final : public SimModel {
   double leakedBytes() const { return leaked_; }
   double collections() const { return collections_; }
   double oomKills() const { return ooms_; }
+  double plannedRestarts() const { return planned_; }
+  double restarts() const { return restarts_; }
   bool up() const { return up_; }
 
  private:
   void collect(double live, double& pause, double& cpu);
+  void restart(Seconds at, SimWorld& world);
 
   Params params_;
   double heap_ = 0, leaked_ = 0, rss_ = 0, live_ = 0;
   double collections_ = 0, gcPauseTotal_ = 0, gcCpuTotal_ = 0;
-  double ooms_ = 0, restarts_ = 0;
+  double ooms_ = 0, restarts_ = 0, planned_ = 0;
   Seconds downUntil_ = 0, startTime_ = 0;
-  bool up_ = true, forcedPending_ = false;
+  bool up_ = true, forcedPending_ = false, restartPending_ = false;
 };
 
 }  // namespace trimtab::sim

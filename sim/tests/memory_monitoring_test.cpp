@@ -5,7 +5,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
+#include <string>
 
+#include "common/config_node.h"
+#include "sim/models/model_stack.h"
+
+using namespace trimtab;
 using namespace trimtab::sim;
 
 namespace {
@@ -13,6 +19,13 @@ namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
 
 // Steps a memory model alone at `rps` until the first OOM kill; returns its time.
+// The value of sample `name` in a published batch (NaN when absent).
+double sampleValue(const SampleBatch& b, std::string_view name) {
+  for (std::size_t i = 0; i < b.size(); ++i)
+    if (b.key(i) == name) return b.entry(i).value;
+  return NAN;
+}
+
 double timeOfFirstOom(MemoryModel& m, SimWorld& w, double dt, double rps, double horizon) {
   REQUIRE(m.attach(w).ok());
   for (double t = 0; t < horizon; t += dt) {
@@ -131,6 +144,126 @@ TEST_CASE("OOM kill: downtime, restart, leak gone") {
   CHECK(w.events[0].what == "oom_kill");
   CHECK(w.events[1].what == "restart");
   CHECK(w.events[1].time - w.events[0].time == doctest::Approx(30));
+}
+
+TEST_CASE("planned restart: leak freed, no OOM kill, down for exactly the downtime") {
+  MemoryModel::Params p;
+  p.baseline = 0;
+  p.liveHeap = 10 * kMiB;
+  p.allocPerRequest = 0;
+  p.leakPerSecond = 1 * kMiB;
+  p.limit = 1000 * kMiB;
+  p.restartDowntime = 30;
+  p.plannedRestartDowntime = 5;
+  MemoryModel m(p);
+  SimWorld w(1);
+  REQUIRE(m.attach(w).ok());
+  const auto knobs = m.knobs();
+  bool trigger = false;
+  for (const auto& k : knobs) trigger |= k.name == "process_restart" && k.trigger;
+  CHECK(trigger);
+
+  int downSteps = 0;
+  bool checkedRestart = false;
+  for (int t = 0; t < 60; ++t) {
+    if (t == 20) REQUIRE(m.setKnob("process_restart", 1).ok());
+    if (t == 23) REQUIRE(m.setKnob("process_restart", 1).ok());  // while down: ignored
+    w.beginStep(t, 1);
+    const bool wasDown = !m.up();
+    m.step(t, 1, w);
+    if (t == 20) {
+      CHECK(m.leakedBytes() == doctest::Approx(21 * kMiB));  // served the step, then stopped
+      CHECK(m.residentBytes() > p.liveHeap);
+    }
+    if (!w.process.up) ++downSteps;
+    if (wasDown && m.up()) {
+      // The step it came back in: the leak is gone, the heap is the live set.
+      CHECK(m.leakedBytes() == 0);
+      CHECK(m.heapBytes() == p.liveHeap);
+      checkedRestart = true;
+    }
+  }
+  CHECK(checkedRestart);
+  CHECK(m.oomKills() == 0);
+  CHECK(m.plannedRestarts() == 1);
+  CHECK(m.restarts() == 1);
+  CHECK(w.process.restarts == 1);  // what the cache and the pool see
+  CHECK(downSteps == 5);           // exactly planned_restart_downtime, not restart_downtime
+  CHECK(m.leakedBytes() == doctest::Approx(34 * kMiB));  // leaking again since t=26
+  REQUIRE(w.events.size() == 2);
+  CHECK(w.events[0].what == "planned_restart");
+  CHECK(w.events[0].time == 21);
+  CHECK(w.events[1].what == "restart");
+  CHECK(w.events[1].time - w.events[0].time == doctest::Approx(5));
+
+  SampleBatch b;
+  m.publish(b);
+  CHECK(sampleValue(b, "process_planned_restarts_total") == 1);
+  CHECK(sampleValue(b, "process_oom_kills_total") == 0);
+  CHECK(sampleValue(b, "process_restarts_total") == 1);
+  CHECK(sampleValue(b, "process_start_time_seconds") == 26);
+}
+
+TEST_CASE("planned restart in the full stack: errors while down, cold cache, pool reconnects") {
+  auto diagnostics = std::make_shared<ConfigDiagnostics>();
+  auto root = ConfigNode::loadString(R"(
+models:
+  - model: load.constant
+    rps: 100
+  - model: keys.zipf
+    keys: 10000
+    exponent: 0.9
+  - model: cache
+    ttl: 1h
+  - model: pool
+    size: 20
+  - model: memory
+    limit: 2GiB
+    leak_per_second: 1MiB
+    planned_restart_downtime: 7s
+  - model: app
+)", "planned_restart.yaml", diagnostics);
+  auto entries = root.childList("models");
+  ModelStack s(3);
+  Status st = s.addFromConfig(entries);
+  INFO(diagnostics->format());
+  REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
+  REQUIRE(s.attach().ok());
+  for (int t = 0; t < 600; ++t) s.step(t, 1);
+  const double warmHit = s.world().cache.hitRatio;
+  const double rssBefore = s.world().process.rssBytes;
+  REQUIRE(warmHit > 0.5);
+  REQUIRE(s.world().db.open > 0);
+
+  REQUIRE(s.setKnob("process_restart", 1).ok());
+  int down = 0;
+  double errorsWhileDown = 0, requestsWhileDown = 0, hitAfter = -1, openAfter = -1;
+  for (int t = 600; t < 700; ++t) {
+    s.step(t, 1);
+    const auto& w = s.world();
+    if (!w.process.up) {
+      ++down;
+      errorsWhileDown += w.app.errors;
+      requestsWhileDown += w.app.requests;
+      if (down > 1) CHECK(w.db.open == 0);  // the pool sees the stop one step later
+    } else if (down > 0 && hitAfter < 0 && t > 600 + down + 1) {
+      hitAfter = w.cache.hitRatio;
+      openAfter = w.db.open;
+      CHECK(w.process.rssBytes < rssBefore - 500 * kMiB);  // the leak (~600 MiB) is gone
+    }
+  }
+  CHECK(down == 7);
+  CHECK(errorsWhileDown == doctest::Approx(requestsWhileDown));
+  CHECK(requestsWhileDown == doctest::Approx(700));
+  CHECK(hitAfter < warmHit * 0.5);  // the cache came back cold
+  CHECK(openAfter > 0);             // and the pool reconnected
+  bool killed = false, planned = false;
+  for (const auto& e : s.world().events) {
+    killed |= e.what == "oom_kill";
+    planned |= e.what == "planned_restart";
+  }
+  CHECK_FALSE(killed);
+  CHECK(planned);
 }
 
 TEST_CASE("memory counts connections and the in-process cache") {

@@ -260,7 +260,7 @@ TEST_CASE("pool sizing: both too small and too large a pool hurt") {
 TEST_CASE("knob routing, errors and baselines") {
   auto s = fullStack(1);
   const auto knobs = s->knobs();
-  CHECK(knobs.size() == 10);
+  CHECK(knobs.size() == 11);  // memory: gc_percent, gc_collect, process_restart
   CHECK(*s->knobValue("db_pool_size") == 20);
   REQUIRE(s->setKnob("db_pool_size", 35.4).ok());
   CHECK(*s->knobValue("db_pool_size") == 35);
