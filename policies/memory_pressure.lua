@@ -8,9 +8,15 @@
 -- node_pressure_memory_some_avg10: the share of the last 10 s in which some
 -- task stalled on memory, in percent), and otherwise the process's resident
 -- memory against its limit (the highest sample of `peak_window`: the peaks
--- of a garbage collector's sawtooth are what the OOM killer sees). Whether
--- PSI exists is probed on the first tick (a missing input vetoes that tick's
--- proposals; from then on the policy reads only what exists).
+-- of a garbage collector's sawtooth are what the OOM killer sees). PSI is
+-- looked for until the resident memory has been seen (PSI and RSS usually
+-- come from the same procfs source: before its first scrape neither exists,
+-- and nothing is decided); then, without PSI, the policy goes by the
+-- resident memory and looks for PSI again every `psi_probe_every` (after
+-- the tick's proposals: a missing read vetoes the proposals made after it).
+-- PSI that stops reporting for `psi_probe_every` while the resident memory
+-- is there gives way to the resident memory. Every change of the signal is
+-- logged ("pressure from ...").
 --
 -- Levels: moderate, high, critical at `moderate`, `high`, `critical` (RSS
 -- share of the limit: 0.80, CODE's pressure threshold; 0.90, CFN's alert;
@@ -34,9 +40,19 @@
 --
 -- Reads (params, catalogue names by default): node_pressure_memory_some_avg10
 -- (set `psi_metric` to "" to skip it), process_resident_memory_bytes,
--- process_memory_limit_bytes (or `limit` in bytes), gc_cpu_seconds_total and
--- gc_collections_total (`gc_cpu_metric` "": collect without a cost check),
--- cache_memory_bytes, db_pool_connections_idle.
+-- process_memory_limit_bytes (or `limit` in bytes). Optional (a param ""
+-- skips the read and the check that needs it): gc_cpu_seconds_total and
+-- gc_collections_total (a collection's pause; "": collect without a cost
+-- check), cache_memory_bytes (what a trim or flush frees; "": without the
+-- `min_gain_bytes` check), db_pool_connections_idle (matched by
+-- `idle_match`, a label table: `{state = "idle"}` for PostgreSQL's
+-- pg_stat_activity_count; "": close without counting). A missing read makes
+-- the governor veto the proposals made after it in the tick: so every
+-- optional metric not read in a tick is read once after its proposals
+-- (which starts a rate's history, too), and one found missing is not read
+-- before a proposal until it is back; meanwhile the action that needs it is
+-- skipped (its cost or gain cannot be checked), and a tick that finds a
+-- metric missing before a proposal proposes nothing.
 -- Knobs (triggers, params): gc_collect, db_pool_close_idle, cache_trim (a
 -- fraction: govern it as `type: float`, 0..1), cache_flush.
 --
@@ -67,24 +83,78 @@ local function fire(ctx, name, reason, fraction)
   return true
 end
 
--- Whether an action can help now; reads only what its knob needs.
-local function usable(ctx, p, action)
+-- Optional metrics (params) and how each is read.
+local OPTIONAL = {
+  { "gc_cpu_metric", "rate" }, { "gc_collections_metric", "rate" }, { "cache_bytes_metric", "value" },
+  { "idle_metric", "value" },
+}
+local KIND = {}
+for _, o in ipairs(OPTIONAL) do KIND[o[1]] = o[2] end
+
+-- This tick's optional reads: which were made, and whether one was found
+-- missing (the governor then vetoes every later proposal of the tick).
+local reads = { tried = {}, missed = false }
+
+local function read(ctx, p, which)
+  if KIND[which] == "rate" then return ctx.rate(p[which], nil, "5m") end
+  return ctx.value(p[which], which == "idle_metric" and p.idle_match or nil)
+end
+
+-- Optional metric `which` (a param's name): its value; or nil and "off"
+-- (the param is ""), or nil and "missing" (missing now, or at the last look).
+local function optional(ctx, p, st, which)
+  if p[which] == "" then return nil, "off" end
+  if st.has[which] == false then return nil, "missing" end
+  reads.tried[which] = true
+  local v = read(ctx, p, which)
+  if v == nil then
+    st.has[which], reads.missed = false, true
+    ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
+    return nil, "missing"
+  end
+  return v
+end
+
+-- After the tick's proposals, each optional metric not read in the tick is
+-- read once: that starts and keeps a rate's history (the store keeps only
+-- what is read), finds a metric missing before a proposal would read it,
+-- and finds it again when it is back.
+local function probe(ctx, p, st)
+  for _, o in ipairs(OPTIONAL) do
+    local which = o[1]
+    if p[which] ~= "" and not reads.tried[which] then
+      local there = read(ctx, p, which) ~= nil
+      if there and st.has[which] == false then
+        ctx.log(string.format("%s (%s) is back", p[which], which))
+      elseif not there and st.has[which] ~= false then
+        ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
+      end
+      st.has[which] = there
+    end
+  end
+end
+
+-- Whether an action can help now; reads only what its knob needs. A check
+-- whose metric is "" is left out; one whose metric is missing cannot be
+-- made, and the action waits for it.
+local function usable(ctx, p, st, action)
   if action == "collect" then
     if not ctx.knob(p.collect_knob) then return false end
-    if p.gc_cpu_metric == "" then return true end  -- no GC metrics: the cost is unknown
-    local cpu = ctx.rate(p.gc_cpu_metric, nil, "5m")
-    local n = ctx.rate(p.gc_collections_metric, nil, "5m")
+    local cpu, why = optional(ctx, p, st, "gc_cpu_metric")
+    local n, why_n
+    if cpu then n, why_n = optional(ctx, p, st, "gc_collections_metric") end
+    if why == "missing" or why_n == "missing" then return false end
     return not (cpu and n and n > 0 and cpu / n > p.max_collect_pause)
   elseif action == "close_idle" then
     if not ctx.knob(p.close_idle_knob) then return false end
-    local idle = ctx.value(p.idle_metric)
-    return idle ~= nil and idle >= 1
+    local idle, why = optional(ctx, p, st, "idle_metric")
+    return why == "off" or (idle ~= nil and idle >= 1)
   end
   local name = action == "trim" and p.trim_knob or p.flush_knob
   if not ctx.knob(name) then return false end
-  local bytes = ctx.value(p.cache_bytes_metric)
+  local bytes, why = optional(ctx, p, st, "cache_bytes_metric")
   local share = action == "trim" and p.trim_fraction or 1
-  return bytes ~= nil and bytes * share >= p.min_gain_bytes
+  return why == "off" or (bytes ~= nil and bytes * share >= p.min_gain_bytes)
 end
 
 local function act(ctx, p, action, why)
@@ -94,18 +164,29 @@ local function act(ctx, p, action, why)
   return fire(ctx, p.flush_knob, why)
 end
 
+local function use_rss(ctx, p, st, why)
+  st.psi, st.psi_probed, st.psi_lost = false, ctx.now, nil
+  ctx.log(string.format("pressure from %s against the limit (%s)", p.memory_metric, why))
+end
+
 -- The pressure and the thresholds to compare it with, or nil.
 local function pressure(ctx, p, st)
-  if p.psi_metric ~= "" and st.psi ~= false then
-    local v = ctx.value(p.psi_metric)
-    if v then
-      st.psi = true
+  if p.psi_metric == "" and st.psi ~= false then use_rss(ctx, p, st, "psi_metric is \"\"") end
+  if st.psi ~= false then
+    local v, status = ctx.value(p.psi_metric)
+    if v and status ~= "stale" then
+      if st.psi ~= true then ctx.log("pressure from " .. p.psi_metric) end
+      st.psi, st.psi_lost = true, nil
       return v, { p.psi_moderate, p.psi_high, p.psi_critical }, "PSI some %.1f%%"
     end
-    if st.psi == nil then
-      st.psi = false
-      ctx.log("no " .. p.psi_metric .. ": resident memory against the limit from now on")
-    end
+    -- No PSI now. Nothing to decide before the resident memory is there
+    -- (the first scrape), nor for psi_probe_every after PSI was last seen.
+    -- Either way this tick proposes nothing: the PSI read would veto it.
+    st.psi_lost = st.psi_lost or ctx.now
+    if ctx.value(p.memory_metric) == nil then return nil end
+    if st.psi == true and ctx.now - st.psi_lost < p.psi_probe_every then return nil end
+    use_rss(ctx, p, st, string.format("no %s %s", p.psi_metric, st.psi and "for " ..
+                                      math.floor(ctx.now - st.psi_lost) .. " s" or "here"))
     return nil
   end
   local limit = p.limit
@@ -113,6 +194,53 @@ local function pressure(ctx, p, st)
   local w = ctx.window(p.memory_metric, nil, p.peak_window)
   if not (limit and limit > 0 and w and w.max) then return nil end
   return w.max / limit, { p.moderate, p.high, p.critical }, "memory peaks at %.2f of the limit"
+end
+
+-- After the tick's proposals, while on the resident memory: look for PSI
+-- every psi_probe_every.
+local function probe_psi(ctx, p, st)
+  if st.psi == false and p.psi_metric ~= "" and ctx.now - st.psi_probed >= p.psi_probe_every then
+    st.psi_probed = ctx.now
+    local v, status = ctx.value(p.psi_metric)
+    if v and status ~= "stale" then
+      st.psi = true
+      ctx.log("pressure from " .. p.psi_metric .. " (found)")
+    end
+  end
+end
+
+-- One tick's decision: the level, then at most one action.
+local function decide(ctx, p, st)
+  local x, th, fmt = pressure(ctx, p, st)
+  if not x then return end
+  local level = 0
+  for i = #th, 1, -1 do
+    if x >= th[i] then level = i break end
+  end
+  local current = st.level or 0
+  if level < current and x >= p.leave * th[current] then level = current end  -- hysteresis
+  local what = string.format(fmt, x)
+  if level ~= current then
+    ctx.log(string.format("%s -> %s: %s", LEVELS[current] or "none", LEVELS[level] or "none", what))
+    st.level = level
+  end
+  if level == 0 then
+    st.level, st.fired, st.acted = nil, nil, nil
+    return
+  end
+  if st.acted and ctx.now - st.acted < p.settle then return end  -- judge the last action first
+  st.fired = st.fired or {}
+  for _, action in ipairs(ACTIONS[level]) do
+    local last = st.fired[action]
+    if not last or ctx.now - last >= p.repeat_action then
+      local ok = usable(ctx, p, st, action)
+      if reads.missed then return end  -- a proposal now would be vetoed: next tick
+      if ok and act(ctx, p, action, string.format("%s pressure, %s: %s", LEVELS[level], what, action)) then
+        st.fired[action], st.acted = ctx.now, ctx.now
+        return
+      end
+    end
+  end
 end
 
 return {
@@ -124,6 +252,7 @@ return {
     psi_moderate = 10,
     psi_high = 25,
     psi_critical = 50,
+    psi_probe_every = 600,   -- s between looks for PSI while on the resident memory
     memory_metric = "process_resident_memory_bytes",
     limit_metric = "process_memory_limit_bytes",
     limit = 0,               -- bytes; > 0 replaces limit_metric
@@ -145,36 +274,14 @@ return {
     gc_collections_metric = "gc_collections_total",
     cache_bytes_metric = "cache_memory_bytes",
     idle_metric = "db_pool_connections_idle",
+    idle_match = {},         -- labels of idle_metric's series to count ({state = "idle"})
   },
   tick = function(ctx)
-    local p, st = ctx.params, ctx.state
-    local x, th, fmt = pressure(ctx, p, st)
-    if not x then return end
-    local level = 0
-    for i = #th, 1, -1 do
-      if x >= th[i] then level = i break end
-    end
-    local current = st.level or 0
-    if level < current and x >= p.leave * th[current] then level = current end  -- hysteresis
-    local what = string.format(fmt, x)
-    if level ~= current then
-      ctx.log(string.format("%s -> %s: %s", LEVELS[current] or "none", LEVELS[level] or "none", what))
-      st.level = level
-    end
-    if level == 0 then
-      st.level, st.fired, st.acted = nil, nil, nil
-      return
-    end
-    if st.acted and ctx.now - st.acted < p.settle then return end  -- judge the last action first
-    st.fired = st.fired or {}
-    for _, action in ipairs(ACTIONS[level]) do
-      local last = st.fired[action]
-      if (not last or ctx.now - last >= p.repeat_action) and usable(ctx, p, action) then
-        if act(ctx, p, action, string.format("%s pressure, %s: %s", LEVELS[level], what, action)) then
-          st.fired[action], st.acted = ctx.now, ctx.now
-          return
-        end
-      end
-    end
+    local st = ctx.state
+    st.has = st.has or {}
+    reads.tried, reads.missed = {}, false
+    decide(ctx, ctx.params, st)
+    probe(ctx, ctx.params, st)
+    probe_psi(ctx, ctx.params, st)
   end,
 }

@@ -35,7 +35,11 @@
 --   crossing is no longer close, the action was enough and it stops there
 --   (so the cache is never flushed when a trim did it); only if it is still
 --   close does it climb one rung. The ladder starts again from the bottom
---   after `calm` without a close crossing. A rung is skipped when it cannot
+--   after `calm` without a close crossing. It does not start within the
+--   policy's first `min_history` (5 min): a prediction from the first minutes
+--   of memory samples extrapolates a start-up's ramp (the heap filling to its
+--   first GC target looks like a leak minutes from the limit); memory_pressure
+--   answers a real emergency meanwhile. A rung is skipped when it cannot
 --   help or costs too much: a collection whose pause (estimated from the GC's
 --   CPU per collection, as the mark work scales with the live heap) would
 --   exceed `max_collect_pause`; a trim or flush that frees less than
@@ -63,16 +67,30 @@
 --   `restart_min_interval` (6 h: a restart that did not help is not
 --   repeated; memory that a restart does not free is no leak).
 --
--- Reads (params, catalogue names by default): process_resident_memory_bytes,
--- process_memory_limit_bytes (or `limit` in bytes), gc_cpu_seconds_total and
--- gc_collections_total (the collection's cost and the GC's CPU share;
--- `gc_cpu_metric` "": neither is checked),
--- cache_memory_bytes, cache_entries, db_pool_connections_idle,
--- app_requests_total (the load, for the quiet moment; `load_metric` "":
--- every moment is quiet). Knobs (params; an empty or unknown name disables a
--- rung): gc_collect, cache_trim, db_pool_close_idle, cache_flush,
--- process_restart (triggers), gc_percent, cache_capacity_entries (settings,
--- within the governor's bounds).
+-- Reads (params, catalogue names by default): process_resident_memory_bytes
+-- and process_memory_limit_bytes (or `limit` in bytes), required; optional
+-- (a param "" skips the read and the check that needs it):
+-- gc_cpu_seconds_total and gc_collections_total (a collection's pause, CPU
+-- per collection, and the GC's CPU share: "" collects and lowers the GC
+-- target without those checks), cache_memory_bytes (what a trim or flush
+-- frees: "" trims without the `min_gain_bytes` check) and cache_entries
+-- (bytes per entry, for the way back), db_pool_connections_idle (matched by
+-- `idle_match`, a label table: `{state = "idle"}` for PostgreSQL's
+-- pg_stat_activity_count; "" closes without counting),
+-- app_requests_total (the load, for the quiet moment; "": every moment is
+-- quiet). A read that is missing makes the governor veto the proposals made
+-- after it in the tick. So every optional metric not read in a tick is read
+-- once after its proposals (which also starts a rate's history: the store
+-- keeps only what is read), and one found missing is not read before a
+-- proposal until it is back; meanwhile what needs it is skipped (a
+-- collection whose pause, a GC target whose CPU, a trim whose gain cannot
+-- be checked; the cache's way back), as the governor's veto did, but
+-- without spending the rung (the ladder goes on to the next). A tick that
+-- finds a metric missing before a proposal proposes nothing.
+-- Knobs (params; an empty or unknown name disables a rung): gc_collect,
+-- cache_trim, db_pool_close_idle, cache_flush, process_restart (triggers),
+-- gc_percent, cache_capacity_entries (settings, within the governor's
+-- bounds).
 --
 -- Tuning: `lead` must exceed the time the settings need to reach their
 -- floors (steps x `settle`) at the leak's pace, `cache_lead` the time the
@@ -93,6 +111,57 @@
 -- `systemctl restart`) behind a load balancer that drains; "" disables it.
 
 local MiB = 2 ^ 20
+
+-- Optional metrics (params) and how each is read.
+local OPTIONAL = {
+  { "gc_cpu_metric", "rate" }, { "gc_collections_metric", "rate" }, { "cache_bytes_metric", "value" },
+  { "entries_metric", "value" }, { "idle_metric", "value" },
+}
+local KIND = {}
+for _, o in ipairs(OPTIONAL) do KIND[o[1]] = o[2] end
+
+-- This tick's optional reads: which were made, and whether one was found
+-- missing (the governor then vetoes every later proposal of the tick).
+local reads = { tried = {}, missed = false }
+
+local function read(ctx, p, which)
+  if KIND[which] == "rate" then return ctx.rate(p[which], nil, "5m") end
+  return ctx.value(p[which], which == "idle_metric" and p.idle_match or nil)
+end
+
+-- Optional metric `which` (a param's name): its value; or nil and "off"
+-- (the param is ""), or nil and "missing" (missing now, or at the last look).
+local function optional(ctx, p, st, which)
+  if p[which] == "" then return nil, "off" end
+  if st.has[which] == false then return nil, "missing" end
+  reads.tried[which] = true
+  local v = read(ctx, p, which)
+  if v == nil then
+    st.has[which], reads.missed = false, true
+    ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
+    return nil, "missing"
+  end
+  return v
+end
+
+-- After the tick's proposals, each optional metric not read in the tick is
+-- read once: that starts and keeps a rate's history (the store keeps only
+-- what is read), finds a metric missing before a proposal would read it,
+-- and finds it again when it is back.
+local function probe(ctx, p, st)
+  for _, o in ipairs(OPTIONAL) do
+    local which = o[1]
+    if p[which] ~= "" and not reads.tried[which] then
+      local there = read(ctx, p, which) ~= nil
+      if there and st.has[which] == false then
+        ctx.log(string.format("%s (%s) is back", p[which], which))
+      elseif not there and st.has[which] ~= false then
+        ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
+      end
+      st.has[which] = there
+    end
+  end
+end
 
 -- Fires trigger `name`: current + 1, or for a fraction trigger (max <= 1,
 -- cache_trim) the fraction itself, nudged when equal to the current value
@@ -135,9 +204,13 @@ end
 local function usable(ctx, p, st, rung, e)
   if rung == "collect" then
     if not ctx.knob(p.collect_knob) then return false, "no knob" end
-    if p.gc_cpu_metric == "" then return true end  -- no GC metrics: the cost is unknown
-    local cpu = ctx.rate(p.gc_cpu_metric, nil, "5m")
-    local n = ctx.rate(p.gc_collections_metric, nil, "5m")
+    -- A GC metric "": the pause is not checked; missing: cannot be.
+    local cpu, why = optional(ctx, p, st, "gc_cpu_metric")
+    local n, why_n
+    if cpu then n, why_n = optional(ctx, p, st, "gc_collections_metric") end
+    if why == "missing" or why_n == "missing" then
+      return false, "no " .. (why == "missing" and p.gc_cpu_metric or p.gc_collections_metric)
+    end
     if cpu and n and n > 0 and cpu / n > p.max_collect_pause then
       return false, string.format("a collection would pause %.2f s", cpu / n)
     end
@@ -146,15 +219,17 @@ local function usable(ctx, p, st, rung, e)
     local name = rung == "trim" and p.trim_knob or p.flush_knob
     if not ctx.knob(name) then return false, "no knob" end
     if rung == "flush" and e.seconds > p.flush_within then return false, "not yet" end
-    local bytes = ctx.value(p.cache_bytes_metric)
+    local bytes, why = optional(ctx, p, st, "cache_bytes_metric")
+    if why == "missing" then return false, "no " .. p.cache_bytes_metric end
     local share = rung == "trim" and p.trim_fraction or 1
-    if not bytes or bytes * share < p.min_gain_bytes then return false, "frees too little" end
+    if bytes and bytes * share < p.min_gain_bytes then return false, "frees too little" end
     return true
   end
   if rung == "restart" then return restart_allowed(ctx, p, st) end
   if not ctx.knob(p.close_idle_knob) then return false, "no knob" end
-  local idle = ctx.value(p.idle_metric)
-  if not idle or idle < 1 then return false, "no idle connection" end
+  local idle, why = optional(ctx, p, st, "idle_metric")
+  if why == "missing" then return false, "no " .. p.idle_metric end
+  if idle and idle < 1 then return false, "no idle connection" end
   return true
 end
 
@@ -190,6 +265,7 @@ local function climb(ctx, p, st, from, e, rss)
       ok, reason = false, string.format("fired %.0f s ago", ctx.now - last)
     else
       ok, reason = usable(ctx, p, st, rung, e)
+      if reads.missed then return end  -- a proposal now would be vetoed: next tick
     end
     if ok and act(ctx, p, st, rung, rung .. ": " .. why) then
       if rung ~= "restart" then
@@ -204,10 +280,13 @@ local function climb(ctx, p, st, from, e, rss)
 end
 
 -- The cache's size now and at its capacity: bytes per entry, bytes, and the
--- bytes it will hold once full (nil without cache metrics).
-local function cache_bytes(ctx, p, cap)
-  local bytes = ctx.value(p.cache_bytes_metric)
-  local entries = ctx.value(p.entries_metric)
+-- bytes it will hold once full; nil without cache metrics ("" or no
+-- entries), nil and "missing" when one is missing.
+local function cache_bytes(ctx, p, st, cap)
+  local bytes, why = optional(ctx, p, st, "cache_bytes_metric")
+  local entries, why_e
+  if bytes then entries, why_e = optional(ctx, p, st, "entries_metric") end
+  if why == "missing" or why_e == "missing" then return nil, "missing" end
   if not (bytes and entries and entries > 0) then return nil end
   local per = bytes / entries
   return per, bytes, math.max(bytes, (cap and cap.value > 0 and cap.value or entries) * per)
@@ -218,8 +297,11 @@ local function tighten(ctx, p, st, e, why)
   local gc, cap = ctx.knob(p.gc_knob), ctx.knob(p.capacity_knob)
   if gc and gc.value > gc.min * 1.001 then
     local lower = math.max(gc.min, gc.value * p.factor)
-    local cpu = p.gc_cpu_max > 0 and p.gc_cpu_metric ~= "" and ctx.rate(p.gc_cpu_metric, nil, "5m") or nil
-    if not cpu or cpu * gc.value / lower <= p.gc_cpu_max then
+    local cpu, status
+    if p.gc_cpu_max > 0 then cpu, status = optional(ctx, p, st, "gc_cpu_metric") end
+    if reads.missed then return end
+    -- the GC's CPU missing: its budget cannot be checked, the GC target stays
+    if status ~= "missing" and (not cpu or cpu * gc.value / lower <= p.gc_cpu_max) then
       ctx.propose(p.gc_knob, lower, "leak: " .. why)
       st.set_at = ctx.now
       return
@@ -228,8 +310,8 @@ local function tighten(ctx, p, st, e, why)
   -- The cache goes last and late: only when the crossing is within cache_lead.
   if cap and e.seconds <= p.cache_lead then
     local current = cap.value
-    if current == 0 then current = ctx.value(p.entries_metric) or 0 end  -- 0 = unlimited
-    if current > cap.min then
+    if current == 0 then current = optional(ctx, p, st, "entries_metric") or 0 end  -- 0 = unlimited
+    if current > cap.min and not reads.missed then
       ctx.propose(p.capacity_knob, math.max(cap.min, math.floor(current * p.factor)), "leak: " .. why)
       st.set_at = ctx.now
     end
@@ -241,7 +323,8 @@ end
 local function loosen(ctx, p, st, w, limit, why)
   local gc, cap = ctx.knob(p.gc_knob), ctx.knob(p.capacity_knob)
   local room = p.loosen_below * limit
-  local per, bytes, full = cache_bytes(ctx, p, cap)
+  local per, bytes, full = cache_bytes(ctx, p, st, cap)
+  if reads.missed or bytes == "missing" then return end  -- the cache's size is needed either way
   local base = cap and (cap.baseline > 0 and cap.baseline or cap.max)  -- baseline 0: unlimited
   if cap and cap.value > 0 and cap.value < base and per then
     local higher = math.min(base, math.floor((room - (w.max - bytes)) / per))
@@ -282,15 +365,16 @@ end
 -- capacity below its baseline (the leak already made them tighten), or
 -- nothing left to tighten (both at their floors, or the GC target held by
 -- its CPU budget and the cache at its floor; 0 = unlimited is above it).
-local function tightened(ctx, p)
+local function tightened(ctx, p, st)
   local gc, cap = ctx.knob(p.gc_knob), ctx.knob(p.capacity_knob)
   if gc and gc.value < gc.baseline * 0.999 then return true end
   local base = cap and (cap.baseline > 0 and cap.baseline or cap.max)
   if cap and cap.value > 0 and cap.value < base then return true end
   if gc and gc.value > gc.min * 1.001 then
     local lower = math.max(gc.min, gc.value * p.factor)
-    local cpu = p.gc_cpu_max > 0 and p.gc_cpu_metric ~= "" and ctx.rate(p.gc_cpu_metric, nil, "5m") or nil
-    if not cpu or cpu * gc.value / lower <= p.gc_cpu_max then return false end
+    local cpu, status
+    if p.gc_cpu_max > 0 then cpu, status = optional(ctx, p, st, "gc_cpu_metric") end
+    if status ~= "missing" and (not cpu or cpu * gc.value / lower <= p.gc_cpu_max) then return false end
   end
   return not (cap and (cap.value == 0 or cap.value > cap.min))
 end
@@ -330,7 +414,7 @@ end
 local function planned_restart(ctx, p, st, limit)
   if not restart_allowed(ctx, p, st) then return false end
   if not (st.started and ctx.now - st.started >= p.window) then return false end  -- a full window first
-  if not tightened(ctx, p) then return false end
+  if not tightened(ctx, p, st) then return false end
   local e = ctx.predict.eta(p.memory_metric, nil, limit, { window = p.window, horizon = p.restart_within })
   if not (e and (e.status == "already" or (e.status == "crossing" and e.probability >= p.act_probability))) then
     return false
@@ -353,7 +437,7 @@ local function decide(ctx, p, st)
   if limit <= 0 then limit = ctx.value(p.limit_metric) end
   local w = ctx.window(p.memory_metric, nil, p.peak_window)
   if not (limit and limit > 0 and w and w.max) then return end
-  if planned_restart(ctx, p, st, limit) then return end
+  if planned_restart(ctx, p, st, limit) or reads.missed then return end
 
   local near, why = ctx.predict.eta(p.memory_metric, nil, limit,
                                     { window = p.window, horizon = p.act_within })
@@ -365,6 +449,11 @@ local function decide(ctx, p, st)
                 (near.status == "crossing" and near.probability >= p.act_probability)
   if close then
     st.calm_since = nil
+    if ctx.now - st.started < p.min_history then
+      ctx.log(string.format("limit in %.0f s, but only %.0f s of history: no action yet", near.seconds,
+                            ctx.now - st.started))
+      return
+    end
     if not st.acted then
       climb(ctx, p, st, 1, near, w.last)
     elseif ctx.now - st.acted >= p.settle_action then
@@ -412,6 +501,7 @@ return {
     capacity_knob = "cache_capacity_entries",
     -- actions
     act_within = 600,
+    min_history = 300,           -- s of memory history (the policy's age) before the ladder acts
     act_probability = 0.5,
     settle_action = 60,
     calm = 900,
@@ -429,6 +519,7 @@ return {
     cache_bytes_metric = "cache_memory_bytes",
     entries_metric = "cache_entries",
     idle_metric = "db_pool_connections_idle",
+    idle_match = {},             -- labels of idle_metric's series to count ({state = "idle"})
     -- planned restart
     restart_knob = "process_restart",
     restart_within = 43200,
@@ -447,7 +538,10 @@ return {
     local p, st = ctx.params, ctx.state
     if not ctx.predict then return end
     st.started = st.started or ctx.now
+    st.has = st.has or {}
+    reads.tried, reads.missed = {}, false
     decide(ctx, p, st)
     sample_load(ctx, p, st)
+    probe(ctx, p, st)
   end,
 }

@@ -53,6 +53,8 @@ local function fast(t) return 0.80 + 0.08 * t / 3600 end
 local function imminent(t) return 0.80 + 0.18 * t / 3600 end
 
 local NO_GC_COST = { gc_cpu_metric = "" }
+-- The ladder's cases start with the limit minutes away: no start-up wait.
+local LADDER = { gc_cpu_metric = "", min_history = 0 }
 
 -- A counter of requests whose rate is rate(t) (piecewise constant on the
 -- given breakpoints: { {from, rps}, ... }), every 10 s over [t0, t1].
@@ -188,10 +190,22 @@ return {
   {
     name = "the limit minutes away: a collection first",
     series = memory(0, 3600, imminent),
-    params = NO_GC_COST,
+    params = LADDER,
     knobs = all_knobs(5, 100),
     now = 3600,
     expect = { proposals = { gc_collect = { value = 1, reason = "collect: limit in" } }, state = { rung = 1 } },
+  },
+  {
+    name = "the limit minutes away in the policy's first min_history: no action yet (a start-up's ramp)",
+    series = memory(0, 3900, imminent),
+    params = NO_GC_COST,
+    knobs = all_knobs(5, 100),
+    now = 3600,
+    steps = {
+      { expect = { no_proposal = true, state_nil = "acted", log = "only 0 s of history: no action yet" } },
+      { at = 3885, expect = { no_proposal = true } },
+      { at = 3900, expect = { proposals = { gc_collect = 1 }, knobs = { gc_collect = 1 } } },
+    },
   },
   {
     name = "a collection with a short pause is fine",
@@ -199,6 +213,7 @@ return {
       gauge("gc_cpu_seconds_total", 3300, 3600, function(t) return 0.01 * t end),
       gauge("gc_collections_total", 3300, 3600, function(t) return t end),
     }),
+    params = { min_history = 0 },
     knobs = all_knobs(5, 100),
     now = 3600,
     expect = { proposals = { gc_collect = 1 } },
@@ -210,6 +225,7 @@ return {
       gauge("gc_collections_total", 3300, 3600, function(t) return t end),  -- 1 collection a second
     }),
     values = { cache_memory_bytes = 300 * MiB },
+    params = { min_history = 0 },
     knobs = all_knobs(5, 100),
     now = 3600,
     expect = { proposals = { cache_trim = 0.3 }, log = "skip collect: a collection would pause 1.00 s" },
@@ -220,7 +236,7 @@ return {
       gauge("cache_memory_bytes", 3000, 3990, function() return 300 * MiB end),
       gauge("db_pool_connections_idle", 3000, 3990, function() return 3 end),
     }),
-    params = NO_GC_COST,
+    params = LADDER,
     knobs = all_knobs(5, 100),
     now = 3600,
     steps = {
@@ -238,7 +254,7 @@ return {
       gauge("cache_memory_bytes", 3000, 4100, function() return 300 * MiB end),
       gauge("db_pool_connections_idle", 3000, 4100, function() return 3 end),
     }),
-    params = NO_GC_COST,
+    params = LADDER,
     knobs = restart_knobs(10, 100),  -- (started at 3600: no planned restart within its first window)
     now = 3600,
     steps = {
@@ -376,7 +392,8 @@ return {
   },
   {
     name = "restart_knob \"\" disables the restart, planned and in the ladder",
-    series = memory(0, 3600, imminent),
+    series = memory(0, 3600, imminent, { gauge("cache_memory_bytes", 0, 3600, function() return 10 * MiB end),
+                                          gauge("db_pool_connections_idle", 0, 3600, function() return 0 end) }),
     params = { gc_cpu_metric = "", restart_knob = "", collect_knob = "" },
     knobs = restart_knobs(5, 100),
     now = 0,
@@ -388,7 +405,7 @@ return {
   {
     name = "a trim of the current fraction is nudged; an integer trim knob is skipped",
     series = memory(0, 3600, imminent, { gauge("cache_memory_bytes", 3000, 3600, function() return 300 * MiB end) }),
-    params = { gc_cpu_metric = "", collect_knob = "none", trim_fraction = 0.5 },
+    params = { min_history = 0, gc_cpu_metric = "", collect_knob = "none", trim_fraction = 0.5 },
     knobs = { cache_trim = { value = 0.5, min = 0, max = 1, integer = false } },
     now = 3600,
     steps = {
@@ -400,7 +417,7 @@ return {
   {
     name = "enough: the memory came down, no escalation, the ladder resets after calm",
     series = memory(0, 5400, function(t) return t <= 3600 and imminent(t) or 0.5 end),
-    params = NO_GC_COST,
+    params = LADDER,
     knobs = all_knobs(5, 100),
     now = 3600,
     steps = {
@@ -416,7 +433,7 @@ return {
   {
     name = "a rung whose knob is named \"\" is skipped",
     series = memory(0, 3600, imminent, { gauge("cache_memory_bytes", 3000, 3600, function() return 300 * MiB end) }),
-    params = { gc_cpu_metric = "", collect_knob = "", gc_knob = "" },
+    params = { min_history = 0, gc_cpu_metric = "", collect_knob = "", gc_knob = "" },
     knobs = all_knobs(5, 100),
     now = 3600,
     expect = { proposals = { cache_trim = 0.3 }, log = "skip collect: no knob" },
@@ -424,7 +441,7 @@ return {
   {
     name = "the limit from the params",
     series = { gauge("process_resident_memory_bytes", 0, 3600, function(t) return imminent(t) * GiB end) },
-    params = { gc_cpu_metric = "", limit = GiB },
+    params = { min_history = 0, gc_cpu_metric = "", limit = GiB },
     knobs = all_knobs(5, 100),
     now = 3600,
     expect = { proposals = { gc_collect = 1 } },
@@ -444,5 +461,107 @@ return {
     name = "no memory data: nothing",
     knobs = all_knobs(100, 100000),
     expect = { no_proposal = true },
+  },
+  {
+    name = "a GC metric missing: no vetoed collection, the next rung instead; the pause checked again once back",
+    series = memory(0, 3700, imminent, { gauge("cache_memory_bytes", 3000, 3700, function() return 300 * MiB end) }),
+    params = { min_history = 0 },
+    knobs = all_knobs(5, 100),
+    now = 3600,
+    steps = {
+      { expect = { no_proposal = true, state = { has = { gc_cpu_metric = false } },
+                   log = "no gc_cpu_seconds_total %(gc_cpu_metric%): what needs it is skipped until it is back" } },
+      { at = 3615, expect = { proposals = { cache_trim = 0.3 }, knobs = { cache_trim = 0.3 }, state = { rung = 2 },
+                              log = "skip collect: no gc_cpu_seconds_total" } },
+      { at = 3640, series = { gauge("gc_cpu_seconds_total", 3620, 3640, function(t) return t end),
+                              gauge("gc_collections_total", 3620, 3640, function(t) return t end) },
+        expect = { no_proposal = true, log = "gc_cpu_seconds_total %(gc_cpu_metric%) is back" } },
+      { at = 3675, expect = { no_proposal = true,
+                              log = { "skip close_idle: no db_pool_connections_idle",
+                                      "skip collect: a collection would pause 1%.00 s" } } },
+    },
+  },
+  {
+    name = "optional metrics named \"\": neither read nor checked, and no error",
+    series = memory(0, 3990, imminent, {
+      gauge("gc_cpu_seconds_total", 3300, 3990, function(t) return t end),  -- 1 s of GC CPU a second
+    }),
+    params = { min_history = 0, gc_collections_metric = "", cache_bytes_metric = "", entries_metric = "",
+               idle_metric = "" },
+    knobs = all_knobs(5, 100),
+    now = 3600,
+    steps = {
+      { expect = { proposals = { gc_collect = 1 }, knobs = { gc_collect = 1 } } },  -- the pause is unknown
+      { at = 3660, expect = { proposals = { cache_trim = 0.3 }, knobs = { cache_trim = 0.3 } } },  -- so is the gain
+      { at = 3720, expect = { proposals = { db_pool_close_idle = 1 }, knobs = { db_pool_close_idle = 1 } } },
+      { at = 3930, expect = { proposals = { cache_flush = 1 }, knobs = { cache_flush = 1 } } },
+    },
+  },
+  {
+    name = "idle sessions counted by idle_match (PostgreSQL's pg_stat_activity_count{state=\"idle\"})",
+    series = memory(0, 3700, imminent, {
+      { metric = "pg_stat_activity_count", labels = { state = "active" }, points = { { 3600, 5 }, { 3660, 5 } } },
+      { metric = "pg_stat_activity_count", labels = { state = "idle" }, points = { { 3600, 0 }, { 3660, 2 } } },
+    }),
+    params = { min_history = 0, gc_cpu_metric = "", collect_knob = "", trim_knob = "",
+               idle_metric = "pg_stat_activity_count",
+               idle_match = { state = "idle" } },
+    knobs = all_knobs(5, 100),
+    now = 3600,
+    steps = {
+      { expect = { no_proposal = true, log = { "skip close_idle: no idle connection", "nothing left that helps" } } },
+      { at = 3660, expect = { proposals = { db_pool_close_idle = 1 }, knobs = { db_pool_close_idle = 1 } } },
+    },
+  },
+  {
+    name = "the GC CPU missing: no vetoed GC target; it stays (its budget unchecked), the cache steps down",
+    series = memory(0, 3700, fast),
+    knobs = settings(100, 100000),
+    now = 3600,
+    steps = {
+      { expect = { no_proposal = true, state_nil = "set_at", log = "no gc_cpu_seconds_total" } },
+      { at = 3615, expect = { proposals = { cache_capacity_entries = 70000 },
+                              knobs = { cache_capacity_entries = 70000 } } },
+    },
+  },
+  {
+    name = "room again, the cache's size missing: nothing loosened (and nothing vetoed) until it is back",
+    series = memory(0, 3700, function() return 0.1 end),
+    knobs = settings(5, 1000),
+    now = 3600,
+    steps = {
+      { expect = { no_proposal = true, log = "no cache_memory_bytes" } },
+      { at = 3615, expect = { no_proposal = true } },
+      { at = 3630, values = { cache_memory_bytes = 4 * MiB, cache_entries = 1000 },
+        expect = { no_proposal = true, log = { "cache_memory_bytes %(cache_bytes_metric%) is back", "cache_entries %(entries_metric%) is back" } } },
+      { at = 3645, values = { cache_memory_bytes = 4 * MiB, cache_entries = 1000 },
+        expect = { proposals = { cache_capacity_entries = { value = 100000, reason = "headroom" } } } },
+    },
+  },
+  {
+    name = "an unlimited cache whose entries are found missing: nothing that tick",
+    series = memory(0, 3700, fast),
+    params = NO_GC_COST,
+    knobs = settings(5, 0, 0),
+    now = 3600,
+    steps = {
+      { expect = { no_proposal = true, log = "no cache_entries" } },
+      { at = 3615, expect = { no_proposal = true } },  -- the size unknown: left alone
+    },
+  },
+  {
+    name = "the GC CPU missing: the GC target counts as held, the planned restart follows",
+    series = memory(0, 3700, creeping),
+    params = { load_metric = "" },
+    knobs = {
+      gc_percent = { value = 10, min = 5, max = 100, baseline = 10 },
+      cache_capacity_entries = { value = 100, min = 100, max = 100000, baseline = 100 },
+      process_restart = 0,
+    },
+    now = 0,
+    steps = {
+      { expect = { log = "no gc_cpu_seconds_total" } },
+      { at = 3600, expect = { proposals = { process_restart = 1 }, knobs = { process_restart = 1 } } },
+    },
   },
 }

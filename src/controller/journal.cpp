@@ -105,6 +105,15 @@ Result<JournalRecovery> Journal::open(const JournalOptions& options) {
     }
   }
 
+  // A fresh install has no journal directory yet: make it (only the
+  // directories, with the process's umask), as a log file's would be.
+  if (fs::path parent = fs::path(options_.path).parent_path(); !parent.empty() && !fs::exists(parent, ec)) {
+    fs::create_directories(parent, ec);
+    if (ec) {
+      return makeError(fmt::format("journal {}: cannot create its directory {}: {}", options_.path, parent.string(),
+                                   ec.message()));
+    }
+  }
   file_ = std::fopen(options_.path.c_str(), "ab");
   if (!file_) return makeError(fmt::format("journal {}: cannot open for append: {}", options_.path, errnoText()));
   if (scanned.torn && scanned.tornKept && std::fputc('\n', file_) == EOF) {

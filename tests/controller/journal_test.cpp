@@ -217,6 +217,25 @@ TEST_CASE("recovery takes the last successful outcome per knob") {
   CHECK(rec->lastApplied == std::map<std::string, double>{{"a", 15}, {"b", 3}});
 }
 
+TEST_CASE("a journal whose directory does not exist yet creates it") {
+  TempDir dir;
+  JournalOptions opt;
+  opt.path = dir.file("out/demo/journal.jsonl");
+  Journal j;
+  auto rec = j.open(opt);
+  REQUIRE_MESSAGE(rec.ok(), (rec.ok() ? "" : rec.error().message));
+  CHECK(j.append(event("start", "")).ok());
+  CHECK(fs::exists(opt.path));
+  // A directory that cannot be made (a file is in the way) is an error naming the journal.
+  JournalOptions blocked;
+  blocked.path = dir.file("journal.jsonl/sub/journal.jsonl");
+  std::ofstream(dir.file("journal.jsonl")) << "";
+  Journal k;
+  auto failed = k.open(blocked);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().message.find("cannot create its directory") != std::string::npos);
+}
+
 TEST_CASE("a torn last line is reported, truncated, and appends start on a fresh line") {
   TempDir dir;
   JournalOptions opt;
@@ -356,10 +375,11 @@ TEST_CASE("readAll of a missing file is an error; an empty path disables the jou
 
   Journal bad;
   JournalOptions opt;
-  opt.path = dir.file("no/such/dir/journal.jsonl");
+  opt.path = dir.file("a-directory");  // a missing directory is created; a directory is not a file
+  fs::create_directories(opt.path);
   auto r = bad.open(opt);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message.find("no/such/dir") != std::string::npos);
+  CHECK(r.error().message.find("a-directory") != std::string::npos);
 }
 
 TEST_CASE("formatJournalRecord prints one readable line") {
