@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/units.h"
+#include "controller/config.h"
 #include "controller/source_intervals.h"
 #include "number_format.h"
 #include "scenario_models.h"
@@ -22,17 +23,9 @@ namespace {
 
 constexpr std::uint64_t kMinPolicyMemoryCap = 256u << 10;
 
-std::optional<double> parsePlainNumber(std::string_view text) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
 // A knob value as written: a number, a duration ("1h") or a size ("64MiB").
 std::optional<double> parseKnobValue(const std::string& text) {
-  if (auto v = parsePlainNumber(text)) return v;
+  if (auto v = parseFiniteNumber(text)) return v;
   if (auto d = parseDuration(text); d.ok()) return *d;
   if (auto s = parseSize(text); s.ok()) return static_cast<double>(*s);
   return std::nullopt;
@@ -72,33 +65,7 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<Pol
     if (interval < 0) element.error("interval", "expected a duration > 0");
     policy.interval = interval;
     policy.priority = static_cast<int>(element.getInteger("priority", 0));
-    for (auto& [name, value] : element.childMap("params")) {
-      if (value.isMap()) {  // a table param: {label: value, ...}
-        ParamMap map;
-        for (const std::string& entry : value.keys()) {
-          ConfigNode text = value.child(entry);
-          if (!text.isScalar()) {
-            text.error("", "expected a string or a number");
-            continue;
-          }
-          map[entry] = text.asString();
-        }
-        policy.params[name] = std::move(map);
-        continue;
-      }
-      if (!value.isScalar()) {
-        value.error("", "expected a number, true/false, a string or a mapping");
-        continue;
-      }
-      std::string text = value.asString();
-      if (text == "true" || text == "false") {
-        policy.params[name] = text == "true";
-      } else if (auto number = parsePlainNumber(text)) {
-        policy.params[name] = *number;
-      } else {
-        policy.params[name] = text;
-      }
-    }
+    readPolicyParams(element, policy.params);  // as in a trimtab.yaml policy entry
     element.finish();
     out.push_back(std::move(policy));
   }
@@ -219,7 +186,7 @@ class ScenarioReader {
   void readPerturb(ConfigNode& root) {
     for (auto& [path, value] : root.childMap("perturb")) {
       auto dot = path.rfind('.');
-      const double spread = value.isScalar() ? parsePlainNumber(value.asString()).value_or(-1) : -1;
+      const double spread = value.isScalar() ? parseFiniteNumber(value.asString()).value_or(-1) : -1;
       if (dot == std::string::npos || dot == 0 || dot + 1 == path.size()) {
         value.error("", "expected '<model kind>.<key>: spread', e.g. 'load.diurnal.mean_rps: 0.2'");
         continue;

@@ -61,6 +61,13 @@ knobs: [{name: db_pool_sise}]
         std::string::npos);
   CHECK(errorsOf("models: [").find("invalid YAML") != std::string::npos);
   CHECK_FALSE(errorsOf("").empty());
+  // primary_score names a judged score: a typo gets a suggestion, a score
+  // nobody is judged on (requests) is refused.
+  const std::string primary = errorsOf("primary_score: oom_kill\nmodels: [{model: load.constant}]");
+  CHECK(primary.find("bad.yaml:1") != std::string::npos);
+  CHECK(primary.find("did you mean 'oom_kills'") != std::string::npos);
+  CHECK(errorsOf("primary_score: requests\nmodels: [{model: load.constant}]").find("unknown score 'requests'") !=
+        std::string::npos);
 }
 
 TEST_CASE("every shipped scenario loads") {

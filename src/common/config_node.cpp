@@ -213,23 +213,12 @@ std::optional<std::string> ConfigNode::requiredString(const std::string& key) {
   return value;
 }
 
-namespace {
-
-std::optional<double> parseNumber(std::string_view text) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-}  // namespace
 
 std::optional<double> ConfigNode::optionalNumber(const std::string& key) {
   std::optional<Impl::Entry> entry;
   auto text = impl_->scalar(*this, key, "a number", &entry);
   if (!text) return std::nullopt;
-  auto v = parseNumber(*text);
+  auto v = parseFiniteNumber(*text);
   if (!v) impl_->report(*this, key, *entry, "expected a number, got " + quoteValue(*text));
   return v;
 }

@@ -251,4 +251,12 @@ std::string formatSize(std::uint64_t bytes) {
   return std::to_string(bytes) + "B";
 }
 
+std::optional<double> parseFiniteNumber(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 }  // namespace trimtab

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ Result<Seconds> parseDuration(std::string_view text);
 // "512", "64KiB", "2GiB", "1.5MB" (SI: kB/MB/GB = 10^3.., IEC: KiB/MiB/GiB =
 // 2^10..), "100B". A bare number is bytes.
 Result<std::uint64_t> parseSize(std::string_view text);
+
+// A whole plain number as written in a config ("42", "+1.5", "1e3"):
+// finite, nothing after it. No units (see parseDuration, parseSize).
+std::optional<double> parseFiniteNumber(std::string_view text);
 
 // "90s", "2m30s", "1h": the shortest exact spelling, for messages and docs.
 std::string formatDuration(Seconds seconds);

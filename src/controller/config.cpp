@@ -37,14 +37,6 @@ std::string formatNumber(double v) {
   return ec == std::errc() ? std::string(buf.data(), end) : std::to_string(v);
 }
 
-std::optional<double> parseNumber(std::string_view text) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
 // The text the user wrote for `key`, for "got '...'" in range errors.
 std::string raw(ConfigNode& node, const std::string& key) { return "'" + node.child(key).asString() + "'"; }
 
@@ -299,34 +291,7 @@ class Loader {
       }
       policy.interval = positiveDuration(element, "interval", kNoLimit).value_or(0);
       policy.priority = static_cast<int>(integerIn(element, "priority", 0, INT_MIN, INT_MAX));
-      for (auto& [name, value] : element.childMap("params")) {
-        if (value.isMap()) {  // a table param: {label: value, ...}
-          ParamMap map;
-          for (const std::string& entry : value.keys()) {
-            ConfigNode text = value.child(entry);
-            if (!text.isScalar()) {
-              text.error("", "expected a string or a number");
-              continue;
-            }
-            map[entry] = text.asString();
-          }
-          policy.params[name] = std::move(map);
-          continue;
-        }
-        if (!value.isScalar()) {
-          value.error("", std::string("expected a number, true/false, a string or a mapping, got ") +
-                              (value.isSequence() ? "a list" : "nothing"));
-          continue;
-        }
-        std::string text = value.asString();
-        if (text == "true" || text == "false") {
-          policy.params[name] = text == "true";
-        } else if (auto number = parseNumber(text)) {
-          policy.params[name] = *number;
-        } else {
-          policy.params[name] = text;
-        }
-      }
+      readPolicyParams(element, policy.params);
       element.finish();
       config_.policies.push_back(std::move(policy));
     }
@@ -392,6 +357,37 @@ Config loadConfigString(const std::string& text, const std::string& file,
                         const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
   std::size_t before = diagnostics->items().size();
   return loadFromRoot(ConfigNode::loadString(text, file, diagnostics), file, before, diagnostics);
+}
+
+void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out) {
+  for (auto& [name, value] : entry.childMap("params")) {
+    if (value.isMap()) {  // a table param: {label: value, ...}
+      ParamMap map;
+      for (const std::string& key : value.keys()) {
+        ConfigNode text = value.child(key);
+        if (!text.isScalar()) {
+          text.error("", "expected a string or a number");
+          continue;
+        }
+        map[key] = text.asString();
+      }
+      out[name] = std::move(map);
+      continue;
+    }
+    if (!value.isScalar()) {
+      value.error("", std::string("expected a number, true/false, a string or a mapping, got ") +
+                          (value.isSequence() ? "a list" : "nothing"));
+      continue;
+    }
+    std::string text = value.asString();
+    if (text == "true" || text == "false") {
+      out[name] = text == "true";
+    } else if (auto number = parseFiniteNumber(text)) {
+      out[name] = *number;
+    } else {
+      out[name] = text;
+    }
+  }
 }
 
 }  // namespace trimtab

@@ -61,4 +61,9 @@ Config loadConfig(const std::string& file, const std::shared_ptr<ConfigDiagnosti
 Config loadConfigString(const std::string& text, const std::string& file,
                         const std::shared_ptr<ConfigDiagnostics>& diagnostics);
 
+// The `params:` of a policy entry (a trimtab.yaml policy, or a scenario
+// config's): numbers, true/false, strings, and mappings for table params.
+// Problems go to the entry's diagnostics.
+void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out);
+
 }  // namespace trimtab

@@ -370,40 +370,34 @@ void PolicyContext::end() {
   }
 }
 
-PolicyContext::RecordedRead& PolicyContext::nextRead(const ReadOutcome& outcome) {
+PolicyContext::RecordedRead* PolicyContext::nextRead(const ReadOutcome& outcome) {
   inputsCurrent_ = false;
+  if (readCount_ >= kMaxRecordedInputs) {  // past the bound: only counted, in one summary entry
+    ++foldedInputs_;
+    foldedStale_ = foldedStale_ || outcome.stale;
+    foldedMissing_ = foldedMissing_ || outcome.missing;
+    return nullptr;
+  }
   if (readCount_ == reads_.size()) reads_.emplace_back();
   RecordedRead& r = reads_[readCount_++];
   r.value = outcome.missing ? NAN : outcome.value;
   r.stale = outcome.stale;
   r.missing = outcome.missing;
-  return r;
+  return &r;
 }
 
 void PolicyContext::recordRead(const char* function, const MetricQuery& query, const ReadOutcome& outcome) {
-  if (readCount_ >= kMaxRecordedInputs) {
-    ++foldedInputs_;
-    foldedStale_ = foldedStale_ || outcome.stale;
-    foldedMissing_ = foldedMissing_ || outcome.missing;
-    inputsCurrent_ = false;
-    return;
-  }
-  RecordedRead& r = nextRead(outcome);
-  r.function = function;
-  r.query = query;  // reuses the buffers of an earlier tick's read
+  RecordedRead* r = nextRead(outcome);
+  if (!r) return;
+  r->function = function;
+  r->query = query;  // reuses the buffers of an earlier tick's read
 }
 
 void PolicyContext::recordInput(const std::string& what, const ReadOutcome& outcome) {
-  if (readCount_ >= kMaxRecordedInputs) {
-    ++foldedInputs_;
-    foldedStale_ = foldedStale_ || outcome.stale;
-    foldedMissing_ = foldedMissing_ || outcome.missing;
-    inputsCurrent_ = false;
-    return;
-  }
-  RecordedRead& r = nextRead(outcome);
-  r.function = nullptr;
-  r.what = what;
+  RecordedRead* r = nextRead(outcome);
+  if (!r) return;
+  r->function = nullptr;
+  r->what = what;
 }
 
 const std::vector<InputRead>& PolicyContext::inputs() {

@@ -117,7 +117,8 @@ class PolicyContext {
     bool stale = false;
     bool missing = false;
   };
-  RecordedRead& nextRead(const ReadOutcome& outcome);
+  // The next slot to record into, or null when the read is folded into the summary.
+  RecordedRead* nextRead(const ReadOutcome& outcome);
   std::vector<RecordedRead> reads_;  // [0, readCount_) this tick; kept to reuse their buffers
   std::size_t readCount_ = 0;
   std::size_t foldedInputs_ = 0;  // reads past kMaxRecordedInputs, summarised
