@@ -49,11 +49,15 @@
 --    a larger one is replaced by that bound for sizing); the fit needs
 --    `min_bins` bins spanning a factor of 2 and must explain 90 % of their
 --    variance; the knee is trusted within twice the busiest point seen.
--- 4. Hysteresis: grow when less than half the headroom is left, to the full
---    headroom. Shrink to the largest size wanted in the last
---    `shrink_after`, by `min_shrink` or more, and only once `quiet_window`
---    has passed since the last growth (set it to the flap window: a shrink
---    is then never a flap).
+-- 4. Hysteresis: grow when less than `grow_headroom` is left (0: half the
+--    headroom), to the full headroom. Shrink to the largest size wanted in
+--    the last `shrink_after`, by `min_shrink` or more, and only once
+--    `quiet_window` has passed since the last growth (set it to the flap
+--    window: a shrink is then never a flap) and `shrink_every` since the
+--    last shrink. With `hold_rising`, no shrink either while the arrivals
+--    of the last `shrink_after` average more than those of the one before
+--    (a morning ramp: a shrink on a dip of its noise is grown back soon,
+--    or too late when the data comes slowly).
 -- 5. Idle connections: a pool keeps what it opened until its idle timeout.
 --    When `min_close` or more connections are open beyond what the load
 --    wants, the trigger `close_idle_knob` closes them at once (at most every
@@ -63,8 +67,12 @@
 --
 -- Tuning: `target_wait` and `wait_quantile` from the latency SLO (default:
 -- half of a 500 ms p95); `headroom` for how far the arrivals move between
--- two decisions (scrape interval + cooldown); `shrink_after` several times
--- the load's noise correlation time; `quiet_window` at least the flap window.
+-- two decisions (scrape interval + cooldown); `grow_headroom` the least
+-- margin ever left (a narrower band between it and `headroom` holds fewer
+-- connections for more changes); `shrink_after` several times the load's
+-- noise correlation time; `quiet_window` at least the flap window;
+-- `shrink_every` and `hold_rising` against shrinks that are grown back
+-- within the flap window.
 local function erlangSize(a, s, target_wait, eps, max_c)
   -- Smallest c > a with C(c, a) e^(-(c - a) t / s) <= eps (Erlang B by recursion).
   if a <= 0 then return 1 end
@@ -155,6 +163,7 @@ return {
     target_wait = 0.25,
     wait_quantile = 0.95,
     headroom = 0.1,
+    grow_headroom = 0,
     rate_window = 10,
     surge = 0.1,
     lookahead = 0,
@@ -162,6 +171,8 @@ return {
     shrink_after = 300,
     quiet_window = 600,
     min_shrink = 2,
+    shrink_every = 0,
+    hold_rising = false,
     min_close = 5,
     close_every = 60,
     close_backoff = 1800,
@@ -211,6 +222,7 @@ return {
     -- A metric found missing now is on record: propose nothing this tick.
     if missed then return end
     local lambda = finite(got.arrivals_metric, -1)
+    local measured = lambda
     local s = finite(got.service_time_metric, 0)
     local s_seen = s
     local wait = finite(got.wait_metric, -1)
@@ -258,7 +270,7 @@ return {
       if not (lambda and s) then return math.min(cap, math.ceil(n)) end  -- busy + waiting, no model
       return erlangSize(n, sn, p.target_wait, eps, cap)
     end
-    local want, grow_at = size(p.headroom), size(p.headroom / 2)
+    local want, grow_at = size(p.headroom), size(p.grow_headroom > 0 and p.grow_headroom or p.headroom / 2)
     local mean_wait = wait or (lambda and lambda > 0 and waiting / lambda) or nil
     if waiting >= 1 and (mean_wait == nil or mean_wait > p.target_wait) and knob.value + waiting > want then
       want = knob.value + math.ceil(waiting)
@@ -282,12 +294,36 @@ return {
     end
     st.win = kept
     st.since = st.since or ctx.now
+    local rising = false
+    if p.hold_rising and measured then
+      -- Arrivals summed per bucket of a quarter of `shrink_after`, over two
+      -- of them: the last `shrink_after` against the one before.
+      local buckets = {}
+      for _, b in ipairs(st.arr_win or {}) do
+        if ctx.now - b[1] < 2 * p.shrink_after then buckets[#buckets + 1] = b end
+      end
+      if #buckets > 0 and ctx.now - buckets[#buckets][1] < p.shrink_after / 4 then
+        local b = buckets[#buckets]
+        b[2], b[3] = b[2] + measured, b[3] + 1
+      else
+        buckets[#buckets + 1] = { ctx.now, measured, 1 }
+      end
+      st.arr_win = buckets
+      local sum, n = { 0, 0 }, { 0, 0 }
+      for _, b in ipairs(buckets) do
+        local k = ctx.now - b[1] < p.shrink_after and 1 or 2
+        sum[k], n[k] = sum[k] + b[2], n[k] + b[3]
+      end
+      rising = n[1] > 0 and n[2] > 0 and sum[1] / n[1] > sum[2] / n[2]
+    end
     local proposal
     if grow_at > knob.value then
       proposal, st.grew_at = want, ctx.now
     elseif knob.value - top >= p.min_shrink and ctx.now - st.since >= p.shrink_after
-        and ctx.now - (st.grew_at or -math.huge) > p.quiet_window then
+        and ctx.now - (st.grew_at or -math.huge) > p.quiet_window
+        and ctx.now - (st.shrank_at or -math.huge) >= p.shrink_every and not rising then
       proposal, why = top, string.format("at most %d wanted in %.0f s", top, p.shrink_after)
+      st.shrank_at = ctx.now
     end
     if proposal then
       ctx.propose(p.knob, proposal, string.format("load %.1f connections (%s)", load(0), why))

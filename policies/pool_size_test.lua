@@ -148,6 +148,62 @@ return {
     },
   },
   {
+    name = "grow_headroom sets the margin that triggers a growth (default: half the headroom)",
+    now = 10,
+    knobs = pool(22),
+    series = { queries({ { 10, 5000 }, { 20, 15000 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      -- 1000 queries/s x 20 ms: 22 keeps the 5 % margin, not the 10 % one (23).
+      { at = 20, values = gauges(20, 0, 0.02, 0.001), expect = { no_proposal = true } },
+    },
+  },
+  {
+    name = "a wider grow_headroom grows sooner, to the full headroom",
+    params = { grow_headroom = 0.09 },
+    now = 10,
+    knobs = pool(22),
+    series = { queries({ { 10, 5000 }, { 20, 15000 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      { at = 20, values = gauges(20, 0, 0.02, 0.001), expect = { proposals = { db_pool_size = 23 } } },
+    },
+  },
+  {
+    name = "shrink_every spaces the shrinks",
+    params = { shrink_every = 150, shrink_after = 100, quiet_window = 0 },
+    now = 0,
+    knobs = pool(40),
+    series = { queries({ { 0, 0 }, { 100, 10000 }, { 200, 12000 }, { 300, 14000 }, { 350, 15000 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      -- 100 queries/s x 20 ms: 4 wanted.
+      { at = 100, values = gauges(2, 0, 0.02, 0.001),
+        expect = { proposals = { db_pool_size = 3 }, state = { shrank_at = 100 } } },
+      { at = 200, values = gauges(1, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      { at = 300, values = gauges(1, 0, 0.02, 0.001), expect = { proposals = { db_pool_size = 1 } } },
+    },
+  },
+  {
+    name = "hold_rising: no shrink while the arrivals rise, one once they fall",
+    params = { hold_rising = true, shrink_after = 100, quiet_window = 0 },
+    now = 0,
+    knobs = pool(40),
+    series = { queries({ { 0, 0 }, { 25, 2500 }, { 50, 5000 }, { 75, 7500 }, { 150, 22500 }, { 250, 32500 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      { at = 25, values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      { at = 50, values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      { at = 75, values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      -- 200 queries/s after 100: 5 would do, but the load rises.
+      { at = 150, values = gauges(4, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      { at = 160, values = gauges(4, 0, 0.02, 0.001), expect = { no_proposal = true } },
+      -- 100 queries/s against 100 and 200 before: falling, the shrink comes.
+      { at = 250, values = gauges(2, 0, 0.02, 0.001),
+        expect = { proposals = { db_pool_size = { value = 3, reason = "at most 3 wanted in 100 s" } } } },
+    },
+  },
+  {
     name = "no shrink within the quiet window after a growth",
     now = 10,
     knobs = pool(10),
