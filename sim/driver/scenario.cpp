@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::uint64_t kMinPolicyMemoryCap = 256u << 10;
 
 // A knob value as written: a number, a duration ("1h") or a size ("64MiB").
 std::optional<double> parseKnobValue(const std::string& text) {
@@ -217,18 +216,7 @@ void readLimits(ConfigNode& root, Scenario& s) {
   s.store.maxPointsPerSeries =
       static_cast<std::size_t>(std::max<std::int64_t>(1, store.getInteger("max_points_per_series", 200000)));
   store.finish();
-  ConfigNode limits = root.child("policy_limits");
-  auto& l = s.policyLimits;
-  l.instructionBudget = static_cast<std::uint64_t>(
-      std::max<std::int64_t>(1, limits.getInteger("instruction_budget", static_cast<std::int64_t>(l.instructionBudget))));
-  l.memoryCapBytes = limits.getSize("memory_cap", l.memoryCapBytes);
-  if (l.memoryCapBytes < kMinPolicyMemoryCap) {
-    limits.error("memory_cap", "expected a size >= 256KiB");
-    l.memoryCapBytes = kMinPolicyMemoryCap;
-  }
-  l.quarantineAfterErrors =
-      static_cast<int>(std::max<std::int64_t>(1, limits.getInteger("quarantine_after_errors", l.quarantineAfterErrors)));
-  limits.finish();
+  readPolicyLimits(root.child("policy_limits"), s.policyLimits);  // as in trimtab.yaml
 }
 
 void readTiming(ConfigNode& root, Scenario& s) {

@@ -139,7 +139,7 @@ class Loader {
     config_.tick = positiveDuration(root, "tick", kMaxTick).value_or(config_.tick);
     config_.watchPolicies = root.getBool("watch_policies", config_.watchPolicies);
     loadStore(root.child("store"));
-    loadPolicyLimits(root.child("policy_limits"));
+    readPolicyLimits(root.child("policy_limits"), config_.policyLimits);
     loadSources(root);
     loadKnobs(root);
     loadPolicies(root);
@@ -163,22 +163,6 @@ class Loader {
     s.staleAfterScrapes = static_cast<int>(integerIn(node, "stale_after_scrapes", s.staleAfterScrapes, 1, INT_MAX));
     s.maxPointsPerSeries = static_cast<std::size_t>(
         integerIn(node, "max_points_per_series", static_cast<std::int64_t>(s.maxPointsPerSeries), 1, INT64_MAX));
-    node.finish();
-  }
-
-  void loadPolicyLimits(ConfigNode node) {
-    auto& l = config_.policyLimits;
-    l.instructionBudget = static_cast<std::uint64_t>(
-        integerIn(node, "instruction_budget", static_cast<std::int64_t>(l.instructionBudget), 1, INT64_MAX));
-    std::uint64_t cap = node.getSize("memory_cap", l.memoryCapBytes);
-    if (cap < kMinPolicyMemoryCap) {
-      node.error("memory_cap", "expected a size >= " + formatSize(kMinPolicyMemoryCap) + ", got " +
-                                   raw(node, "memory_cap"));
-    } else {
-      l.memoryCapBytes = cap;
-    }
-    l.quarantineAfterErrors =
-        static_cast<int>(integerIn(node, "quarantine_after_errors", l.quarantineAfterErrors, 1, INT_MAX));
     node.finish();
   }
 
@@ -357,6 +341,31 @@ Config loadConfigString(const std::string& text, const std::string& file,
                         const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
   std::size_t before = diagnostics->items().size();
   return loadFromRoot(ConfigNode::loadString(text, file, diagnostics), file, before, diagnostics);
+}
+
+void readPolicyLimits(ConfigNode node, PolicyLimits& l) {
+  if (node.has("instruction_budget")) {
+    node.child("instruction_budget").asString();  // consumed: reported here, not as unknown
+    node.error("instruction_budget", "replaced by cpu_budget, a duration of CPU per tick (e.g. 50ms)");
+  }
+  if (std::optional<Seconds> budget = positiveDuration(node, "cpu_budget", kMaxCpuBudget)) {
+    if (*budget >= kMinCpuBudget) {
+      l.cpuBudget = *budget;
+    } else {
+      node.error("cpu_budget", "expected a duration >= " + formatDuration(kMinCpuBudget) + ", got " +
+                                   raw(node, "cpu_budget"));
+    }
+  }
+  std::uint64_t cap = node.getSize("memory_cap", l.memoryCapBytes);
+  if (cap < kMinPolicyMemoryCap) {
+    node.error("memory_cap", "expected a size >= " + formatSize(kMinPolicyMemoryCap) + ", got " +
+                                 raw(node, "memory_cap"));
+  } else {
+    l.memoryCapBytes = cap;
+  }
+  l.quarantineAfterErrors =
+      static_cast<int>(integerIn(node, "quarantine_after_errors", l.quarantineAfterErrors, 1, INT_MAX));
+  node.finish();
 }
 
 void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out) {

@@ -66,4 +66,8 @@ Config loadConfigString(const std::string& text, const std::string& file,
 // Problems go to the entry's diagnostics.
 void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out);
 
+// `policy_limits:` (cpu_budget, memory_cap, quarantine_after_errors) over the
+// defaults already in `limits`; shared by trimtab.yaml and the scenarios.
+void readPolicyLimits(ConfigNode node, PolicyLimits& limits);
+
 }  // namespace trimtab

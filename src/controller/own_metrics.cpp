@@ -108,7 +108,7 @@ struct OwnMetrics::Impl {
       "policy", kTickBuckets};
   Labelled<Counter> policyErrors{
       counter(registry, "trimtab_policy_errors_total",
-              "Policy ticks that failed: Lua error, instruction budget or memory cap exceeded."),
+              "Policy ticks that failed: Lua error, CPU budget or memory cap exceeded."),
       "policy"};
   Gauge& quarantined =
       gauge(registry, "trimtab_policy_quarantined", "Number of policies currently quarantined.").Add({});

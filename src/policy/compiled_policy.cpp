@@ -373,7 +373,7 @@ Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, co
                                                       PolicyHost* host, const CompiledPolicy* previous,
                                                       LineObserver* lineObserver) {
   Result<std::unique_ptr<LuaSandbox>> sandbox =
-      LuaSandbox::create(limits.instructionBudget, limits.memoryCapBytes);
+      LuaSandbox::create(limits.cpuBudget, limits.memoryCapBytes);
   if (!sandbox.ok()) return withFile(spec.file, sandbox.error());
   auto policy = std::make_unique<CompiledPolicy>();
   policy->sandbox = std::move(*sandbox);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "policy/lua_sandbox.h"
 
+#include "common/units.h"
+
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,9 +13,6 @@
 namespace trimtab {
 namespace {
 
-// The count hook fires every this many VM instructions: the budget is
-// enforced to this granularity, and the hook costs ~nothing per instruction.
-constexpr int kHookInterval = 1000;
 // math.random is seeded with this, so a policy replays identically in the
 // simulator and live.
 constexpr lua_Integer kRandomSeed = 20240601;
@@ -100,21 +100,23 @@ bool endsWith(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
-LuaSandbox::LuaSandbox(std::uint64_t instructionBudget, std::size_t memoryCapBytes)
-    : cap_(memoryCapBytes), budget_(std::max<std::uint64_t>(1, instructionBudget)) {}
+LuaSandbox::LuaSandbox(Seconds cpuBudget, std::size_t memoryCapBytes)
+    : cap_(memoryCapBytes), budget_(cpuBudget) {}
 
 LuaSandbox::~LuaSandbox() {
+  watch_.reset();  // the watchdog must not touch a closed state
   if (L_) lua_close(L_);
 }
 
-Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(std::uint64_t instructionBudget,
-                                                       std::size_t memoryCapBytes) {
-  std::unique_ptr<LuaSandbox> sandbox(new LuaSandbox(instructionBudget, memoryCapBytes));
+Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(Seconds cpuBudget, std::size_t memoryCapBytes) {
+  if (!(cpuBudget > 0) || !std::isfinite(cpuBudget)) return makeError("the CPU budget must be a duration > 0");
+  std::unique_ptr<LuaSandbox> sandbox(new LuaSandbox(cpuBudget, memoryCapBytes));
   sandbox->L_ = lua_newstate(&LuaSandbox::allocate, sandbox.get());
   if (!sandbox->L_) {
     return makeError("memory cap of " + std::to_string(memoryCapBytes) +
                      " bytes is too small for a Lua state");
   }
+  sandbox->watch_ = std::make_unique<SandboxWatchdog::Slot>(sandbox->L_, &LuaSandbox::hook, sandbox->budget_);
   Status opened = sandbox->run(&LuaSandbox::openLibraries, nullptr);
   if (!opened.ok()) return makeError("cannot set up the Lua sandbox: " + opened.error().message);
   return sandbox;
@@ -158,9 +160,21 @@ void LuaSandbox::hook(lua_State* L, lua_Debug* ar) {
 
 void LuaSandbox::countHook(lua_State* L) {
   LuaSandbox& self = of(L);
-  // The count of this thread: coroutines keep the interval they were made with.
-  self.spent_ += static_cast<std::uint64_t>(std::max(1, lua_gethookcount(L)));
-  if (self.spent_ <= self.budget_ && !self.budgetExceeded_) return;
+  // Only the watchdog sets a count hook. Still set while no overrun is on: a
+  // coroutine interrupted in an earlier run, resumed now; it runs on.
+  if (!self.watch_->interrupted()) {
+    if (self.lineObserver_) {
+      lua_sethook(L, &LuaSandbox::hook, LUA_MASKLINE, 0);
+    } else {
+      lua_sethook(L, nullptr, 0, 0);
+    }
+    return;
+  }
+  raiseOverrun(L);
+}
+
+int LuaSandbox::raiseOverrun(lua_State* L) {
+  LuaSandbox& self = of(L);
   if (!self.budgetExceeded_) {
     self.budgetExceeded_ = true;
     lua_Debug here;
@@ -168,14 +182,30 @@ void LuaSandbox::countHook(lua_State* L) {
     if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0) {
       std::snprintf(where, sizeof where, "%s:%d: ", here.short_src, here.currentline);
     }
-    self.budgetMessage_ = std::string(where) + "instruction budget of " +
-                          std::to_string(self.budget_) + " exceeded";
+    self.budgetMessage_ = std::string(where) + "CPU budget of " + formatDuration(self.budget_) + " exceeded";
   }
-  // From now on every instruction raises, so a pcall in the chunk cannot
-  // swallow the error and keep looping.
-  lua_sethook(L, &LuaSandbox::hook, lua_gethookmask(L), 1);
+  // Every instruction raises from now on (the watchdog set a count of 1), so
+  // a pcall in the chunk cannot swallow the error and keep looping.
   lua_pushstring(L, self.budgetMessage_.c_str());
-  lua_error(L);
+  return lua_error(L);
+}
+
+// coroutine.resume, telling the watchdog which thread runs: a coroutine has
+// its own hook, so an overrun inside it must be set on it.
+int LuaSandbox::safeResume(lua_State* L) {
+  lua_State* co = lua_tothread(L, 1);
+  luaL_argexpected(L, co, 1, "coroutine");
+  LuaSandbox& self = of(L);
+  if (self.watch_->interrupted()) return raiseOverrun(L);
+  const int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  self.watch_->pushThread(co);
+  int status = lua_pcall(L, n, LUA_MULTRET, 0);
+  self.watch_->popThread();
+  if (status != LUA_OK) lua_error(L);
+  if (self.watch_->interrupted()) return raiseOverrun(L);
+  return lua_gettop(L);
 }
 
 int LuaSandbox::openLibraries(lua_State* L) {
@@ -191,6 +221,25 @@ int LuaSandbox::openLibraries(lua_State* L) {
   for (const char* name : {"dofile", "loadfile", "require", "warn", "print"}) setGlobalNil(L, name);
   wrapGlobal(L, "load", safeLoad);
   wrapGlobal(L, "setmetatable", safeSetMetatable);
+  lua_getglobal(L, LUA_COLIBNAME);
+  lua_getfield(L, -1, "resume");
+  lua_pushcclosure(L, &LuaSandbox::safeResume, 1);
+  lua_setfield(L, -2, "resume");
+  lua_pop(L, 1);
+  // coroutine.wrap on top of the wrapped resume (the built-in one resumes
+  // directly). Errors pass through as they are, like the built-in's.
+  static const char kWrap[] = R"(
+    local create, resume, error = coroutine.create, coroutine.resume, error
+    local function pass(ok, ...)
+      if ok then return ... end
+      error((...), 0)
+    end
+    coroutine.wrap = function(f)
+      local co = create(f)
+      return function(...) return pass(resume(co, ...)) end
+    end)";
+  if (luaL_loadbufferx(L, kWrap, sizeof kWrap - 1, "=sandbox", "t") != LUA_OK) return lua_error(L);
+  lua_call(L, 0, 0);
   lua_pushcfunction(L, safeCollectGarbage);
   lua_setglobal(L, "collectgarbage");
 
@@ -227,14 +276,14 @@ int LuaSandbox::openLibraries(lua_State* L) {
 Status LuaSandbox::run(lua_CFunction fn, void* ud) {
   lua_State* L = L_;
   const int base = lua_gettop(L);
-  spent_ = 0;
   budgetExceeded_ = false;
-  int interval = static_cast<int>(std::min<std::uint64_t>(kHookInterval, budget_));
-  lua_sethook(L, &LuaSandbox::hook, LUA_MASKCOUNT | (lineObserver_ ? LUA_MASKLINE : 0), interval);
+  if (lineObserver_) lua_sethook(L, &LuaSandbox::hook, LUA_MASKLINE, 0);
   lua_pushcfunction(L, messageHandler);
   lua_pushcfunction(L, fn);
   lua_pushlightuserdata(L, ud);
+  watch_->begin();
   int status = lua_pcall(L, 1, 0, base + 1);
+  watch_->end();
   std::string message;
   if (status != LUA_OK) {
     std::size_t length = 0;
@@ -244,7 +293,7 @@ Status LuaSandbox::run(lua_CFunction fn, void* ud) {
   lua_settop(L, base);
   bool outOfMemory = status == LUA_ERRMEM || (status != LUA_OK && endsWith(message, "not enough memory"));
   if (outOfMemory) lua_gc(L, LUA_GCCOLLECT, 0);  // give the next run its headroom back
-  lua_sethook(L, nullptr, 0, 0);
+  if (lineObserver_ || watch_->interrupted()) lua_sethook(L, nullptr, 0, 0);
 
   if (budgetExceeded_) return makeError(withFullChunkName(budgetMessage_));
   if (outOfMemory) return makeError("memory cap of " + std::to_string(cap_) + " bytes exceeded");

@@ -8,7 +8,9 @@
 
 #include <lua.hpp>
 
+#include "common/clock.h"
 #include "common/result.h"
+#include "policy/sandbox_watchdog.h"
 
 namespace trimtab {
 
@@ -22,15 +24,17 @@ class LineObserver {
   virtual void onLine(const char* source, int line) = 0;
 };
 
-// One sandboxed Lua 5.4 state: its own allocator with a byte cap, an
-// instruction budget per run, and a standard library without escape hatches.
+// One sandboxed Lua 5.4 state: its own allocator with a byte cap, a CPU
+// budget per run (enforced by SandboxWatchdog, at no cost per instruction),
+// and a standard library without escape hatches.
 //
 // What a chunk can reach: the base library without dofile/loadfile/warn
 // (load() accepts text chunks only; print() is rebound by the policy
 // context), collectgarbage("count") only, string without string.dump (and a
 // string metatable that getmetatable() does not reveal), table, math (seeded
 // with a fixed seed, so runs are reproducible), utf8, coroutine, and os with
-// time/clock/date only. No io, package/require, debug.
+// time/clock/date only. No io, package/require, debug. coroutine.resume and
+// coroutine.wrap are wrapped so that an overrun stops the coroutine running.
 //
 // Errors and C++: Lua here is the C build, so a Lua error longjmps. Every Lua
 // API call that can raise runs inside run(), and the C functions it calls keep
@@ -41,8 +45,7 @@ class LineObserver {
 class LuaSandbox {
  public:
   // Fails when even an empty state does not fit under `memoryCapBytes`.
-  static Result<std::unique_ptr<LuaSandbox>> create(std::uint64_t instructionBudget,
-                                                    std::size_t memoryCapBytes);
+  static Result<std::unique_ptr<LuaSandbox>> create(Seconds cpuBudget, std::size_t memoryCapBytes);
   ~LuaSandbox();
   LuaSandbox(const LuaSandbox&) = delete;
   LuaSandbox& operator=(const LuaSandbox&) = delete;
@@ -55,22 +58,21 @@ class LuaSandbox {
   const std::string& chunkFile() const { return chunkFile_; }
 
   // Reports every line that runs from the next run() on to `observer`; null
-  // (the default) turns it off. It shares the hook with the instruction
-  // budget, which still counts. Costs a call per line: for tests. The
+  // (the default) turns it off. Costs a call per line: for tests. The
   // observer must outlive the runs it observes.
   void setLineObserver(LineObserver* observer) { lineObserver_ = observer; }
 
   // Calls fn(L) with `ud` as its one (light userdata) argument, in protected
-  // mode, under a fresh instruction budget. The stack is restored afterwards.
-  // Errors: the Lua error ("file:line: message"), "file:line: instruction
-  // budget of N exceeded" (even when the chunk caught it with pcall), or
-  // "memory cap of N bytes exceeded" (then a full GC has run).
+  // mode, under a fresh CPU budget. The stack is restored afterwards.
+  // Errors: the Lua error ("file:line: message"), "file:line: CPU budget of
+  // 50ms exceeded" (even when the chunk caught it with pcall), or "memory cap
+  // of N bytes exceeded" (then a full GC has run).
   Status run(lua_CFunction fn, void* ud);
 
   // Bytes currently allocated by this state.
   std::size_t memoryUsed() const { return used_; }
   std::size_t memoryCap() const { return cap_; }
-  std::uint64_t instructionBudget() const { return budget_; }
+  Seconds cpuBudget() const { return budget_; }
 
   // The sandbox owning `L` (any thread of it).
   static LuaSandbox& of(lua_State* L);
@@ -80,18 +82,20 @@ class LuaSandbox {
   static std::string callerLocation(lua_State* L, int level);
 
  private:
-  LuaSandbox(std::uint64_t instructionBudget, std::size_t memoryCapBytes);
+  LuaSandbox(Seconds cpuBudget, std::size_t memoryCapBytes);
   static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
   static void hook(lua_State* L, lua_Debug* ar);
   static void countHook(lua_State* L);
   static int openLibraries(lua_State* L);
+  static int safeResume(lua_State* L);
+  static int raiseOverrun(lua_State* L);  // raises: never returns
   std::string withFullChunkName(std::string message) const;
 
   lua_State* L_ = nullptr;
   std::size_t used_ = 0;
   std::size_t cap_;
-  std::uint64_t budget_;
-  std::uint64_t spent_ = 0;
+  Seconds budget_;
+  std::unique_ptr<SandboxWatchdog::Slot> watch_;  // before L_ is closed, it is gone
   bool budgetExceeded_ = false;
   std::string budgetMessage_;
   std::string chunkFile_;

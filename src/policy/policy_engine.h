@@ -21,10 +21,12 @@ class LineObserver;
 class PredictService;  // src/predict (issue #3); may be null
 
 // Bounds on what one policy may cost. Config keys under `policy_limits:`.
+inline constexpr Seconds kMinCpuBudget = 0.001;
+inline constexpr Seconds kMaxCpuBudget = 60;
 struct PolicyLimits {
-  std::uint64_t instructionBudget = 1'000'000;  // Lua VM instructions per tick
-  std::size_t memoryCapBytes = 32u << 20;       // per Lua state
-  int quarantineAfterErrors = 3;                // consecutive failed ticks; 0: never
+  Seconds cpuBudget = 0.05;                // CPU per tick (and for loading the file)
+  std::size_t memoryCapBytes = 32u << 20;  // per Lua state
+  int quarantineAfterErrors = 3;           // consecutive failed ticks; 0: never
 };
 
 // A config value for a policy param. A map of strings sets a table param

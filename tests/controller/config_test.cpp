@@ -70,7 +70,7 @@ mode: dry-run
 tick: 250ms
 watch_policies: false
 store: {max_series: 500, stale_after_scrapes: 5, max_points_per_series: 1000}
-policy_limits: {instruction_budget: 20000, memory_cap: 8MiB, quarantine_after_errors: 7}
+policy_limits: {cpu_budget: 20ms, memory_cap: 8MiB, quarantine_after_errors: 7}
 sources:
   - {name: app, kind: prometheus, interval: 5s, timeout: 2s, url: "http://127.0.0.1:8080/metrics"}
   - name: proc-1
@@ -125,7 +125,7 @@ TEST_CASE("a complete valid config lands in every field") {
   CHECK(c.store.maxSeries == 500);
   CHECK(c.store.staleAfterScrapes == 5);
   CHECK(c.store.maxPointsPerSeries == 1000);
-  CHECK(c.policyLimits.instructionBudget == 20000);
+  CHECK(c.policyLimits.cpuBudget == doctest::Approx(0.02));
   CHECK(c.policyLimits.memoryCapBytes == (8u << 20));
   CHECK(c.policyLimits.quarantineAfterErrors == 7);
 
@@ -409,4 +409,24 @@ TEST_CASE("listen addresses: host:port, bracketed IPv6, port in range") {
     auto l = loadText(std::string("service: x\nserver: {listen: '") + bad + "'}\n");
     CHECK_MESSAGE(l.diagnostics->items().size() == 1, bad);
   }
+}
+
+TEST_CASE("policy_limits: cpu_budget is a duration; the old instruction_budget is refused by name") {
+  auto contains = [](const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+  };
+  auto ok = loadText("service: x\npolicy_limits: {cpu_budget: 200ms}\n");
+  REQUIRE_MESSAGE(ok.diagnostics->empty(), ok.diagnostics->format());
+  CHECK(ok.config.policyLimits.cpuBudget == doctest::Approx(0.2));
+
+  auto old = loadText("service: x\npolicy_limits: {instruction_budget: 1000000}\n");
+  CHECK(contains(old.diagnostics->format(),
+                 "policy_limits.instruction_budget: replaced by cpu_budget, a duration of CPU per tick"));
+  CHECK_FALSE(contains(old.diagnostics->format(), "unknown key"));
+
+  auto tiny = loadText("service: x\npolicy_limits: {cpu_budget: 100us}\n");
+  CHECK_FALSE(tiny.diagnostics->empty());
+  auto small = loadText("service: x\npolicy_limits: {cpu_budget: 0.5ms}\n");
+  CHECK(contains(small.diagnostics->format(), "policy_limits.cpu_budget: expected a duration >= 1ms"));
+  CHECK(small.config.policyLimits.cpuBudget == doctest::Approx(0.05));  // the default stays
 }

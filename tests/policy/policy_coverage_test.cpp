@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Line coverage: the executable line set, the hook beside the instruction
+// Line coverage: the executable line set, the hook beside the CPU
 // budget, counts, lcov output.
 #include <doctest/doctest.h>
 
@@ -96,9 +96,9 @@ TEST_CASE("coverage: executable lines match Lua's own active lines, nested funct
   CHECK(contains(executableLines("/nonexistent/x.lua").error().message, "cannot read"));
 }
 
-TEST_CASE("coverage: the line hook coexists with the instruction budget") {
+TEST_CASE("coverage: the line hook coexists with the CPU budget") {
   CountingObserver observer;
-  auto sandbox = LuaSandbox::create(100'000, 8u << 20);
+  auto sandbox = LuaSandbox::create(0.02, 8u << 20);
   REQUIRE(sandbox.ok());
   (*sandbox)->setLineObserver(&observer);
   const char* fine = "local x = 0\nfor i = 1, 10 do\n  x = x + i\nend\n";
@@ -108,7 +108,7 @@ TEST_CASE("coverage: the line hook coexists with the instruction budget") {
   const char* forever = "local n = 0\nwhile true do\n  n = n + 1\nend\n";
   Status spun = (*sandbox)->run(runChunk, const_cast<char*>(forever));
   REQUIRE_FALSE(spun.ok());
-  CHECK(contains(spun.error().message, "instruction budget of 100000 exceeded"));
+  CHECK(contains(spun.error().message, "CPU budget of 20ms exceeded"));
 
   // Off again: no more lines.
   (*sandbox)->setLineObserver(nullptr);

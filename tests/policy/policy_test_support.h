@@ -110,7 +110,7 @@ class FakeHost : public PolicyHost {
 // Limits small enough that budget and memory tests run fast.
 inline PolicyLimits testLimits() {
   PolicyLimits limits;
-  limits.instructionBudget = 200'000;
+  limits.cpuBudget = 0.02;
   limits.memoryCapBytes = 8u << 20;
   limits.quarantineAfterErrors = 3;
   return limits;

@@ -229,7 +229,7 @@ TEST_CASE("policy tests: malformed test files fail with file:line and a clear me
                  "the policy does not load: " ));
   CHECK(contains(failureOf("return { { name = 'i', steps = { { at = 10, expect = {} }, { at = 5, expect = {} } } } }"),
                  "step 2 (t=5): goes back in time"));
-  CHECK(contains(failureOf("while true do end"), "instruction budget"));
+  CHECK(contains(failureOf("while true do end"), "CPU budget"));
 }
 
 TEST_CASE("policy tests: a policy without tests, a test without policy, a missing path") {

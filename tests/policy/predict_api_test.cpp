@@ -50,7 +50,7 @@ std::string policy(const std::string& name, const std::string& body, const std::
 PolicyLimits noQuarantine() {
   PolicyLimits limits = testLimits();
   limits.quarantineAfterErrors = 0;
-  limits.instructionBudget = 1'000'000;
+  limits.cpuBudget = 0.05;
   return limits;
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sandbox: every escape the issue lists, the instruction budget, the
+// The sandbox: every escape the issue lists, the CPU budget, the
 // memory cap, errors with file:line, isolation between policies.
 #include <doctest/doctest.h>
 
@@ -80,7 +80,7 @@ TEST_CASE("sandbox: an infinite loop is stopped by the budget and the next polic
 
   PolicyTickResult stuck = engine.tick("loop", 1);
   REQUIRE_FALSE(stuck.status.ok());
-  CHECK(contains(stuck.status.error().message, "instruction budget of 200000 exceeded"));
+  CHECK(contains(stuck.status.error().message, "CPU budget of 20ms exceeded"));
   CHECK(contains(stuck.status.error().message, loop + ":4:"));
 
   PolicyTickResult next = engine.tick("ok", 1);
@@ -90,15 +90,22 @@ TEST_CASE("sandbox: an infinite loop is stopped by the budget and the next polic
 }
 
 TEST_CASE("sandbox: pcall and coroutines cannot swallow the budget") {
-  expectError("while true do pcall(function() while true do end end) end", "instruction budget");
-  expectError("while true do pcall(function() for i = 1, 1e9 do end end) end", "instruction budget");
+  expectError("while true do pcall(function() while true do end end) end", "CPU budget");
+  expectError("while true do pcall(function() for i = 1, 1e9 do end end) end", "CPU budget");
   expectError(R"(while true do
       local co = coroutine.create(function() while true do end end)
       coroutine.resume(co)
     end)",
-              "instruction budget");
+              "CPU budget");
+  expectError(R"(local f = coroutine.wrap(function() while true do end end)
+    while true do pcall(f) end)",
+              "CPU budget");
+  // A coroutine interrupted inside its own loop, resumed until the tick gives up.
+  expectError(R"(local co = coroutine.create(function() while true do coroutine.yield() end end)
+    while true do coroutine.resume(co) end)",
+              "CPU budget");
   // A tick that catches the error and returns still fails.
-  expectError("pcall(function() while true do end end)", "instruction budget");
+  expectError("pcall(function() while true do end end)", "CPU budget");
 }
 
 TEST_CASE("sandbox: the budget also bounds a file's top level") {
@@ -107,7 +114,7 @@ TEST_CASE("sandbox: the budget also bounds a file's top level") {
   PolicyEngine engine(testLimits(), host);
   Status added = engine.add(specFor(dir.write("top.lua", "while true do end\nreturn {}")));
   REQUIRE_FALSE(added.ok());
-  CHECK(contains(added.error().message, "instruction budget"));
+  CHECK(contains(added.error().message, "CPU budget"));
   Status checked = PolicyEngine::check(specFor(dir.write("top2.lua", "while true do end")), testLimits());
   CHECK_FALSE(checked.ok());
 }
@@ -151,7 +158,7 @@ TEST_CASE("sandbox: unbounded recursion ends in an error, not a crash") {
   PolicyTickResult r = runBody("local function f(n) return 1 + f(n + 1) end\n    f(1)");
   REQUIRE_FALSE(r.status.ok());
   const std::string& m = r.status.error().message;
-  CHECK_MESSAGE((contains(m, "stack overflow") || contains(m, "memory cap") || contains(m, "instruction budget")), m);
+  CHECK_MESSAGE((contains(m, "stack overflow") || contains(m, "memory cap") || contains(m, "CPU budget")), m);
 }
 
 TEST_CASE("sandbox: runtime errors carry the full file path and line") {

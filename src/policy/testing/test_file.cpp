@@ -65,7 +65,7 @@ Result<std::unique_ptr<TestFile>> TestFile::load(const std::string& file) {
 
   std::unique_ptr<TestFile> loaded(new TestFile());
   loaded->file_ = file;
-  Result<std::unique_ptr<LuaSandbox>> sandbox = LuaSandbox::create(kTestFileInstructionBudget, kTestFileMemoryCap);
+  Result<std::unique_ptr<LuaSandbox>> sandbox = LuaSandbox::create(kTestFileCpuBudget, kTestFileMemoryCap);
   if (!sandbox.ok()) return makeError(file + ": " + sandbox.error().message);
   loaded->sandbox_ = std::move(*sandbox);
   loaded->sandbox_->setChunkFile(file);

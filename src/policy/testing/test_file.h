@@ -13,7 +13,7 @@
 namespace trimtab {
 
 // Bounds on running a test file (it may compute its inputs in loops).
-inline constexpr std::uint64_t kTestFileInstructionBudget = 100'000'000;
+inline constexpr Seconds kTestFileCpuBudget = 2;  // CPU seconds
 inline constexpr std::size_t kTestFileMemoryCap = 256u << 20;
 
 // A NAME_test.lua, run once in a sandbox of its own (the same restrictions
