@@ -378,15 +378,24 @@ std::optional<double> SeriesStore::increase(SeriesId id, Seconds from, Seconds t
 
 std::optional<double> SeriesStore::rate(SeriesId id, Seconds from, Seconds to) const {
   if (id >= impl_->series.size()) return std::nullopt;
-  Seconds first = NAN, last = NAN;
+  // increase() and the span of the points it used, in one pass: rates are
+  // read every policy tick.
+  std::size_t n = 0;
+  double prev = 0, total = 0;
+  Seconds first = 0, last = 0;
   impl_->forEach(id, from, to, [&](const Point& p) {
     if (std::isnan(p.v)) return;
-    if (std::isnan(first)) first = p.t;
+    if (n == 0) {
+      first = p.t;
+    } else {
+      total += p.v < prev ? p.v : p.v - prev;  // a drop is a reset to zero
+    }
+    prev = p.v;
     last = p.t;
+    ++n;
   });
-  auto inc = increase(id, from, to);
-  if (!inc || !(last > first)) return std::nullopt;
-  return *inc / (last - first);
+  if (n < 2 || !(last > first)) return std::nullopt;
+  return total / (last - first);
 }
 
 std::size_t SeriesStore::seriesCount() const { return impl_->series.size(); }

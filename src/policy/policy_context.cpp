@@ -448,6 +448,20 @@ void PolicyContext::pushKnob(lua_State* L, const KnobState& knob) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, cached->proxyRef);
 }
 
+const Seconds* PolicyContext::cachedDuration(std::string_view text) const {
+  for (const CachedDuration& d : durations_) {
+    if (!d.text.empty() && d.text == text) return &d.seconds;
+  }
+  return nullptr;
+}
+
+void PolicyContext::cacheDuration(std::string_view text, Seconds seconds) {
+  CachedDuration& slot = durations_[nextDuration_];
+  nextDuration_ = (nextDuration_ + 1) % durations_.size();
+  slot.text.assign(text);
+  slot.seconds = seconds;
+}
+
 void PolicyContext::addLog(const char* text, std::size_t length) {
   if (logs_.size() >= kMaxLogLinesPerTick) {
     ++droppedLogs_;

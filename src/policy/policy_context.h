@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -90,6 +92,10 @@ class PolicyContext {
   MetricQuery& query() { return query_; }
   MetricReader& reader() { return reader_; }
   std::string& scratch() { return scratch_; }  // messages built before raising
+  // Durations given as text ("10m") are parsed once: a policy passes the same
+  // few strings every tick. Null when `text` is not cached.
+  const Seconds* cachedDuration(std::string_view text) const;
+  void cacheDuration(std::string_view text, Seconds seconds);
   Labels& labels() { return labels_; }         // ctx.series() scratch
   PredictOptions& predictOptions() { return predictOptions_; }  // ctx.predict scratch
   std::vector<Point>& points() { return points_; }               // ctx.predict scratch (reused)
@@ -141,6 +147,12 @@ class PolicyContext {
   MetricQuery query_;
   MetricReader reader_;
   std::string scratch_;
+  struct CachedDuration {
+    std::string text;
+    Seconds seconds = 0;
+  };
+  std::array<CachedDuration, 4> durations_;  // round robin
+  std::size_t nextDuration_ = 0;
   Labels labels_;
   PredictOptions predictOptions_;
   std::vector<Point> points_;

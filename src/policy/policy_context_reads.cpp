@@ -281,11 +281,19 @@ bool toDuration(lua_State* L, int index, Seconds& out, std::string& error) {
 }
 
 Seconds checkDuration(lua_State* L, PolicyContext& c, int arg, const char* what) {
+  std::string_view text;
+  if (lua_type(L, arg) == LUA_TSTRING) {
+    std::size_t length = 0;
+    const char* chars = lua_tolstring(L, arg, &length);
+    text = std::string_view(chars, length);
+    if (const Seconds* cached = c.cachedDuration(text)) return *cached;
+  }
   Seconds seconds = 0;
   if (!toDuration(L, arg, seconds, c.scratch())) {
     c.scratch() = std::string(what) + ": " + c.scratch();
     luaL_argerror(L, arg, c.scratch().c_str());
   }
+  if (!text.empty()) c.cacheDuration(text, seconds);
   return seconds;
 }
 
