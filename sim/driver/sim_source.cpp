@@ -15,8 +15,22 @@ CollectResult SimSource::collect(const FamilyFilter& filter) {
   stack_.publish(all_);
   if (sink_) sink_->record(clock_.now(), all_);
   result.batch.reserve(filter.wantsAll() ? all_.size() : filter.size(), 0);
+  if (filter.revision() != filterRevision_) {
+    filterRevision_ = filter.revision();
+    names_.clear();
+    wanted_.clear();
+  }
+  if (names_.size() < all_.size()) {
+    names_.resize(all_.size());
+    wanted_.resize(all_.size());
+  }
   for (std::size_t i = 0; i < all_.size(); ++i) {
-    if (!filter.wants(all_.name(i))) {
+    const std::string_view name = all_.name(i);
+    if (names_[i] != name || names_[i].empty()) {
+      names_[i].assign(name);
+      wanted_[i] = filter.wants(name);
+    }
+    if (!wanted_[i]) {
       ++result.skippedSamples;
       continue;
     }

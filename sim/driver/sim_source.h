@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "sim/models/model_stack.h"
@@ -38,6 +39,12 @@ class SimSource final : public MetricSource {
   const Clock& clock_;
   RecordingSink* sink_;
   SampleBatch all_;  // reused: publishing does not allocate once warm
+  // The filter's answer per published sample, from the last scrape: the
+  // models publish the same names in the same order, so a scrape compares
+  // names instead of hashing them (checked per sample; any change re-asks).
+  std::uint64_t filterRevision_ = 0;
+  std::vector<std::string> names_;
+  std::vector<bool> wanted_;
 };
 
 // Writes what a SimSource delivered as trimtab's recording format, one JSON

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -64,21 +65,33 @@ struct StringHash {
 // not parsed (see DESIGN.md: a sidecar's cost follows what its policies read).
 class FamilyFilter {
  public:
+  FamilyFilter() : revision_(nextRevision()) {}
   static FamilyFilter everything() {
     FamilyFilter f;
     f.all_ = true;
     return f;
   }
-  void add(std::string metricName) { names_.insert(std::move(metricName)); }
+  void add(std::string metricName) {
+    names_.insert(std::move(metricName));
+    revision_ = nextRevision();
+  }
   bool wantsAll() const { return all_; }
   // Exact sample name match (a histogram's `x_bucket` is its own name).
   bool wants(std::string_view metricName) const {
     return all_ || names_.find(metricName) != names_.end();
   }
   std::size_t size() const { return names_.size(); }
+  // Equal revisions mean equal filters (a copy keeps its original's), so a
+  // source may remember its decisions per sample while the revision holds.
+  std::uint64_t revision() const { return revision_; }
 
  private:
+  static std::uint64_t nextRevision() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
   bool all_ = false;
+  std::uint64_t revision_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> names_;
 };
 

@@ -437,11 +437,19 @@ void PolicyContext::pushKnob(lua_State* L, const KnobState& knob) {
   }
   if (cached->tick != tickCount_) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, cached->innerRef);
-    if (cached->tick == 0 || !sameSpecFields(cached->spec, knob.spec)) {
+    const bool specChanged = cached->tick == 0 || !sameSpecFields(cached->spec, knob.spec);
+    if (specChanged) {
       setKnobSpecFields(L, knob.spec);
       cached->spec = knob.spec;
     }
-    setKnobStateFields(L, *this, knob);
+    // Most ticks find the knob as the last one left it: no writes then.
+    if (specChanged || cached->current != knob.current || cached->pending != knob.pending ||
+        cached->lastChange != knob.lastChange) {
+      setKnobStateFields(L, *this, knob);
+      cached->current = knob.current;
+      cached->pending = knob.pending;
+      cached->lastChange = knob.lastChange;
+    }
     lua_pop(L, 1);
     cached->tick = tickCount_;
   }

@@ -138,6 +138,9 @@ class PolicyContext {
     int proxyRef = LUA_NOREF;  // the read-only table handed out
     std::uint64_t tick = 0;    // the tick it was last refreshed in (0: never)
     KnobSpec spec;             // what the spec fields were filled from
+    double current = 0;        // and the state fields
+    bool pending = false;
+    Seconds lastChange = -1;
   };
   std::vector<CachedKnob> knobs_;
   std::uint64_t tickCount_ = 0;
