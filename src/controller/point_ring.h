@@ -55,10 +55,37 @@ class PointRing {
 
   // Index of the first point with t >= from (size() when none).
   std::size_t lowerBound(Seconds from) const {
+    return partition([from](const Point& p) { return p.t < from; });
+  }
+  // Index of the first point with t > to (size() when none).
+  std::size_t upperBound(Seconds to) const {
+    if (size_ > 0 && back().t <= to) return size_;  // the usual read: up to now
+    return partition([to](const Point& p) { return p.t <= to; });
+  }
+
+  // Calls fn(point) for the points [begin, end), oldest first, walking the
+  // ring as (at most) two contiguous runs: windows are read every policy tick.
+  template <class Fn>
+  void forRange(std::size_t begin, std::size_t end, Fn&& fn) const {
+    if (begin >= end) return;
+    const std::size_t first = head_ + begin;  // unwrapped positions
+    const std::size_t last = head_ + end;
+    const std::size_t split = std::min(last, capacity_);
+    for (std::size_t i = first; i < split; ++i) fn(buf_[i]);
+    for (std::size_t i = std::max(first, capacity_); i < last; ++i) fn(buf_[i - capacity_]);
+  }
+
+ private:
+  std::size_t wrap(std::size_t i) const { return i >= capacity_ ? i - capacity_ : i; }
+
+  // Index of the first point for which `before` is false (points are in
+  // time order, so `before` holds for a prefix).
+  template <class Pred>
+  std::size_t partition(Pred&& before) const {
     std::size_t lo = 0, hi = size_;
     while (lo < hi) {
       std::size_t mid = lo + (hi - lo) / 2;
-      if (at(mid).t < from) {
+      if (before(at(mid))) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -66,9 +93,6 @@ class PointRing {
     }
     return lo;
   }
-
- private:
-  std::size_t wrap(std::size_t i) const { return i >= capacity_ ? i - capacity_ : i; }
 
   void grow(std::size_t newCapacity) {
     auto fresh = std::make_unique<Point[]>(newCapacity);

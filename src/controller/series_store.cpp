@@ -111,7 +111,7 @@ struct SeriesStore::Impl {
     const Series& s = series[id];
     if (s.history) {
       const PointRing& h = *s.history;
-      for (std::size_t i = h.lowerBound(from); i < h.size() && h.at(i).t <= to; ++i) fn(h.at(i));
+      h.forRange(h.lowerBound(from), h.upperBound(to), fn);
     } else if (s.seen && s.last.t >= from && s.last.t <= to) {
       fn(s.last);
     }

@@ -418,4 +418,35 @@ TEST_CASE("readFilter lists the retained names") {
   CHECK(s.retainedPoints() == 0);
 }
 
+TEST_CASE("windows over a ring that has wrapped read every point once, in time order") {
+  // 8 points kept of 13 fed: the ring's head is mid-buffer, so a window can
+  // span the end of the buffer and its start.
+  SeriesStore s(StoreOptions{.maxSeries = 10, .staleAfterScrapes = 3, .maxPointsPerSeries = 8});
+  std::vector<double> values;
+  for (int i = 0; i < 13; ++i) values.push_back(i);
+  SeriesId id = feed(s, "c", values, 1e6, 1);  // t = 0..12, kept 5..12
+  for (Seconds from = 4; from <= 13; ++from) {
+    for (Seconds to = from; to <= 13; ++to) {
+      std::vector<Point> pts;
+      s.points(id, from, to, pts);
+      std::vector<double> expected;
+      for (int t = std::max(5, static_cast<int>(from)); t <= std::min(12, static_cast<int>(to)); ++t) {
+        expected.push_back(t);
+      }
+      std::vector<double> got;
+      for (const Point& p : pts) got.push_back(p.v);
+      CHECK_MESSAGE(got == expected, "window [" << from << ", " << to << "]");
+      WindowStats w = s.stats(id, from, to);
+      CHECK(w.count == expected.size());
+      if (!expected.empty()) {
+        CHECK(w.first == expected.front());
+        CHECK(w.last == expected.back());
+      }
+      std::optional<double> r = s.rate(id, from, to);
+      CHECK(r.has_value() == (expected.size() >= 2));
+      if (r) CHECK(*r == doctest::Approx(1.0));  // one per second
+    }
+  }
+}
+
 }  // namespace trimtab
