@@ -456,6 +456,22 @@ void PolicyContext::pushKnob(lua_State* L, const KnobState& knob) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, cached->proxyRef);
 }
 
+void PolicyContext::retain(SeriesStore& store, const std::string& metric, Seconds window) {
+  if (retainedIn_ != &store) {
+    retained_.clear();
+    retainedIn_ = &store;
+  }
+  for (Retained& r : retained_) {
+    if (r.metric != metric) continue;
+    if (window <= r.window) return;
+    store.retain(metric, window);
+    r.window = window;
+    return;
+  }
+  store.retain(metric, window);
+  if (retained_.size() < kMaxRetainedCache) retained_.push_back(Retained{metric, window});
+}
+
 const Seconds* PolicyContext::cachedDuration(std::string_view text) const {
   for (const CachedDuration& d : durations_) {
     if (!d.text.empty() && d.text == text) return &d.seconds;

@@ -25,6 +25,7 @@ inline constexpr std::size_t kMaxLogLineBytes = 1024;
 inline constexpr std::size_t kMaxReasonBytes = 512;
 inline constexpr std::size_t kMaxProposalsPerTick = 64;
 inline constexpr std::size_t kMaxRecordedInputs = 64;  // further reads fold into one summary entry
+inline constexpr std::size_t kMaxRetainedCache = 16;   // metrics a context remembers retaining
 // Whole numbers below this magnitude reach Lua as integers (exact both as a
 // double and as a lua_Integer), so string.format("%d", n) works on them.
 inline constexpr double kMaxWholeAsInteger = 9.0e15;
@@ -92,6 +93,10 @@ class PolicyContext {
   MetricQuery& query() { return query_; }
   MetricReader& reader() { return reader_; }
   std::string& scratch() { return scratch_; }  // messages built before raising
+  // store.retain(metric, window), skipped when this policy already asked for
+  // as much: a tick reads the same few metrics every time, and retaining
+  // is a lookup by name in the store.
+  void retain(SeriesStore& store, const std::string& metric, Seconds window);
   // Durations given as text ("10m") are parsed once: a policy passes the same
   // few strings every tick. Null when `text` is not cached.
   const Seconds* cachedDuration(std::string_view text) const;
@@ -155,6 +160,12 @@ class PolicyContext {
     Seconds seconds = 0;
   };
   std::array<CachedDuration, 4> durations_;  // round robin
+  struct Retained {
+    std::string metric;
+    Seconds window = 0;
+  };
+  std::vector<Retained> retained_;  // what this policy retained (retention never shrinks)
+  const SeriesStore* retainedIn_ = nullptr;
   std::size_t nextDuration_ = 0;
   Labels labels_;
   PredictOptions predictOptions_;

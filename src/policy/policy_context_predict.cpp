@@ -202,7 +202,7 @@ enum class Lookup { Found, Missing, Stale, Ambiguous };
 Lookup lookup(PolicyContext& c, bool counterSet, SeriesId& id, std::size_t& matches) {
   SeriesStore& store = c.host()->store();
   const PredictOptions& o = c.predictOptions();
-  store.retain(c.query().metric, o.window);
+  c.retain(store, c.query().metric, o.window);
   const std::vector<SeriesId>& ids = c.reader().select(store, c.query());
   matches = ids.size();
   if (ids.empty()) return Lookup::Missing;

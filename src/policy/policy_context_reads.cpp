@@ -128,7 +128,7 @@ ReadOutcome read(lua_State* L, const char* function, unsigned shape, Read&& doRe
   PolicyContext& c = activeContext(L, function);
   parseQuery(L, c, shape);
   SeriesStore& store = c.host()->store();
-  store.retain(c.query().metric, c.query().window);
+  c.retain(store, c.query().metric, c.query().window);
   ReadOutcome r = doRead(c, store);
   c.recordRead(function, c.query(), r);
   return r;
@@ -200,7 +200,7 @@ int ctxSeries(lua_State* L) {
   PolicyContext& c = activeContext(L, "series");
   parseQuery(L, c, kPlain);
   SeriesStore& store = c.host()->store();
-  store.retain(c.query().metric, 0);
+  c.retain(store, c.query().metric, 0);
   const std::vector<SeriesId>& ids = c.reader().select(store, c.query());
   std::size_t stale = 0;
   lua_createtable(L, static_cast<int>(ids.size()), 0);

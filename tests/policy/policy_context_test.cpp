@@ -185,6 +185,21 @@ TEST_CASE("ctx: the first read starts history; until then windows are missing") 
   CHECK(f.tick("fresh", 20).logs.at(0) == "fresh: 2.0");  // 20 over 10 s since the first read
 }
 
+TEST_CASE("ctx: a read with a longer window than the tick's earlier reads still starts that history") {
+  // The context remembers what it retained, to skip the store's lookup; a
+  // longer window must still reach the store.
+  Fixture f;
+  f.load("grow", R"(
+    ctx.value('g')
+    local w = ctx.window('g', nil, ctx.now >= 40 and '1m' or '1s')
+    ctx.log(w and tostring(w.count) or 'missing'))");
+  f.host.scrape(0, {{"g", {}, 1}});
+  f.tick("grow", 0);  // retains g for the latest value, then for 1 s
+  f.tick("grow", 40);  // asks for 1 m: history from here on
+  for (int t = 50; t <= 80; t += 10) f.host.scrape(t, {{"g", {}, static_cast<double>(t)}});
+  CHECK(f.tick("grow", 80).logs.at(0) == "grow: 4");  // 50, 60, 70, 80 kept
+}
+
 TEST_CASE("ctx: declared inputs are kept before the first tick") {
   Fixture f;
   f.load("decl", "", "  inputs = { 'plain_metric', {metric = 'windowed', window = 60} },\n");
