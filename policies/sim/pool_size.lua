@@ -11,6 +11,9 @@
 -- `min_shrink` or more, so noise does not make it flap. It never goes past `ceiling` (beyond the database's
 -- Universal Scalability Law peak more connections slow every query; 0 = the
 -- knob's max).
+-- Connections for `busy` at the target utilisation, plus the margin.
+local function size(p, busy) return math.ceil(busy / p.target_utilization) + p.margin end
+
 return {
   name = "pool_size",
   description = "pool size from busy connections and waiting clients",
@@ -35,16 +38,15 @@ return {
     local waiting = ctx.value("db_pool_clients_waiting")
     local recent = ctx.window("db_pool_connections_active", nil, p.shrink_window)
     if not (knob and active and waiting and recent and recent.max) then return end
-    local function size(busy) return math.ceil(busy / p.target_utilization) + p.margin end
     -- Reasons are formatted only when proposing: most ticks change nothing.
-    local want, why = size(active), "busy"
+    local want, why = size(p, active), "busy"
     if waiting > p.waiting_threshold and knob.value + math.ceil(waiting) > want then
       want, why = knob.value + math.ceil(waiting), "waiting"
     end
     if want <= knob.value then
       -- Shrink to the busiest moment of the window, not to now, and keep
       -- some headroom over it: a bump of noise must not grow it right back.
-      want, why = size(recent.max) + p.shrink_headroom, "recent"
+      want, why = size(p, recent.max) + p.shrink_headroom, "recent"
       if knob.value - want < p.min_shrink then return end
     end
     if p.ceiling > 0 and want > p.ceiling then want = p.ceiling end

@@ -9,10 +9,16 @@
 -- a change it waits one `window` for the measurement to reflect it, however
 -- often it runs.
 
+local scales = { [""] = 1, s = 1, m = 60, h = 3600 }
+local parsed = {} -- "10m" -> 600: the window param is the same every tick
+
 local function seconds(d)
+  local v = parsed[d]
+  if v then return v end
   local n, unit = tostring(d):match("^([%d.]+)(%a*)$")
-  local scale = ({ [""] = 1, s = 1, m = 60, h = 3600 })[unit] or 1
-  return tonumber(n) * scale
+  v = tonumber(n) * (scales[unit] or 1)
+  parsed[d] = v
+  return v
 end
 
 return {
