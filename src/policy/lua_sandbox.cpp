@@ -116,7 +116,9 @@ Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(Seconds cpuBudget, std::s
     return makeError("memory cap of " + std::to_string(memoryCapBytes) +
                      " bytes is too small for a Lua state");
   }
-  sandbox->watch_ = std::make_unique<SandboxWatchdog::Slot>(sandbox->L_, &LuaSandbox::hook, sandbox->budget_);
+  auto watch = SandboxWatchdog::watch(sandbox->L_, &LuaSandbox::hook, sandbox->budget_);
+  if (!watch.ok()) return watch.error();
+  sandbox->watch_ = std::move(*watch);
   Status opened = sandbox->run(&LuaSandbox::openLibraries, nullptr);
   if (!opened.ok()) return makeError("cannot set up the Lua sandbox: " + opened.error().message);
   return sandbox;
@@ -160,8 +162,10 @@ void LuaSandbox::hook(lua_State* L, lua_Debug* ar) {
 
 void LuaSandbox::countHook(lua_State* L) {
   LuaSandbox& self = of(L);
-  // Only the watchdog sets a count hook. Still set while no overrun is on: a
-  // coroutine interrupted in an earlier run, resumed now; it runs on.
+  // Only an interrupt sets a count hook. Still set while no overrun is on: a
+  // coroutine that yielded just after an interrupt set its hook, resumed in
+  // a later run; it runs on. (Should an interrupt land right here, the
+  // watchdog sends it again a period later.)
   if (!self.watch_->interrupted()) {
     if (self.lineObserver_) {
       lua_sethook(L, &LuaSandbox::hook, LUA_MASKLINE, 0);
@@ -177,22 +181,29 @@ int LuaSandbox::raiseOverrun(lua_State* L) {
   LuaSandbox& self = of(L);
   if (!self.budgetExceeded_) {
     self.budgetExceeded_ = true;
-    lua_Debug here;
+    // Where the policy was: the innermost Lua function with a line (the
+    // interrupt may land in a C function such as coroutine.resume).
     char where[LUA_IDSIZE + 32] = "";
-    if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0) {
-      std::snprintf(where, sizeof where, "%s:%d: ", here.short_src, here.currentline);
+    lua_Debug here;
+    for (int level = 0; lua_getstack(L, level, &here); ++level) {
+      if (lua_getinfo(L, "Sl", &here) && here.currentline > 0) {
+        std::snprintf(where, sizeof where, "%s:%d: ", here.short_src, here.currentline);
+        break;
+      }
     }
     self.budgetMessage_ = std::string(where) + "CPU budget of " + formatDuration(self.budget_) + " exceeded";
   }
-  // Every instruction raises from now on (the watchdog set a count of 1), so
-  // a pcall in the chunk cannot swallow the error and keep looping.
+  // Every instruction raises from now on (the interrupt set a count of 1),
+  // so a pcall in the chunk cannot swallow the error and keep looping.
   lua_pushstring(L, self.budgetMessage_.c_str());
   return lua_error(L);
 }
 
-// coroutine.resume, telling the watchdog which thread runs: a coroutine has
-// its own hook, so an overrun inside it must be set on it.
-int LuaSandbox::safeResume(lua_State* L) {
+// Runs the C function in upvalue 1 (coroutine.resume or coroutine.close) on
+// the arguments, with the coroutine (argument 1) marked as the Lua thread
+// running: an interrupt must set its hook on the thread that executes, and
+// each coroutine has its own.
+int LuaSandbox::onCoroutine(lua_State* L) {
   lua_State* co = lua_tothread(L, 1);
   luaL_argexpected(L, co, 1, "coroutine");
   LuaSandbox& self = of(L);
@@ -200,11 +211,15 @@ int LuaSandbox::safeResume(lua_State* L) {
   const int n = lua_gettop(L);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
-  self.watch_->pushThread(co);
-  int status = lua_pcall(L, n, LUA_MULTRET, 0);
-  self.watch_->popThread();
-  if (status != LUA_OK) lua_error(L);
-  if (self.watch_->interrupted()) return raiseOverrun(L);
+  lua_State* outer = self.watch_->running();
+  self.watch_->setRunning(co);
+  const int status = lua_pcall(L, n, LUA_MULTRET, 0);
+  self.watch_->setRunning(outer);
+  if (status != LUA_OK) return lua_error(L);
+  if (self.watch_->interrupted()) {
+    lua_settop(L, 0);  // room for the message
+    return raiseOverrun(L);
+  }
   return lua_gettop(L);
 }
 
@@ -222,20 +237,26 @@ int LuaSandbox::openLibraries(lua_State* L) {
   wrapGlobal(L, "load", safeLoad);
   wrapGlobal(L, "setmetatable", safeSetMetatable);
   lua_getglobal(L, LUA_COLIBNAME);
-  lua_getfield(L, -1, "resume");
-  lua_pushcclosure(L, &LuaSandbox::safeResume, 1);
-  lua_setfield(L, -2, "resume");
+  for (const char* name : {"resume", "close"}) {  // close runs pending __close handlers
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, &LuaSandbox::onCoroutine, 1);
+    lua_setfield(L, -2, name);
+  }
   lua_pop(L, 1);
   // coroutine.wrap on top of the wrapped resume (the built-in one resumes
-  // directly). Errors pass through as they are, like the built-in's.
+  // directly): like the built-in, an error closes the coroutine and a
+  // string error gets the caller's position.
   static const char kWrap[] = R"(
-    local create, resume, error = coroutine.create, coroutine.resume, error
-    local function pass(ok, ...)
-      if ok then return ... end
-      error((...), 0)
-    end
+    local create, resume, close, status, error, type =
+      coroutine.create, coroutine.resume, coroutine.close, coroutine.status, error, type
     coroutine.wrap = function(f)
       local co = create(f)
+      local function pass(ok, ...)
+        if ok then return ... end
+        local message = ...
+        if status(co) == "dead" then close(co) end
+        error(message, type(message) == "string" and 2 or 0)
+      end
       return function(...) return pass(resume(co, ...)) end
     end)";
   if (luaL_loadbufferx(L, kWrap, sizeof kWrap - 1, "=sandbox", "t") != LUA_OK) return lua_error(L);

@@ -33,15 +33,17 @@ class LineObserver {
 // context), collectgarbage("count") only, string without string.dump (and a
 // string metatable that getmetatable() does not reveal), table, math (seeded
 // with a fixed seed, so runs are reproducible), utf8, coroutine, and os with
-// time/clock/date only. No io, package/require, debug. coroutine.resume and
-// coroutine.wrap are wrapped so that an overrun stops the coroutine running.
+// time/clock/date only. No io, package/require, debug. coroutine.resume,
+// close and wrap are wrapped so that an overrun stops the coroutine running.
 //
 // Errors and C++: Lua here is the C build, so a Lua error longjmps. Every Lua
 // API call that can raise runs inside run(), and the C functions it calls keep
 // no C++ object with a destructor alive across a call that can raise; they
 // write into objects that outlive the protected call instead.
 //
-// Thread safety: none; one sandbox per policy, used by the loop thread.
+// Thread safety: one thread at a time (the loop thread, or a simulator
+// worker); the CPU budget's watchdog (SandboxWatchdog) is the only other
+// thread that touches it, through a signal to the running thread.
 class LuaSandbox {
  public:
   // Fails when even an empty state does not fit under `memoryCapBytes`.
@@ -87,7 +89,7 @@ class LuaSandbox {
   static void hook(lua_State* L, lua_Debug* ar);
   static void countHook(lua_State* L);
   static int openLibraries(lua_State* L);
-  static int safeResume(lua_State* L);
+  static int onCoroutine(lua_State* L);
   static int raiseOverrun(lua_State* L);  // raises: never returns
   std::string withFullChunkName(std::string message) const;
 

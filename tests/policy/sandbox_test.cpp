@@ -80,7 +80,7 @@ TEST_CASE("sandbox: an infinite loop is stopped by the budget and the next polic
 
   PolicyTickResult stuck = engine.tick("loop", 1);
   REQUIRE_FALSE(stuck.status.ok());
-  CHECK(contains(stuck.status.error().message, "CPU budget of 20ms exceeded"));
+  CHECK(contains(stuck.status.error().message, "CPU budget of 250ms exceeded"));
   CHECK(contains(stuck.status.error().message, loop + ":4:"));
 
   PolicyTickResult next = engine.tick("ok", 1);
@@ -106,6 +106,68 @@ TEST_CASE("sandbox: pcall and coroutines cannot swallow the budget") {
               "CPU budget");
   // A tick that catches the error and returns still fails.
   expectError("pcall(function() while true do end end)", "CPU budget");
+}
+
+TEST_CASE("sandbox: coroutine.close runs __close handlers under the budget") {
+  expectError(R"(local co = coroutine.create(function()
+        local guard <close> = setmetatable({}, {__close = function() while true do end end})
+        coroutine.yield()
+      end)
+    coroutine.resume(co)
+    coroutine.close(co))",
+              "CPU budget");
+}
+
+TEST_CASE("sandbox: coroutine.wrap passes values and errors like the built-in") {
+  expectOk(R"(local gen = coroutine.wrap(function(a)
+        local b = coroutine.yield(a + 1)
+        return b * 2
+      end)
+    assert(gen(1) == 2)
+    assert(gen(5) == 10)
+    local ok, err = pcall(gen)
+    assert(not ok and err:find('cannot resume dead coroutine'), err)
+    local boom = coroutine.wrap(function() error('boom') end)
+    local ok2, err2 = pcall(boom)
+    assert(not ok2 and err2:find('boom'), err2))");
+}
+
+TEST_CASE("sandbox: an overrun reported from coroutine.resume names the policy's line") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  std::string file = dir.write("co.lua", policyWithTick("co", R"(    local co = coroutine.create(function() while true do end end)
+    coroutine.resume(co))"));
+  REQUIRE(engine.add(specFor(file)).ok());
+  PolicyTickResult r = engine.tick("co", 1);
+  REQUIRE_FALSE(r.status.ok());
+  CHECK(contains(r.status.error().message, "CPU budget of 250ms exceeded"));
+  CHECK(contains(r.status.error().message, file + ":"));
+}
+
+TEST_CASE("sandbox: a coroutine kept across ticks runs on after a tick that overran") {
+  TempDir dir;
+  FakeHost host;
+  PolicyLimits limits = testLimits();
+  limits.quarantineAfterErrors = 0;
+  PolicyEngine engine(limits, host);
+  std::string body = R"(    if ctx.now == 1 then
+      for _ = 1, 5 do coroutine.resume(counter) end
+      while true do end  -- overruns while the coroutine is suspended
+    end
+    local _, n = coroutine.resume(counter)
+    ctx.log('count ' .. n))";
+  std::string file = dir.write(
+      "keep.lua", "local counter = coroutine.create(function() local n = 0 while true do n = n + 1 coroutine.yield(n) end end)\n" +
+                      policyWithTick("keep", body));
+  REQUIRE(engine.add(specFor(file)).ok());
+  PolicyTickResult stuck = engine.tick("keep", 1);
+  REQUIRE_FALSE(stuck.status.ok());
+  CHECK(contains(stuck.status.error().message, "CPU budget"));
+  PolicyTickResult next = engine.tick("keep", 2);
+  REQUIRE_MESSAGE(next.status.ok(), next.status.error().message);
+  REQUIRE(next.logs.size() == 1);
+  CHECK(next.logs[0] == "keep: count 6");
 }
 
 TEST_CASE("sandbox: the budget also bounds a file's top level") {
