@@ -51,6 +51,14 @@ std::int64_t integerIn(ConfigNode& node, const std::string& key, std::int64_t fa
   return fallback;
 }
 
+// A size of at least `min`; below it the error names the value and `fallback` stays.
+std::uint64_t sizeAtLeast(ConfigNode& node, const std::string& key, std::uint64_t fallback, std::uint64_t min) {
+  std::uint64_t v = node.getSize(key, fallback);
+  if (v >= min) return v;
+  node.error(key, "expected a size >= " + formatSize(min) + ", got " + raw(node, key));
+  return fallback;
+}
+
 double numberAtLeastZero(ConfigNode& node, const std::string& key) {
   double v = node.getNumber(key, 0);
   if (v >= 0) return v;
@@ -286,13 +294,7 @@ class Loader {
     std::string path = node.getString("path", kDefaultJournalPath);
     j.path = path.empty() ? "" : resolve(path);
     j.fsync = node.getBool("fsync", j.fsync);
-    std::uint64_t rotate = node.getSize("rotate_size", j.rotateBytes);
-    if (rotate < kMinJournalRotateSize) {
-      node.error("rotate_size", "expected a size >= " + formatSize(kMinJournalRotateSize) + ", got " +
-                                    raw(node, "rotate_size"));
-    } else {
-      j.rotateBytes = rotate;
-    }
+    j.rotateBytes = sizeAtLeast(node, "rotate_size", j.rotateBytes, kMinJournalRotateSize);
     j.keepFiles = static_cast<int>(integerIn(node, "keep", j.keepFiles, 0, kMaxJournalKeep));
     node.finish();
   }
@@ -356,13 +358,7 @@ void readPolicyLimits(ConfigNode node, PolicyLimits& l) {
                                    raw(node, "cpu_budget"));
     }
   }
-  std::uint64_t cap = node.getSize("memory_cap", l.memoryCapBytes);
-  if (cap < kMinPolicyMemoryCap) {
-    node.error("memory_cap", "expected a size >= " + formatSize(kMinPolicyMemoryCap) + ", got " +
-                                 raw(node, "memory_cap"));
-  } else {
-    l.memoryCapBytes = cap;
-  }
+  l.memoryCapBytes = sizeAtLeast(node, "memory_cap", l.memoryCapBytes, kMinPolicyMemoryCap);
   l.quarantineAfterErrors =
       static_cast<int>(integerIn(node, "quarantine_after_errors", l.quarantineAfterErrors, 1, INT_MAX));
   node.finish();
