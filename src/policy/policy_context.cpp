@@ -349,7 +349,6 @@ void PolicyContext::pushState(lua_State* L) const { lua_rawgeti(L, LUA_REGISTRYI
 
 void PolicyContext::begin(Seconds now) {
   now_ = now;
-  ++tickCount_;
   readCount_ = 0;
   foldedInputs_ = 0;
   foldedStale_ = false;
@@ -435,23 +434,16 @@ void PolicyContext::pushKnob(lua_State* L, const KnobState& knob) {
     cached->proxyRef = luaL_ref(L, LUA_REGISTRYINDEX);
     cached->innerRef = luaL_ref(L, LUA_REGISTRYINDEX);
   }
-  if (cached->tick != tickCount_) {
+  // The table's fields change only when the knob did: most calls write nothing.
+  const bool specChanged = !cached->filled || !sameSpecFields(cached->shown.spec, knob.spec);
+  if (specChanged || cached->shown.current != knob.current || cached->shown.pending != knob.pending ||
+      cached->shown.lastChange != knob.lastChange) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, cached->innerRef);
-    const bool specChanged = cached->tick == 0 || !sameSpecFields(cached->spec, knob.spec);
-    if (specChanged) {
-      setKnobSpecFields(L, knob.spec);
-      cached->spec = knob.spec;
-    }
-    // Most ticks find the knob as the last one left it: no writes then.
-    if (specChanged || cached->current != knob.current || cached->pending != knob.pending ||
-        cached->lastChange != knob.lastChange) {
-      setKnobStateFields(L, *this, knob);
-      cached->current = knob.current;
-      cached->pending = knob.pending;
-      cached->lastChange = knob.lastChange;
-    }
+    if (specChanged) setKnobSpecFields(L, knob.spec);
+    setKnobStateFields(L, *this, knob);
     lua_pop(L, 1);
-    cached->tick = tickCount_;
+    cached->shown = knob;
+    cached->filled = true;
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, cached->proxyRef);
 }

@@ -84,8 +84,8 @@ class PolicyContext {
   // A read described by a ready text (predictions).
   void recordInput(const std::string& what, const ReadOutcome& outcome);
   // Pushes ctx.knob(name)'s table for `knob`: one read-only table per knob,
-  // kept between ticks and refreshed at the first call of a tick, so a
-  // policy asking for its knob every tick allocates nothing.
+  // kept between ticks and rewritten only when the knob changed, so a policy
+  // asking for its knob every tick allocates nothing.
   void pushKnob(lua_State* L, const KnobState& knob);
   // Pushes the table of interned keys (index by Key).
   void pushKeys(lua_State* L) const { lua_rawgeti(L, LUA_REGISTRYINDEX, keysRef_); }
@@ -141,14 +141,10 @@ class PolicyContext {
     std::string name;
     int innerRef = LUA_NOREF;  // the fields
     int proxyRef = LUA_NOREF;  // the read-only table handed out
-    std::uint64_t tick = 0;    // the tick it was last refreshed in (0: never)
-    KnobSpec spec;             // what the spec fields were filled from
-    double current = 0;        // and the state fields
-    bool pending = false;
-    Seconds lastChange = -1;
+    bool filled = false;
+    KnobState shown;           // what the fields were last filled from
   };
   std::vector<CachedKnob> knobs_;
-  std::uint64_t tickCount_ = 0;
   std::vector<Proposal> proposals_;
   std::vector<std::string> logs_;
   std::size_t droppedLogs_ = 0;
@@ -160,13 +156,13 @@ class PolicyContext {
     Seconds seconds = 0;
   };
   std::array<CachedDuration, 4> durations_;  // round robin
+  std::size_t nextDuration_ = 0;
   struct Retained {
     std::string metric;
     Seconds window = 0;
   };
   std::vector<Retained> retained_;  // what this policy retained (retention never shrinks)
   const SeriesStore* retainedIn_ = nullptr;
-  std::size_t nextDuration_ = 0;
   Labels labels_;
   PredictOptions predictOptions_;
   std::vector<Point> points_;

@@ -109,6 +109,13 @@ class PgBouncerAdmin:
             raise RuntimeError(f"psql {statements!r}: {len(results)} results")
         return results
 
+    def default_pool_size(self):
+        """default_pool_size from SHOW CONFIG."""
+        for r in self.query("SHOW CONFIG")[0]:
+            if r.get("key") == "default_pool_size":
+                return int(r["value"])
+        raise RuntimeError("SHOW CONFIG has no default_pool_size")
+
     def pool(self, database):
         """SHOW POOLS row of `database` (ints) plus default_pool_size from SHOW CONFIG."""
         pools, config = self.query("SHOW POOLS", "SHOW CONFIG")

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from itest_support import Checks, free_port, http_get, read_journal, wait_http
+from itest_support import Checks, PgBouncerAdmin, free_port, http_get, read_journal, services_env, wait_http
 
 SKIPPED = 77
 INTERVAL = 1.0           # s between two collections of the pgbouncer source
@@ -96,41 +96,6 @@ log:
 """
 
 
-def load_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            if len(value) >= 2 and value[0] == value[-1] == "'":
-                value = value[1:-1]
-            env[key] = value
-    return env
-
-
-class Bouncer:
-    """pgbouncer's admin console through psql (password in its environment)."""
-
-    def __init__(self, env):
-        self.dsn = f"host=127.0.0.1 port={env['PGBOUNCER_PORT']} dbname=pgbouncer user=postgres"
-        self.env = dict(os.environ, PGPASSWORD=env["PG_PASSWORD"], PGCONNECT_TIMEOUT="3")
-
-    def query(self, sql):
-        out = subprocess.run(["psql", "-X", "-A", "-t", "-F", "|", "-c", sql, self.dsn], env=self.env,
-                             capture_output=True, text=True, timeout=PSQL_TIMEOUT)
-        if out.returncode != 0:
-            raise RuntimeError(f"psql {sql!r}: {out.stderr.strip()}")
-        return [line.split("|") for line in out.stdout.splitlines() if line]
-
-    def pool_size(self):
-        for row in self.query("SHOW CONFIG"):
-            if row[0] == "default_pool_size":
-                return int(row[1])
-        raise RuntimeError("SHOW CONFIG has no default_pool_size")
-
-
 def services(script, command, env, name):
     return subprocess.run([script, command, env["SERVICES_DIR"], name], capture_output=True, text=True,
                           timeout=60).returncode == 0
@@ -144,19 +109,13 @@ def main():
     args.trimtab = os.path.abspath(args.trimtab)
     args.services = os.path.abspath(args.services)
 
-    env_path = os.environ.get("TRIMTAB_SERVICES_ENV", "")
-    if not env_path or not os.path.isfile(env_path):
-        if os.environ.get("TRIMTAB_SKIP_INTEGRATION") == "1":
-            print("skipped: TRIMTAB_SKIP_INTEGRATION=1")
-            return SKIPPED
-        print("FAIL TRIMTAB_SERVICES_ENV is not set: run scripts/test, or "
-              "`scripts/services start DIR` and export TRIMTAB_SERVICES_ENV=DIR/env")
-        return 1
-    env = load_env(env_path)
+    env = services_env(SKIPPED)
+    if not isinstance(env, dict):
+        return env
     secrets = [env[k] for k in ("PG_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD") if env.get(k)]
-    bouncer = Bouncer(env)
+    bouncer = PgBouncerAdmin(env, timeout=PSQL_TIMEOUT)
     checks = Checks()
-    original = bouncer.pool_size()
+    original = bouncer.default_pool_size()
 
     with tempfile.TemporaryDirectory(prefix="trimtab-e2e-") as tmp:
         server_port = free_port()
@@ -182,7 +141,7 @@ def main():
                                            stdout=subprocess.DEVNULL, stderr=err, env=run_env, cwd=tmp)
             wait_http(f"{base}/healthz", 15.0)
             time.sleep(3.0)
-            size = bouncer.pool_size()
+            size = bouncer.default_pool_size()
             checks.check(size in POOL_SIZES, f"the policy's decisions reach pgbouncer (SHOW CONFIG: {size})")
 
             # ---- pgbouncer dies ----
@@ -205,7 +164,7 @@ def main():
             revived_at = time.time()
             checks.check(started, "scripts/services start pgbouncer")
             time.sleep(2 * INTERVAL + 3.0)
-            size = bouncer.pool_size()
+            size = bouncer.default_pool_size()
             checks.check(size in POOL_SIZES, f"decisions reach pgbouncer again after it returned (SHOW CONFIG: {size})")
             _, metrics = http_get(f"{base}/metrics")
 
