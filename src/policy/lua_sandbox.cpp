@@ -246,10 +246,13 @@ int LuaSandbox::openLibraries(lua_State* L) {
   // coroutine.wrap on top of the wrapped resume (the built-in one resumes
   // directly): like the built-in, an error closes the coroutine and a
   // string error gets the caller's position.
-  static const char kWrap[] = R"(
+  static const char kWrap[] = R"lua(
     local create, resume, close, status, error, type =
       coroutine.create, coroutine.resume, coroutine.close, coroutine.status, error, type
     coroutine.wrap = function(f)
+      if type(f) ~= "function" then
+        error("bad argument #1 to 'wrap' (function expected, got " .. type(f) .. ")", 2)
+      end
       local co = create(f)
       local function pass(ok, ...)
         if ok then return ... end
@@ -258,7 +261,7 @@ int LuaSandbox::openLibraries(lua_State* L) {
         error(message, type(message) == "string" and 2 or 0)
       end
       return function(...) return pass(resume(co, ...)) end
-    end)";
+    end)lua";
   if (luaL_loadbufferx(L, kWrap, sizeof kWrap - 1, "=sandbox", "t") != LUA_OK) return lua_error(L);
   lua_call(L, 0, 0);
   lua_pushcfunction(L, safeCollectGarbage);

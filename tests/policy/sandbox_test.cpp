@@ -108,6 +108,12 @@ TEST_CASE("sandbox: pcall and coroutines cannot swallow the budget") {
   expectError("pcall(function() while true do end end)", "CPU budget");
 }
 
+TEST_CASE("sandbox: the wrapped coroutine functions refuse what is not a coroutine") {
+  expectError("coroutine.resume(5)", "bad argument #1 to 'resume' (coroutine expected");
+  expectError("coroutine.close({})", "bad argument #1 to 'close' (coroutine expected");
+  expectError("coroutine.wrap(nil)", "bad argument #1 to 'wrap' (function expected, got nil)");
+}
+
 TEST_CASE("sandbox: coroutine.close runs __close handlers under the budget") {
   expectError(R"(local co = coroutine.create(function()
         local guard <close> = setmetatable({}, {__close = function() while true do end end})
