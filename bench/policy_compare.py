@@ -214,11 +214,12 @@ def markdown(results, seeds, commands, machine):
     return "\n".join(lines)
 
 
-def write_results(md):
+def write_results(md, begin=BEGIN, end=END):
+    """Replaces the section between the markers begin and end of bench/RESULTS.md (or appends md)."""
     with open(RESULTS) as f:
         text = f.read()
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + md + text[text.index(END) + len(END):]
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + md + text[text.index(end) + len(end):]
     else:
         text = text.rstrip("\n") + "\n\n" + md + "\n"
     with open(RESULTS, "w") as f:

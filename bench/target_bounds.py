@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Target bounds (issue #7): where a target of the policy comparison cannot
+hold for any policy in the simulator's models, measured with oracle and
+exhaustive configs run beside the anchors.
+
+Three bounds, each a set of configs added to a scenario (in a temporary copy)
+and run over N seeds like bench/policy_compare.py runs the real ones:
+
+1. flash_crowd, "beats every anchor": the fewest connections that serve the
+   crowds. Oracle configs close idle connections at every tick (open = what
+   the queries use) under fixed pools from the maximum down to below the
+   crowd's demand, and larger caches. A config that serves
+   the crowds at least as well as the reference rules (errors) cannot hold
+   fewer connections than the least of these; anchor_aimd holds fewer by
+   refusing the crowds.
+2. cache_hotspot, "beats every anchor" (the anchors keep the static cache):
+   every static TTL x capacity around the configured one. Is there a setting
+   with a higher hit ratio (the primary score) at no more stale reads and no
+   more memory than static?
+3. diurnal_pool and quiet_night, perturbed, "fewer SLO seconds than
+   anchor_hpa": the pool held at its maximum all the time is the floor of
+   SLO-violation seconds for any pool policy within the knob's bounds (the
+   USL peak of both is above it). An anchor at that floor cannot be beaten.
+
+Usage:
+  bench/target_bounds.py --trimtab build/trimtab [--seeds 5] [--write-results]
+--write-results  replaces the "Target bounds" section of bench/RESULTS.md
+"""
+import argparse
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import policy_compare as pc  # noqa: E402  (the comparison's runner, slack and formatting)
+
+BEGIN, END = "<!-- target-bounds:begin -->", "<!-- target-bounds:end -->"
+
+# The oracle's pool policy: close idle connections at every tick, so the
+# open count is what the queries use (busy + the pool model's spare).
+CLOSE_IDLE_EACH_TICK = """-- Oracle for bench/target_bounds.py: closes idle connections every tick.
+return {
+  name = "close_idle_each_tick",
+  description = "oracle: close idle connections at every tick",
+  interval = "5s",
+  tick = function(ctx)
+    local k = ctx.knob("db_pool_close_idle")
+    if k then ctx.propose("db_pool_close_idle", k.value + 1, "oracle") end
+  end,
+}
+"""
+
+
+def knob_max(text, knob):
+    m = re.search(r"- name:\s*" + knob + r"\s*\n((?:[ \t]+[^\n]*\n)*)", text)
+    cap = m and re.search(r"^\s+max:\s*([0-9.]+)", m.group(1), re.M)
+    if not cap:
+        sys.exit(f"target_bounds: no max for knob {knob}")
+    return float(cap.group(1))
+
+
+def with_configs(path, configs, tmp):
+    """A copy of the scenario at path with configs (YAML text) appended to its
+    configs: list and its relative policy files made absolute."""
+    base = os.path.dirname(path)
+    with open(path) as f:
+        lines = f.read().splitlines(keepends=True)
+    lines = [re.sub(r"^(\s*-?\s*file:\s*)(?![/'\"])(\S+)",
+                    lambda m: m.group(1) + os.path.normpath(os.path.join(base, m.group(2))), ln)
+             for ln in lines]
+    start = next(i for i, ln in enumerate(lines) if re.match(r"^configs:\s*$", ln))
+    end = next((i for i in range(start + 1, len(lines))
+                if re.match(r"^\S", lines[i]) and not lines[i].startswith("#")), len(lines))
+    out = os.path.join(tmp, os.path.basename(path))
+    with open(out, "w") as f:
+        f.write("".join(lines[:end]) + configs + "".join(lines[end:]))
+    return out
+
+
+def config(name, description, knobs, policy=None):
+    text = (f"  - name: {name}\n    description: \"{description}\"\n"
+            f"    knobs: {{{', '.join(f'{k}: {v:g}' for k, v in knobs.items())}}}\n")
+    if policy:
+        text += f"    policies:\n      - file: {policy}\n"
+    return text
+
+
+def run(args, path, names, perturb=False):
+    s = pc.run_sim(args.trimtab, path, names, args.seeds, os.path.join(args.tmp, "out"), perturb,
+                   threads=args.threads)
+    return {c["name"]: c["mean"] for c in s["configs"]}
+
+
+def flash_crowd(args):
+    src = os.path.join(pc.SCENARIOS, "flash_crowd.yaml")
+    oracle = os.path.join(args.tmp, "close_idle_each_tick.lua")
+    with open(oracle, "w") as f:
+        f.write(CLOSE_IDLE_EACH_TICK)
+    with open(src) as f:
+        top = knob_max(f.read(), "db_pool_size")
+    # (name, pool size, TTL, capacity, what it is): the static cache under
+    # pools capped below the crowd's demand, then larger caches.
+    oracles = [(f"bound_pool_{size:g}", size, 3600, 200000, f"pool {size:g}, the static cache")
+               for size in (top, 70, 60, 55, 50)]
+    oracles += [("bound_warm_cache", top, 3900, 200000, "TTL 65 min: the last crowd's entries live into the next"),
+                ("bound_ttl_2h", top, 7200, 200000, "TTL 2 h, 200,000 entries"),
+                ("bound_double_cache", top, 7200, 400000, "TTL 2 h, 400,000 entries (twice the memory)")]
+    extra = "".join(config(n, f"oracle: idle connections closed each tick; {d}",
+                           {"db_pool_size": size, "cache_ttl_seconds": ttl, "cache_capacity_entries": cap,
+                            "scrape_interval_seconds": 10}, oracle) for n, size, ttl, cap, d in oracles)
+    path = with_configs(src, extra, args.tmp)
+    names = ["static", "reference", "anchor_aimd", "trimtab"] + [c[0] for c in oracles]
+    m = run(args, path, names)
+    ref, aimd, static = m["reference"], m["anchor_aimd"], m["static"]
+    rows, feasible = [], []
+    for n in names:
+        v = m[n]
+        serves = not pc.worse(v["errors"], ref["errors"], "errors")
+        fits = (not pc.worse(v["memory_gib_hours"], aimd["memory_gib_hours"], "memory_gib_hours")
+                and not pc.worse(v["stale_reads"], static["stale_reads"], "stale_reads"))
+        if n.startswith("bound_") and serves and fits:
+            feasible.append(v["connections_mean"])
+        rows.append(f"| {n} | {pc.fmt(v['slo_violation_seconds'])} | {pc.fmt(v['errors'])} | "
+                    f"{pc.fmt(v['connections_mean'])} | {pc.fmt(v['memory_gib_hours'])} | "
+                    f"{pc.fmt(v['stale_reads'])} | {'yes' if serves else 'no'} | {'yes' if fits else 'no'} |")
+    least = min(feasible) if feasible else None
+    beaten = least is not None and not pc.worse(least, aimd["connections_mean"], "connections_mean")
+    verdict = (f"The fewest connections that serve the crowds as well as the reference rules, within "
+               f"anchor_aimd's memory and static's stale reads: **{pc.fmt(least) if least else 'none'}**, "
+               f"against anchor_aimd's {pc.fmt(aimd['connections_mean'])} (its errors: "
+               f"{pc.fmt(aimd['errors'])}). " +
+               ("A policy could match the anchor's cost." if beaten else
+                "No pool or cache policy beats anchor_aimd here without failing more queries than the "
+                "reference rules: the anchor's cost is that of refusing the crowds."))
+    return ["### flash_crowd: the connections a served crowd needs", "",
+            "Oracle configs: idle connections closed at every tick, so the open count is what the queries use "
+            "(the pool model opens busy + 2 sqrt(busy) up to the pool size); the static cache under pools from "
+            "the knob's maximum down to below the crowd's demand, then larger caches under the maximum. "
+            "\"Serves\": errors no worse than the reference rules'. \"Fits\": memory no worse than "
+            "anchor_aimd's and stale reads no worse than static's. The crowd's demand is nearly constant while "
+            "it lasts (the static cache's hit ratio moves little), so a fixed cap is as good as a varying one; "
+            "between crowds every config opens the same few connections.", "",
+            "| config | SLO viol. s | errors | conn mean | mem GiB h | stale reads | serves | fits |",
+            "|---|---:|---:|---:|---:|---:|---|---|", *rows, "", verdict, ""], not beaten
+
+
+def cache_hotspot(args):
+    src = os.path.join(pc.SCENARIOS, "cache_hotspot.yaml")
+    grid = [(ttl, cap) for ttl in (2400, 3000, 3600, 4200, 4800)
+            for cap in (150000, 175000, 200000, 225000, 250000)]
+    extra = "".join(config(f"grid_{ttl}_{cap // 1000}k", f"static: TTL {ttl} s, {cap} entries",
+                           {"cache_ttl_seconds": ttl, "cache_capacity_entries": cap, "db_pool_size": 20})
+                    for ttl, cap in grid)
+    path = with_configs(src, extra, args.tmp)
+    names = ["static", "trimtab"] + [f"grid_{ttl}_{cap // 1000}k" for ttl, cap in grid]
+    m = run(args, path, names)
+    st = m["static"]
+    rows, better = [], []
+    for n in names:
+        v = m[n]
+        ok = (v["hit_ratio"] > st["hit_ratio"] and not pc.worse(v["stale_reads"], st["stale_reads"], "stale_reads")
+              and not pc.worse(v["memory_gib_hours"], st["memory_gib_hours"], "memory_gib_hours"))
+        if ok and n.startswith("grid_"):
+            better.append(n)
+        rows.append(f"| {n} | {v['hit_ratio']:.4f} | {pc.fmt(v['stale_reads'])} | "
+                    f"{pc.fmt(v['memory_gib_hours'])} | {'**yes**' if ok else 'no'} |")
+    verdict = ("Static settings with a higher hit ratio at no more stale reads and memory than static: " +
+               (", ".join(better) if better else "**none**") +
+               ". Every setting trades hit ratio against stale reads or memory along the static one's front; "
+               "trimtab buys its primary score (hit ratio) with memory, which the anchors (static caches) "
+               "do not spend.")
+    return ["### cache_hotspot: the static settings' front", "",
+            "Every TTL x capacity around the configured cache (1 h, 200,000 entries), pool 20. \"Better\": "
+            "hit ratio above static's with stale reads and memory no worse (1 % slack).", "",
+            "| config | hit ratio | stale reads | mem GiB h | better |", "|---|---:|---:|---:|---|",
+            *rows, "", verdict, ""], not better
+
+
+def walls(args):
+    out, none_beatable = [], True
+    rows = []
+    for scenario in ("diurnal_pool", "quiet_night"):
+        src = os.path.join(pc.SCENARIOS, f"{scenario}.yaml")
+        with open(src) as f:
+            top = knob_max(f.read(), "db_pool_size")
+        extra = config("bound_pool_max", f"the pool at its maximum ({top:g}) all the time",
+                       {"db_pool_size": top, "scrape_interval_seconds": 10})
+        path = with_configs(src, extra, args.tmp)
+        m = run(args, path, ["anchor_hpa", "trimtab", "bound_pool_max"], perturb=True)
+        floor, hpa = m["bound_pool_max"]["slo_violation_seconds"], m["anchor_hpa"]["slo_violation_seconds"]
+        # A floor of 0 is no wall: "both none" counts as beating the anchor.
+        at_floor = floor > 0 and not pc.worse(hpa, floor, "slo_violation_seconds")
+        none_beatable = none_beatable and at_floor
+        rows.append(f"| {scenario} | {pc.fmt(floor)} | {pc.fmt(hpa)} | "
+                    f"{pc.fmt(m['trimtab']['slo_violation_seconds'])} | {'yes' if at_floor else 'no'} |")
+    out += ["### diurnal_pool and quiet_night, perturbed: the pool's wall", "",
+            "The pool held at the knob's maximum all the time: the fewest SLO-violation seconds any pool policy "
+            "within the bounds can have (the USL peak of both scenarios is above the maximum, so a larger pool "
+            "would serve more, a smaller one less). Perturbed runs only: plain ones stay under the wall.", "",
+            "| scenario | floor (pool at max) | anchor_hpa | trimtab | anchor at the floor |",
+            "|---|---:|---:|---:|---|", *rows, "",
+            "An anchor at the floor cannot be beaten on SLO-violation seconds (the target asks for fewer)."
+            if none_beatable else "An anchor above the floor can be beaten there.", ""]
+    return out, none_beatable
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trimtab", required=True, help="the trimtab binary")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--write-results", action="store_true")
+    args = ap.parse_args()
+    args.trimtab = os.path.abspath(args.trimtab)
+    if not os.access(args.trimtab, os.X_OK):
+        sys.exit(f"target_bounds: {args.trimtab} is not an executable")
+    with tempfile.TemporaryDirectory(prefix="trimtab-bounds-") as tmp:
+        args.tmp = tmp
+        fc, fc_bound = flash_crowd(args)
+        ch, ch_bound = cache_hotspot(args)
+        wl, wl_bound = walls(args)
+    md = "\n".join([BEGIN, "## Target bounds", "",
+                    "What no policy can reach in the simulator's models, measured beside the anchors (means "
+                    f"over {args.seeds} seeds). Produced by:", "", "```",
+                    f"bench/target_bounds.py --trimtab build/trimtab --seeds {args.seeds} --write-results", "```",
+                    "", f"Machine: {pc.machine()}.", "", *fc, *ch, *wl,
+                    f"Bounds that hold: flash_crowd {'yes' if fc_bound else 'no'}, cache_hotspot "
+                    f"{'yes' if ch_bound else 'no'}, pool walls {'yes' if wl_bound else 'no'}.", "", END])
+    print(md)
+    if args.write_results:
+        pc.write_results(md, BEGIN, END)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
