@@ -4,8 +4,9 @@
 hold for any policy in the simulator's models, measured with oracle and
 exhaustive configs run beside the anchors.
 
-Three bounds, each a set of configs added to a scenario (in a temporary copy)
-and run over N seeds like bench/policy_compare.py runs the real ones:
+Three bounds, each a set of configs (files given to `trimtab sim --compare`)
+run beside a scenario's own configs over N seeds, as bench/policy_compare.py
+runs them:
 
 1. flash_crowd, "beats every anchor": the fewest connections that serve the
    crowds. Oracle configs close idle connections at every tick (open = what
@@ -61,35 +62,22 @@ def knob_max(text, knob):
     return float(cap.group(1))
 
 
-def with_configs(path, configs, tmp):
-    """A copy of the scenario at path with configs (YAML text) appended to its
-    configs: list and its relative policy files made absolute."""
-    base = os.path.dirname(path)
-    with open(path) as f:
-        lines = f.read().splitlines(keepends=True)
-    lines = [re.sub(r"^(\s*-?\s*file:\s*)(?![/'\"])(\S+)",
-                    lambda m: m.group(1) + os.path.normpath(os.path.join(base, m.group(2))), ln)
-             for ln in lines]
-    start = next(i for i, ln in enumerate(lines) if re.match(r"^configs:\s*$", ln))
-    end = next((i for i in range(start + 1, len(lines))
-                if re.match(r"^\S", lines[i]) and not lines[i].startswith("#")), len(lines))
-    out = os.path.join(tmp, os.path.basename(path))
-    with open(out, "w") as f:
-        f.write("".join(lines[:end]) + configs + "".join(lines[end:]))
-    return out
-
-
-def config(name, description, knobs, policy=None):
-    text = (f"  - name: {name}\n    description: \"{description}\"\n"
-            f"    knobs: {{{', '.join(f'{k}: {v:g}' for k, v in knobs.items())}}}\n")
+def config(tmp, name, description, knobs, policy=None):
+    """Writes one config entry to tmp/<name>.yaml (`trimtab sim --compare FILE`); returns its path."""
+    text = (f"name: {name}\ndescription: \"{description}\"\n"
+            f"knobs: {{{', '.join(f'{k}: {v:g}' for k, v in knobs.items())}}}\n")
     if policy:
-        text += f"    policies:\n      - file: {policy}\n"
-    return text
+        text += f"policies:\n  - file: {policy}\n"
+    path = os.path.join(tmp, f"{name}.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
-def run(args, path, names, perturb=False):
-    s = pc.run_sim(args.trimtab, path, names, args.seeds, os.path.join(args.tmp, "out"), perturb,
-                   threads=args.threads)
+def run(args, scenario, names, extra, perturb=False):
+    """Means per config name: the scenario's configs `names` and the config files `extra`."""
+    s = pc.run_sim(args.trimtab, os.path.join(pc.SCENARIOS, scenario), names + extra, args.seeds,
+                   os.path.join(args.tmp, "out"), perturb, threads=args.threads)
     return {c["name"]: c["mean"] for c in s["configs"]}
 
 
@@ -107,12 +95,11 @@ def flash_crowd(args):
     oracles += [("bound_warm_cache", top, 3900, 200000, "TTL 65 min: the last crowd's entries live into the next"),
                 ("bound_ttl_2h", top, 7200, 200000, "TTL 2 h, 200,000 entries"),
                 ("bound_double_cache", top, 7200, 400000, "TTL 2 h, 400,000 entries (twice the memory)")]
-    extra = "".join(config(n, f"oracle: idle connections closed each tick; {d}",
-                           {"db_pool_size": size, "cache_ttl_seconds": ttl, "cache_capacity_entries": cap,
-                            "scrape_interval_seconds": 10}, oracle) for n, size, ttl, cap, d in oracles)
-    path = with_configs(src, extra, args.tmp)
-    names = ["static", "reference", "anchor_aimd", "trimtab"] + [c[0] for c in oracles]
-    m = run(args, path, names)
+    extra = [config(args.tmp, n, f"oracle: idle connections closed each tick; {d}",
+                    {"db_pool_size": size, "cache_ttl_seconds": ttl, "cache_capacity_entries": cap,
+                     "scrape_interval_seconds": 10}, oracle) for n, size, ttl, cap, d in oracles]
+    m = run(args, "flash_crowd.yaml", ["static", "reference", "anchor_aimd", "trimtab"], extra)
+    names = list(m)
     ref, aimd, static = m["reference"], m["anchor_aimd"], m["static"]
     rows, feasible = [], []
     for n in names:
@@ -147,15 +134,13 @@ def flash_crowd(args):
 
 
 def cache_hotspot(args):
-    src = os.path.join(pc.SCENARIOS, "cache_hotspot.yaml")
     grid = [(ttl, cap) for ttl in (2400, 3000, 3600, 4200, 4800)
             for cap in (150000, 175000, 200000, 225000, 250000)]
-    extra = "".join(config(f"grid_{ttl}_{cap // 1000}k", f"static: TTL {ttl} s, {cap} entries",
-                           {"cache_ttl_seconds": ttl, "cache_capacity_entries": cap, "db_pool_size": 20})
-                    for ttl, cap in grid)
-    path = with_configs(src, extra, args.tmp)
-    names = ["static", "trimtab"] + [f"grid_{ttl}_{cap // 1000}k" for ttl, cap in grid]
-    m = run(args, path, names)
+    extra = [config(args.tmp, f"grid_{ttl}_{cap // 1000}k", f"static: TTL {ttl} s, {cap} entries",
+                    {"cache_ttl_seconds": ttl, "cache_capacity_entries": cap, "db_pool_size": 20})
+             for ttl, cap in grid]
+    m = run(args, "cache_hotspot.yaml", ["static", "trimtab"], extra)
+    names = list(m)
     st = m["static"]
     rows, better = [], []
     for n in names:
@@ -185,10 +170,9 @@ def walls(args):
         src = os.path.join(pc.SCENARIOS, f"{scenario}.yaml")
         with open(src) as f:
             top = knob_max(f.read(), "db_pool_size")
-        extra = config("bound_pool_max", f"the pool at its maximum ({top:g}) all the time",
-                       {"db_pool_size": top, "scrape_interval_seconds": 10})
-        path = with_configs(src, extra, args.tmp)
-        m = run(args, path, ["anchor_hpa", "trimtab", "bound_pool_max"], perturb=True)
+        extra = [config(args.tmp, "bound_pool_max", f"the pool at its maximum ({top:g}) all the time",
+                        {"db_pool_size": top, "scrape_interval_seconds": 10})]
+        m = run(args, f"{scenario}.yaml", ["anchor_hpa", "trimtab"], extra, perturb=True)
         floor, hpa = m["bound_pool_max"]["slo_violation_seconds"], m["anchor_hpa"]["slo_violation_seconds"]
         # A floor of 0 is no wall: "both none" counts as beating the anchor.
         at_floor = floor > 0 and not pc.worse(hpa, floor, "slo_violation_seconds")
