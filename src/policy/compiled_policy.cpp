@@ -316,6 +316,7 @@ void pushInitialState(lua_State* L, CompileJob& job) {
 
 int compileChunk(lua_State* L) {
   CompileJob& job = *static_cast<CompileJob*>(lua_touserdata(L, 1));
+  job.out->library->install(L);
   if (luaL_loadfilex(L, job.spec->file.c_str(), "t") != LUA_OK) return lua_error(L);
   lua_call(L, 0, 1);
   if (lua_type(L, -1) != LUA_TTABLE) {
@@ -376,6 +377,7 @@ Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, co
       LuaSandbox::create(limits.cpuBudget, limits.memoryCapBytes);
   if (!sandbox.ok()) return withFile(spec.file, sandbox.error());
   auto policy = std::make_unique<CompiledPolicy>();
+  policy->library = std::make_unique<PolicyLibrary>(spec.file);
   policy->sandbox = std::move(*sandbox);
   policy->sandbox->setChunkFile(spec.file);
   policy->sandbox->setLineObserver(lineObserver);

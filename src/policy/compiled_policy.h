@@ -12,6 +12,7 @@
 #include "policy/lua_sandbox.h"
 #include "policy/policy_context.h"
 #include "policy/policy_engine.h"
+#include "policy/policy_library.h"
 
 namespace trimtab {
 
@@ -29,6 +30,7 @@ struct PolicyInput {
 
 // A policy file compiled into its own sandbox and checked: ready to tick.
 struct CompiledPolicy {
+  std::unique_ptr<PolicyLibrary> library;  // require(); outlives the sandbox that calls it
   std::unique_ptr<LuaSandbox> sandbox;
   std::unique_ptr<PolicyContext> context;  // its Lua side lives in sandbox
   std::string file;

@@ -33,7 +33,8 @@ class LineObserver {
 // context), collectgarbage("count") only, string without string.dump (and a
 // string metatable that getmetatable() does not reveal), table, math (seeded
 // with a fixed seed, so runs are reproducible), utf8, coroutine, and os with
-// time/clock/date only. No io, package/require, debug. coroutine.resume,
+// time/clock/date only. No io, package, debug; policies get a require
+// limited to their library directories (policy_library.h). coroutine.resume,
 // close and wrap are wrapped so that an overrun stops the coroutine running.
 //
 // Errors and C++: Lua here is the C build, so a Lua error longjmps. Every Lua

@@ -32,6 +32,31 @@ FileStamp stampOf(const std::string& file) {
   return stamp;
 }
 
+// The library modules a policy loaded (require), each as it was when loaded.
+using LibraryStamps = std::vector<std::pair<std::string, FileStamp>>;
+
+// Stamps of `files`, taking the one in `known` for a file it has (stamped
+// before a compile: a change during the compile then shows as a change).
+LibraryStamps stampsOf(const std::vector<std::string>& files, const LibraryStamps& known = {}) {
+  LibraryStamps out;
+  out.reserve(files.size());
+  for (const std::string& file : files) {
+    auto it = std::find_if(known.begin(), known.end(), [&](const auto& k) { return k.first == file; });
+    out.emplace_back(file, it != known.end() ? it->second : stampOf(file));
+  }
+  return out;
+}
+
+bool changed(const LibraryStamps& stamps) {
+  return std::any_of(stamps.begin(), stamps.end(), [](const auto& s) { return !(stampOf(s.first) == s.second); });
+}
+
+std::vector<std::string> filesOf(const LibraryStamps& stamps) {
+  std::vector<std::string> out;
+  for (const auto& s : stamps) out.push_back(s.first);
+  return out;
+}
+
 void retainInputs(const CompiledPolicy& policy, SeriesStore& store) {
   for (const PolicyInput& input : policy.inputs) store.retain(input.metric, input.window);
 }
@@ -56,6 +81,7 @@ struct PolicyEngine::LoadedPolicy {
   PolicySpec spec;
   std::unique_ptr<CompiledPolicy> compiled;
   FileStamp stamp;
+  LibraryStamps libraryStamps;
   int consecutiveErrors = 0;
   bool quarantined = false;
   std::string lastError;
@@ -85,6 +111,7 @@ Status PolicyEngine::add(const PolicySpec& spec) {
   loaded->spec = spec;
   loaded->compiled = std::move(*compiled);
   loaded->stamp = stamp;
+  loaded->libraryStamps = stampsOf(loaded->compiled->library->files());
   policies_.push_back(std::move(loaded));
   names_.push_back(policies_.back()->compiled->name);
   return Status::success();
@@ -148,7 +175,10 @@ PolicyTickResult PolicyEngine::tick(const std::string& name, Seconds now) {
 Status PolicyEngine::reload(const std::string& name) {
   LoadedPolicy* p = find(name);
   if (!p) return makeError("unknown policy '" + name + "'");
-  p->stamp = stampOf(p->spec.file);  // before compiling: a change during it triggers another reload
+  // Stamped before compiling: a change during it triggers another reload.
+  // A failed reload waits for the next change of the files it knows.
+  p->stamp = stampOf(p->spec.file);
+  p->libraryStamps = stampsOf(filesOf(p->libraryStamps));
   Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(p->spec, limits_, &host_, p->compiled.get(), lineObserver_);
   if (!compiled.ok()) {
     ++reloadFailures_;
@@ -160,6 +190,7 @@ Status PolicyEngine::reload(const std::string& name) {
     return makeError(p->spec.file + ": policy name '" + newName + "' is already used by " + other->spec.file);
   }
   retainInputs(**compiled, host_.store());
+  p->libraryStamps = stampsOf((*compiled)->library->files(), p->libraryStamps);
   p->compiled = std::move(*compiled);
   for (std::size_t i = 0; i < policies_.size(); ++i) names_[i] = policies_[i]->compiled->name;
   p->quarantined = false;
@@ -171,7 +202,7 @@ Status PolicyEngine::reload(const std::string& name) {
 std::vector<std::string> PolicyEngine::changedPolicies() const {
   std::vector<std::string> out;
   for (const auto& p : policies_) {
-    if (!(stampOf(p->spec.file) == p->stamp)) out.push_back(p->compiled->name);
+    if (!(stampOf(p->spec.file) == p->stamp) || changed(p->libraryStamps)) out.push_back(p->compiled->name);
   }
   return out;
 }

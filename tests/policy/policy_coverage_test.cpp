@@ -164,6 +164,43 @@ TEST_CASE("coverage: counts per policy, uncovered lines, minimum and lcov") {
   (void)test;
 }
 
+TEST_CASE("coverage: library modules are no policies; their lines count where policies run them") {
+  TempDir dir;
+  std::string lib = dir.write("lib/helper.lua", R"(local M = {}
+function M.used(x) return x + 1 end
+function M.unused(x)
+  return x - 1
+end
+return M
+)");
+  std::string policy = dir.write("p.lua", R"(local helper = require("helper")
+return { name = "p", tick = function(ctx) ctx.propose("k", helper.used(ctx.value("x"))) end }
+)");
+  dir.write("p_test.lua", R"(return {
+  { name = "adds one", values = { x = 1 }, knobs = { k = 0 }, expect = { proposals = { k = 2 } } },
+})");
+  PolicyTestOptions options;
+  options.paths = {dir.path().string()};
+  options.coverage = true;
+  PolicyTestReport r = runPolicyTests(options);
+  CHECK_MESSAGE(r.failed() == 0, (r.failures.empty() ? "" : r.failures[0]));  // no "no tests" for the module
+  CHECK(r.passed == 1);
+  REQUIRE(r.coverage.size() == 2);
+  CHECK(r.coverage[0].policy == lib);  // by file name
+  CHECK(r.coverage[1].policy == policy);
+  CHECK(r.coverage[0].uncovered == "4");
+  CHECK(r.coverage[1].percent == 100);
+  CHECK(contains(r.lcov, "SF:" + lib + "\n"));
+  CHECK(contains(r.lcov, "SF:" + lib + "\nDA:1,1\nDA:2,2\nDA:3,1\nDA:4,0\n"));  // line 2: defined, then run
+
+  // A module no tested policy requires is dead code: it fails a minimum.
+  dir.write("lib/orphan.lua", "return { f = function() return 1 end }\n");
+  options.minCoverage = 50;
+  PolicyTestReport strict = runPolicyTests(options);
+  REQUIRE(strict.failed() == 1);
+  CHECK(contains(strict.failures[0], "lib/orphan.lua: line coverage 0.0% is under the minimum of 50.0%"));
+}
+
 TEST_CASE("coverage: ranges") {
   CHECK(LineCoverage::ranges({}).empty());
   CHECK(LineCoverage::ranges({17}) == "17");

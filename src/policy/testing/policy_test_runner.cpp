@@ -30,21 +30,29 @@ std::string policyOf(const std::string& test) {
 
 std::string testOf(const std::string& policy) { return policy.substr(0, policy.size() - 4) + kTestSuffix; }
 
+// A library module (lib/NAME.lua, loaded by require; policy_library.h): no
+// policy of its own, tested through the policies that require it.
+bool inLibrary(const fs::path& p) { return p.parent_path().filename() == "lib"; }
+
 bool hidden(const fs::path& p) {
   std::string name = p.filename().string();
   return !name.empty() && name[0] == '.';
 }
 
-// Every policy (with or without a test) and every orphan test file named by
-// the paths; problems (a path that does not exist) go to `failures`.
+// Every policy (with or without a test), library module and orphan test
+// file named by the paths; problems (a path that does not exist) go to
+// `failures`.
 void discover(const std::vector<std::string>& paths, std::set<std::string>& policies,
-              std::set<std::string>& orphanTests, std::vector<std::string>& failures) {
+              std::set<std::string>& libraries, std::set<std::string>& orphanTests,
+              std::vector<std::string>& failures) {
   std::set<std::string> tests;
   auto addFile = [&](const fs::path& p) {
     if (p.extension() != ".lua") return;
     std::string file = display(p);
     if (isTestFile(file)) {
       tests.insert(file);
+    } else if (inLibrary(file)) {
+      libraries.insert(file);
     } else {
       policies.insert(file);
     }
@@ -96,14 +104,19 @@ std::string percent(double p) {
 PolicyTestReport runPolicyTests(const PolicyTestOptions& options) {
   PolicyTestReport report;
   std::vector<std::string> paths = options.paths.empty() ? std::vector<std::string>{kDefaultPath} : options.paths;
-  std::set<std::string> policies, orphans;
-  discover(paths, policies, orphans, report.failures);
+  std::set<std::string> policies, libraries, orphans;
+  discover(paths, policies, libraries, orphans, report.failures);
   for (const std::string& test : orphans) {
     report.failures.push_back(test + ": no policy " + policyOf(test) + " beside it");
   }
 
   const bool coverageOn = options.coverage || options.minCoverage > 0;
   LineCoverage coverage;
+  // Library modules count the lines the policies' cases run in them.
+  for (const std::string& library : coverageOn ? libraries : std::set<std::string>{}) {
+    Status added = coverage.addFile(library);
+    if (!added.ok()) report.failures.push_back(added.error().message);
+  }
   for (const std::string& policy : policies) {
     const std::string test = testOf(policy);
     if (!fs::exists(test)) {
@@ -153,6 +166,8 @@ PolicyTestReport runPolicyTests(const PolicyTestOptions& options) {
                                 percent(options.minCoverage) + " (uncovered: " + c.uncovered + ")");
     }
   }
+  std::sort(report.coverage.begin(), report.coverage.end(),
+            [](const PolicyCoverageReport& a, const PolicyCoverageReport& b) { return a.policy < b.policy; });
   report.lcov = coverage.lcov();
   return report;
 }

@@ -10,7 +10,9 @@ namespace trimtab {
 
 // `trimtab test [PATH ...]`: each policy NAME.lua is tested by NAME_test.lua
 // beside it. Test files are described in docs/policy-api.md ("Testing
-// policies").
+// policies"). A file in a directory named lib/ is a library module
+// (require, policy_library.h): it has no tests of its own, and coverage
+// counts the lines the policies' cases run in it.
 struct PolicyTestOptions {
   // Policy files, test files or directories (searched recursively; entries
   // starting with '.' are skipped). Empty: "policies".
@@ -21,7 +23,7 @@ struct PolicyTestOptions {
 };
 
 struct PolicyCoverageReport {
-  std::string policy;
+  std::string policy;  // a policy or a library module
   std::size_t executable = 0;
   std::size_t covered = 0;
   double percent = 100;
@@ -36,7 +38,7 @@ struct PolicyTestReport {
   std::vector<std::string> failures;
   std::vector<std::string> passedFiles;  // "policies/x_test.lua (4 cases)"
   std::size_t passed = 0;                // cases that passed
-  std::vector<PolicyCoverageReport> coverage;
+  std::vector<PolicyCoverageReport> coverage;  // by file name
   std::string lcov;                      // tracefile, when coverage was on
 
   std::size_t failed() const { return failures.size(); }
