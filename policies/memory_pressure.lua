@@ -50,9 +50,10 @@
 -- the governor veto the proposals made after it in the tick: so every
 -- optional metric not read in a tick is read once after its proposals
 -- (which starts a rate's history, too), and one found missing is not read
--- before a proposal until it is back; meanwhile the action that needs it is
--- skipped (its cost or gain cannot be checked), and a tick that finds a
--- metric missing before a proposal proposes nothing.
+-- before a proposal until it is back (lib/optional_metrics.lua);
+-- meanwhile the action that needs it is skipped (its cost or gain cannot
+-- be checked), and a tick that finds a metric missing before a proposal
+-- proposes nothing.
 -- Knobs (triggers, params): gc_collect, db_pool_close_idle, cache_trim (a
 -- fraction: govern it as `type: float`, 0..1), cache_flush.
 --
@@ -68,71 +69,13 @@ local ACTIONS = {
   { "collect", "close_idle", "trim", "flush" },
 }
 
--- Fires trigger `name`: current + 1, or for a fraction trigger (max <= 1,
--- cache_trim) the fraction, nudged when equal to the current value.
-local function fire(ctx, name, reason, fraction)
-  local k = ctx.knob(name)
-  if not k then return false end
-  local v = k.value + 1
-  if k.max <= 1 then
-    if k.integer then return false end
-    v = fraction
-    if math.abs(k.value - v) < 1e-6 then v = fraction * 0.999 end
-  end
-  ctx.propose(name, v, reason)
-  return true
-end
+local fire = require("triggers").fire
 
 -- Optional metrics (params) and how each is read.
-local OPTIONAL = {
+local optional = require("optional_metrics").new({
   { "gc_cpu_metric", "rate" }, { "gc_collections_metric", "rate" }, { "cache_bytes_metric", "value" },
-  { "idle_metric", "value" },
-}
-local KIND = {}
-for _, o in ipairs(OPTIONAL) do KIND[o[1]] = o[2] end
-
--- This tick's optional reads: which were made, and whether one was found
--- missing (the governor then vetoes every later proposal of the tick).
-local reads = { tried = {}, missed = false }
-
-local function read(ctx, p, which)
-  if KIND[which] == "rate" then return ctx.rate(p[which], nil, "5m") end
-  return ctx.value(p[which], which == "idle_metric" and p.idle_match or nil)
-end
-
--- Optional metric `which` (a param's name): its value; or nil and "off"
--- (the param is ""), or nil and "missing" (missing now, or at the last look).
-local function optional(ctx, p, st, which)
-  if p[which] == "" then return nil, "off" end
-  if st.has[which] == false then return nil, "missing" end
-  reads.tried[which] = true
-  local v = read(ctx, p, which)
-  if v == nil then
-    st.has[which], reads.missed = false, true
-    ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
-    return nil, "missing"
-  end
-  return v
-end
-
--- After the tick's proposals, each optional metric not read in the tick is
--- read once: that starts and keeps a rate's history (the store keeps only
--- what is read), finds a metric missing before a proposal would read it,
--- and finds it again when it is back.
-local function probe(ctx, p, st)
-  for _, o in ipairs(OPTIONAL) do
-    local which = o[1]
-    if p[which] ~= "" and not reads.tried[which] then
-      local there = read(ctx, p, which) ~= nil
-      if there and st.has[which] == false then
-        ctx.log(string.format("%s (%s) is back", p[which], which))
-      elseif not there and st.has[which] ~= false then
-        ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
-      end
-      st.has[which] = there
-    end
-  end
-end
+  { "idle_metric", "value", match = "idle_match" },
+})
 
 -- Whether an action can help now; reads only what its knob needs. A check
 -- whose metric is "" is left out; one whose metric is missing cannot be
@@ -140,19 +83,19 @@ end
 local function usable(ctx, p, st, action)
   if action == "collect" then
     if not ctx.knob(p.collect_knob) then return false end
-    local cpu, why = optional(ctx, p, st, "gc_cpu_metric")
+    local cpu, why = optional.get(ctx, p, st, "gc_cpu_metric")
     local n, why_n
-    if cpu then n, why_n = optional(ctx, p, st, "gc_collections_metric") end
+    if cpu then n, why_n = optional.get(ctx, p, st, "gc_collections_metric") end
     if why == "missing" or why_n == "missing" then return false end
     return not (cpu and n and n > 0 and cpu / n > p.max_collect_pause)
   elseif action == "close_idle" then
     if not ctx.knob(p.close_idle_knob) then return false end
-    local idle, why = optional(ctx, p, st, "idle_metric")
+    local idle, why = optional.get(ctx, p, st, "idle_metric")
     return why == "off" or (idle ~= nil and idle >= 1)
   end
   local name = action == "trim" and p.trim_knob or p.flush_knob
   if not ctx.knob(name) then return false end
-  local bytes, why = optional(ctx, p, st, "cache_bytes_metric")
+  local bytes, why = optional.get(ctx, p, st, "cache_bytes_metric")
   local share = action == "trim" and p.trim_fraction or 1
   return why == "off" or (bytes ~= nil and bytes * share >= p.min_gain_bytes)
 end
@@ -234,7 +177,7 @@ local function decide(ctx, p, st)
     local last = st.fired[action]
     if not last or ctx.now - last >= p.repeat_action then
       local ok = usable(ctx, p, st, action)
-      if reads.missed then return end  -- a proposal now would be vetoed: next tick
+      if optional.missed then return end  -- a proposal now would be vetoed: next tick
       if ok and act(ctx, p, action, string.format("%s pressure, %s: %s", LEVELS[level], what, action)) then
         st.fired[action], st.acted = ctx.now, ctx.now
         return
@@ -278,10 +221,9 @@ return {
   },
   tick = function(ctx)
     local st = ctx.state
-    st.has = st.has or {}
-    reads.tried, reads.missed = {}, false
+    optional.begin(st)
     decide(ctx, ctx.params, st)
-    probe(ctx, ctx.params, st)
+    optional.probe(ctx, ctx.params, st)
     probe_psi(ctx, ctx.params, st)
   end,
 }

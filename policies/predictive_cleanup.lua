@@ -82,11 +82,12 @@
 -- after it in the tick. So every optional metric not read in a tick is read
 -- once after its proposals (which also starts a rate's history: the store
 -- keeps only what is read), and one found missing is not read before a
--- proposal until it is back; meanwhile what needs it is skipped (a
--- collection whose pause, a GC target whose CPU, a trim whose gain cannot
--- be checked; the cache's way back), as the governor's veto did, but
--- without spending the rung (the ladder goes on to the next). A tick that
--- finds a metric missing before a proposal proposes nothing.
+-- proposal until it is back (lib/optional_metrics.lua); meanwhile what
+-- needs it is skipped (a collection whose pause, a GC target whose CPU, a
+-- trim whose gain cannot be checked; the cache's way back), as the
+-- governor's veto did, but without spending the rung (the ladder goes on
+-- to the next). A tick that finds a metric missing before a proposal
+-- proposes nothing.
 -- Knobs (params; an empty or unknown name disables a rung): gc_collect,
 -- cache_trim, db_pool_close_idle, cache_flush, process_restart (triggers),
 -- gc_percent, cache_capacity_entries (settings, within the governor's
@@ -113,71 +114,12 @@
 local MiB = 2 ^ 20
 
 -- Optional metrics (params) and how each is read.
-local OPTIONAL = {
+local optional = require("optional_metrics").new({
   { "gc_cpu_metric", "rate" }, { "gc_collections_metric", "rate" }, { "cache_bytes_metric", "value" },
-  { "entries_metric", "value" }, { "idle_metric", "value" },
-}
-local KIND = {}
-for _, o in ipairs(OPTIONAL) do KIND[o[1]] = o[2] end
+  { "entries_metric", "value" }, { "idle_metric", "value", match = "idle_match" },
+})
 
--- This tick's optional reads: which were made, and whether one was found
--- missing (the governor then vetoes every later proposal of the tick).
-local reads = { tried = {}, missed = false }
-
-local function read(ctx, p, which)
-  if KIND[which] == "rate" then return ctx.rate(p[which], nil, "5m") end
-  return ctx.value(p[which], which == "idle_metric" and p.idle_match or nil)
-end
-
--- Optional metric `which` (a param's name): its value; or nil and "off"
--- (the param is ""), or nil and "missing" (missing now, or at the last look).
-local function optional(ctx, p, st, which)
-  if p[which] == "" then return nil, "off" end
-  if st.has[which] == false then return nil, "missing" end
-  reads.tried[which] = true
-  local v = read(ctx, p, which)
-  if v == nil then
-    st.has[which], reads.missed = false, true
-    ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
-    return nil, "missing"
-  end
-  return v
-end
-
--- After the tick's proposals, each optional metric not read in the tick is
--- read once: that starts and keeps a rate's history (the store keeps only
--- what is read), finds a metric missing before a proposal would read it,
--- and finds it again when it is back.
-local function probe(ctx, p, st)
-  for _, o in ipairs(OPTIONAL) do
-    local which = o[1]
-    if p[which] ~= "" and not reads.tried[which] then
-      local there = read(ctx, p, which) ~= nil
-      if there and st.has[which] == false then
-        ctx.log(string.format("%s (%s) is back", p[which], which))
-      elseif not there and st.has[which] ~= false then
-        ctx.log(string.format("no %s (%s): what needs it is skipped until it is back", p[which], which))
-      end
-      st.has[which] = there
-    end
-  end
-end
-
--- Fires trigger `name`: current + 1, or for a fraction trigger (max <= 1,
--- cache_trim) the fraction itself, nudged when equal to the current value
--- so that the governor sees a change.
-local function fire(ctx, name, reason, fraction)
-  local k = ctx.knob(name)
-  if not k then return false end
-  local v = k.value + 1
-  if k.max <= 1 then
-    if k.integer then return false end
-    v = fraction
-    if math.abs(k.value - v) < 1e-6 then v = fraction * 0.999 end
-  end
-  ctx.propose(name, v, reason)
-  return true
-end
+local fire = require("triggers").fire
 
 -- The ladder's rungs, cheapest first. `usable` says whether a rung can help
 -- now, and why not.
@@ -205,9 +147,9 @@ local function usable(ctx, p, st, rung, e)
   if rung == "collect" then
     if not ctx.knob(p.collect_knob) then return false, "no knob" end
     -- A GC metric "": the pause is not checked; missing: cannot be.
-    local cpu, why = optional(ctx, p, st, "gc_cpu_metric")
+    local cpu, why = optional.get(ctx, p, st, "gc_cpu_metric")
     local n, why_n
-    if cpu then n, why_n = optional(ctx, p, st, "gc_collections_metric") end
+    if cpu then n, why_n = optional.get(ctx, p, st, "gc_collections_metric") end
     if why == "missing" or why_n == "missing" then
       return false, "no " .. (why == "missing" and p.gc_cpu_metric or p.gc_collections_metric)
     end
@@ -219,7 +161,7 @@ local function usable(ctx, p, st, rung, e)
     local name = rung == "trim" and p.trim_knob or p.flush_knob
     if not ctx.knob(name) then return false, "no knob" end
     if rung == "flush" and e.seconds > p.flush_within then return false, "not yet" end
-    local bytes, why = optional(ctx, p, st, "cache_bytes_metric")
+    local bytes, why = optional.get(ctx, p, st, "cache_bytes_metric")
     if why == "missing" then return false, "no " .. p.cache_bytes_metric end
     local share = rung == "trim" and p.trim_fraction or 1
     if bytes and bytes * share < p.min_gain_bytes then return false, "frees too little" end
@@ -227,7 +169,7 @@ local function usable(ctx, p, st, rung, e)
   end
   if rung == "restart" then return restart_allowed(ctx, p, st) end
   if not ctx.knob(p.close_idle_knob) then return false, "no knob" end
-  local idle, why = optional(ctx, p, st, "idle_metric")
+  local idle, why = optional.get(ctx, p, st, "idle_metric")
   if why == "missing" then return false, "no " .. p.idle_metric end
   if idle and idle < 1 then return false, "no idle connection" end
   return true
@@ -265,7 +207,7 @@ local function climb(ctx, p, st, from, e, rss)
       ok, reason = false, string.format("fired %.0f s ago", ctx.now - last)
     else
       ok, reason = usable(ctx, p, st, rung, e)
-      if reads.missed then return end  -- a proposal now would be vetoed: next tick
+      if optional.missed then return end  -- a proposal now would be vetoed: next tick
     end
     if ok and act(ctx, p, st, rung, rung .. ": " .. why) then
       if rung ~= "restart" then
@@ -283,9 +225,9 @@ end
 -- bytes it will hold once full; nil without cache metrics ("" or no
 -- entries), nil and "missing" when one is missing.
 local function cache_bytes(ctx, p, st, cap)
-  local bytes, why = optional(ctx, p, st, "cache_bytes_metric")
+  local bytes, why = optional.get(ctx, p, st, "cache_bytes_metric")
   local entries, why_e
-  if bytes then entries, why_e = optional(ctx, p, st, "entries_metric") end
+  if bytes then entries, why_e = optional.get(ctx, p, st, "entries_metric") end
   if why == "missing" or why_e == "missing" then return nil, "missing" end
   if not (bytes and entries and entries > 0) then return nil end
   local per = bytes / entries
@@ -298,8 +240,8 @@ local function tighten(ctx, p, st, e, why)
   if gc and gc.value > gc.min * 1.001 then
     local lower = math.max(gc.min, gc.value * p.factor)
     local cpu, status
-    if p.gc_cpu_max > 0 then cpu, status = optional(ctx, p, st, "gc_cpu_metric") end
-    if reads.missed then return end
+    if p.gc_cpu_max > 0 then cpu, status = optional.get(ctx, p, st, "gc_cpu_metric") end
+    if optional.missed then return end
     -- the GC's CPU missing: its budget cannot be checked, the GC target stays
     if status ~= "missing" and (not cpu or cpu * gc.value / lower <= p.gc_cpu_max) then
       ctx.propose(p.gc_knob, lower, "leak: " .. why)
@@ -310,8 +252,8 @@ local function tighten(ctx, p, st, e, why)
   -- The cache goes last and late: only when the crossing is within cache_lead.
   if cap and e.seconds <= p.cache_lead then
     local current = cap.value
-    if current == 0 then current = optional(ctx, p, st, "entries_metric") or 0 end  -- 0 = unlimited
-    if current > cap.min and not reads.missed then
+    if current == 0 then current = optional.get(ctx, p, st, "entries_metric") or 0 end  -- 0 = unlimited
+    if current > cap.min and not optional.missed then
       ctx.propose(p.capacity_knob, math.max(cap.min, math.floor(current * p.factor)), "leak: " .. why)
       st.set_at = ctx.now
     end
@@ -324,7 +266,7 @@ local function loosen(ctx, p, st, w, limit, why)
   local gc, cap = ctx.knob(p.gc_knob), ctx.knob(p.capacity_knob)
   local room = p.loosen_below * limit
   local per, bytes, full = cache_bytes(ctx, p, st, cap)
-  if reads.missed or bytes == "missing" then return end  -- the cache's size is needed either way
+  if optional.missed or bytes == "missing" then return end  -- the cache's size is needed either way
   local base = cap and (cap.baseline > 0 and cap.baseline or cap.max)  -- baseline 0: unlimited
   if cap and cap.value > 0 and cap.value < base and per then
     local higher = math.min(base, math.floor((room - (w.max - bytes)) / per))
@@ -373,7 +315,7 @@ local function tightened(ctx, p, st)
   if gc and gc.value > gc.min * 1.001 then
     local lower = math.max(gc.min, gc.value * p.factor)
     local cpu, status
-    if p.gc_cpu_max > 0 then cpu, status = optional(ctx, p, st, "gc_cpu_metric") end
+    if p.gc_cpu_max > 0 then cpu, status = optional.get(ctx, p, st, "gc_cpu_metric") end
     if status ~= "missing" and (not cpu or cpu * gc.value / lower <= p.gc_cpu_max) then return false end
   end
   return not (cap and (cap.value == 0 or cap.value > cap.min))
@@ -437,7 +379,7 @@ local function decide(ctx, p, st)
   if limit <= 0 then limit = ctx.value(p.limit_metric) end
   local w = ctx.window(p.memory_metric, nil, p.peak_window)
   if not (limit and limit > 0 and w and w.max) then return end
-  if planned_restart(ctx, p, st, limit) or reads.missed then return end
+  if planned_restart(ctx, p, st, limit) or optional.missed then return end
 
   local near, why = ctx.predict.eta(p.memory_metric, nil, limit,
                                     { window = p.window, horizon = p.act_within })
@@ -538,10 +480,9 @@ return {
     local p, st = ctx.params, ctx.state
     if not ctx.predict then return end
     st.started = st.started or ctx.now
-    st.has = st.has or {}
-    reads.tried, reads.missed = {}, false
+    optional.begin(st)
     decide(ctx, p, st)
     sample_load(ctx, p, st)
-    probe(ctx, p, st)
+    optional.probe(ctx, p, st)
   end,
 }
