@@ -13,8 +13,6 @@
 namespace trimtab::test {
 namespace {
 
-std::string errorOf(const Status& s) { return s.ok() ? std::string("(ok)") : s.error().message; }
-
 // The 1-based line of `file` holding `needle`.
 int lineOf(const std::string& file, const std::string& needle) {
   std::ifstream in(file);

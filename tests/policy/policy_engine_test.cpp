@@ -13,15 +13,6 @@
 namespace trimtab::test {
 namespace {
 
-std::string errorOf(const Status& s) { return s.ok() ? std::string("(ok)") : s.error().message; }
-
-// Moves a file's modification time, so a rewrite within one clock tick of the
-// filesystem still counts as a change.
-void touchLater(const std::string& file, int seconds) {
-  auto t = std::filesystem::last_write_time(file);
-  std::filesystem::last_write_time(file, t + std::chrono::seconds(seconds));
-}
-
 const char* kParamsPolicy = R"(return {
   name = 'params',
   params = { threshold = 10, timeout = 1.5, enabled = true, label = 'x', limit = 100, nested = {a = 1} },

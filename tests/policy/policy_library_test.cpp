@@ -14,13 +14,6 @@
 namespace trimtab::test {
 namespace {
 
-std::string errorOf(const Status& s) { return s.ok() ? std::string("(ok)") : s.error().message; }
-
-void touchLater(const std::string& file, int seconds) {
-  auto t = std::filesystem::last_write_time(file);
-  std::filesystem::last_write_time(file, t + std::chrono::seconds(seconds));
-}
-
 // A module that counts how often its chunk ran (in a global of the policy's
 // state) and returns a function.
 const char* kCounterModule = R"(loads = (loads or 0) + 1

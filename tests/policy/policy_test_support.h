@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -129,6 +130,16 @@ inline PolicySpec specFor(const std::string& file, std::map<std::string, ParamVa
 // A policy file named `name` whose tick runs `body`.
 inline std::string policyWithTick(const std::string& name, const std::string& body) {
   return "return {\n  name = '" + name + "',\n  tick = function(ctx)\n" + body + "\n  end,\n}\n";
+}
+
+// The error message of `s`, or "(ok)": for CHECKs on error texts.
+inline std::string errorOf(const Status& s) { return s.ok() ? std::string("(ok)") : s.error().message; }
+
+// Moves a file's modification time, so a rewrite within one clock tick of the
+// filesystem still counts as a change (hot reload).
+inline void touchLater(const std::string& file, int seconds) {
+  auto t = std::filesystem::last_write_time(file);
+  std::filesystem::last_write_time(file, t + std::chrono::seconds(seconds));
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {

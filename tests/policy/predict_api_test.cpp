@@ -18,8 +18,6 @@ namespace {
 constexpr Seconds kStart = 1'000'000;  // Unix-like times
 constexpr Seconds kStep = 10;           // scrape interval
 
-std::string errorOf(const Status& s) { return s.ok() ? std::string("(ok)") : s.error().message; }
-
 int lineOf(const std::string& file, const std::string& needle) {
   std::ifstream in(file);
   std::string line;
