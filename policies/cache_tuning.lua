@@ -9,10 +9,11 @@
 -- cache must buy `byte_cost` of hit ratio to pay for itself. Limits: the
 -- capacity never goes above memory_budget / bytes per entry (an over-budget
 -- cache is cut at once); while the stale share of hits is above
--- stale_budget the TTL probes go the fresher way and are taken whatever they
--- cost; and, with hit_margin > -1, a floor: the hit ratio stays, on average
--- over `hit_window`, at least `hit_margin` above what the operator's
--- settings (the knobs' baselines) would give. With hit_margin 0, trimtab
+-- stale_budget the TTL goes at once to where the share would meet it (the
+-- share grows about in proportion to the TTL; by `step` at least), whatever
+-- that costs; and, with hit_margin > -1, a floor: the hit ratio stays, on
+-- average over `hit_window`, at least `hit_margin` above what the
+-- operator's settings (the knobs' baselines) would give. With hit_margin 0, trimtab
 -- buys freshness with the hits a larger cache brings, not with hits the
 -- configured cache would have served.
 --
@@ -308,10 +309,23 @@ return {
         end
       end
       local over = staleShare > p.stale_budget
+      if over then
+        -- Over the stale budget (the operator's limit): no probe. The stale
+        -- share of hits grows about in proportion to the TTL (a hit's age
+        -- spreads up to it), so the TTL goes at once to where the share
+        -- would meet the budget, by `step` at least; the next base
+        -- measures it, and a share still over goes further.
+        local want = stepped(ttl, ttl.value, -1, math.max(s.step, math.log(staleShare / p.stale_budget)), math.huge)
+        if want then
+          s.dir, s.stage = -1, "base"
+          propose("ttl", want, string.format("over the stale budget of %.2f%%: %s", p.stale_budget * 100, summary))
+          return
+        end
+      end
       local room = (gap(ttl.value) - floor) / sigma
       if over then s.dir = -1 elseif room < 0 then s.dir = 1 end
       local step = s.step
-      if over then  -- over the stale budget: the full step down
+      if over then  -- over the stale budget at the TTL's lower bound: found below, look up
       elseif s.dir < 0 then
         -- A shorter TTL costs hits: no further than the room above the floor.
         if room < p.min_step then
@@ -378,14 +392,12 @@ return {
       local gain = s.jb - (s.ja + j) / 2 - bj * dz
       local dlog = math.log(pr.to / pr.from)
       s.sigma = learn(s.sigma, math.max(0, math.min(bound, dh / dlog)))
-      local fresher = s.base_stale > p.stale_budget and pr.to < pr.from
       local floorOk = gap(pr.to) >= floor or dlog > 0
       local recovers = gap(pr.from) < floor and dlog > 0 and dh > 0
-      if fresher or recovers or (gain > p.min_gain and floorOk) then
+      if recovers or (gain > p.min_gain and floorOk) then
         s.stage = "base"
         propose("ttl", pr.to, string.format("%s: probe gained %+.4f, hit ratio %+.4f%s", summary, gain, dh,
-                                            fresher and " (over the stale budget)"
-                                            or (recovers and " (under the baselines' hit ratio)" or "")))
+                                            recovers and " (under the baselines' hit ratio)" or ""))
         return
       end
       if gain < -p.min_gain then s.dir = -s.dir end

@@ -246,14 +246,37 @@ return {
     },
   },
   {
-    name = "over the stale budget a fresher probe is taken even at a loss",
+    -- 2.5 % of hits stale against a budget of 1 %: TTL x 1 / 2.5 at once,
+    -- whatever it costs in hits, then a base at the new TTL.
+    name = "over the stale budget the TTL goes at once to the budget's share",
     params = with({ stale_budget = 0.01 }),
     knobs = knobs(3600),
     now = 0,
-    series = traffic(normal, { { from = probeWindow.from, to = probeWindow.to, rates = worse } }),
-    steps = run({ proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } },
-                { proposals = { cache_ttl_seconds = 3600 } },
-                { proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44, reason = "over the stale budget" } } }),
+    series = traffic(normal, nil, 300),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 1439.99, max = 1440.01,
+                                                                   reason = "over the stale budget of 1%.00%%: hit ratio" } },
+                             state = { stage = "base", dir = -1 } } },
+      { at = 240, expect = quiet },
+      { at = 300, expect = quiet },
+    },
+  },
+  {
+    -- Just over: the step (0.2) at least, not a sliver.
+    name = "just over the stale budget the TTL moves by a full step",
+    params = with({ stale_budget = 0.024 }),
+    knobs = knobs(3600),
+    now = 0,
+    series = traffic(normal, nil, 180),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = quiet },
+      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } } },
+    },
   },
   {
     name = "at the TTL's lower bound the probe looks the other way with the smallest step",
