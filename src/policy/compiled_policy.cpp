@@ -372,7 +372,8 @@ Error withFile(const std::string& file, Error error) {
 
 Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, const PolicyLimits& limits,
                                                       PolicyHost* host, const CompiledPolicy* previous,
-                                                      LineObserver* lineObserver) {
+                                                      LineObserver* lineObserver,
+                                                      std::vector<WatchedFile>* watched) {
   Result<std::unique_ptr<LuaSandbox>> sandbox =
       LuaSandbox::create(limits.cpuBudget, limits.memoryCapBytes);
   if (!sandbox.ok()) return withFile(spec.file, sandbox.error());
@@ -389,6 +390,7 @@ Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, co
   const int fromTop = from ? lua_gettop(from) : 0;
   Status ran = policy->sandbox->run(compileChunk, &job);
   if (from) lua_settop(from, fromTop);  // a raise midway through copying ctx.state
+  if (watched) *watched = policy->library->watched();
   if (!ran.ok()) return withFile(spec.file, ran.error());
   if (!job.error.empty()) return makeError(job.error);
   return policy;

@@ -52,11 +52,13 @@ struct CompiledPolicy {
 // version keeps its name, previous ctx.state is copied over (plain data).
 // Errors start with the file name and carry the line when Lua knows it.
 // `lineObserver` (may be null) sees every line the policy runs, its loading
-// included (line coverage).
+// included (line coverage). `watched` (may be null) receives, success or
+// not, the library paths the load looked at (PolicyLibrary::watched()).
 Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, const PolicyLimits& limits,
                                                       PolicyHost* host,
                                                       const CompiledPolicy* previous = nullptr,
-                                                      LineObserver* lineObserver = nullptr);
+                                                      LineObserver* lineObserver = nullptr,
+                                                      std::vector<WatchedFile>* watched = nullptr);
 
 // Calls tick(ctx) under the budget and cap, then checks that ctx.state is
 // still plain data. REQUIRES: policy.context->begin() was called.

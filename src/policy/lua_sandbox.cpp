@@ -325,12 +325,30 @@ Status LuaSandbox::run(lua_CFunction fn, void* ud) {
   return Status::success();
 }
 
-std::string LuaSandbox::withFullChunkName(std::string message) const {
-  if (chunkShortName_.empty() || chunkShortName_ == chunkFile_) return message;
-  for (std::size_t at = message.find(chunkShortName_); at != std::string::npos;
-       at = message.find(chunkShortName_, at + chunkFile_.size())) {
-    message.replace(at, chunkShortName_.size(), chunkFile_);
+void LuaSandbox::addChunkFile(const std::string& file) {
+  std::string shortName = luaShortName(file);
+  if (shortName == file) return;
+  for (const auto& chunk : moreChunks_) {
+    if (chunk.first == file) return;
   }
+  moreChunks_.emplace_back(file, std::move(shortName));
+}
+
+namespace {
+
+void replaceAll(std::string& message, const std::string& shortName, const std::string& file) {
+  if (shortName.empty() || shortName == file) return;
+  for (std::size_t at = message.find(shortName); at != std::string::npos;
+       at = message.find(shortName, at + file.size())) {
+    message.replace(at, shortName.size(), file);
+  }
+}
+
+}  // namespace
+
+std::string LuaSandbox::withFullChunkName(std::string message) const {
+  replaceAll(message, chunkShortName_, chunkFile_);
+  for (const auto& [file, shortName] : moreChunks_) replaceAll(message, shortName, file);
   return message;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <lua.hpp>
 
@@ -59,6 +61,9 @@ class LuaSandbox {
   // itself shortens long chunk names to "...tail").
   void setChunkFile(const std::string& file);
   const std::string& chunkFile() const { return chunkFile_; }
+  // Another file whose chunks run here (a library module): named in full in
+  // error messages too.
+  void addChunkFile(const std::string& file);
 
   // Reports every line that runs from the next run() on to `observer`; null
   // (the default) turns it off. Costs a call per line: for tests. The
@@ -103,6 +108,7 @@ class LuaSandbox {
   std::string budgetMessage_;
   std::string chunkFile_;
   std::string chunkShortName_;  // how Lua names chunkFile_ in messages
+  std::vector<std::pair<std::string, std::string>> moreChunks_;  // (file, short name) when they differ
   LineObserver* lineObserver_ = nullptr;
 };
 

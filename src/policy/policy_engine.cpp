@@ -8,54 +8,11 @@
 
 #include "controller/series_store.h"
 #include "policy/compiled_policy.h"
+#include "policy/file_stamp.h"
 #include "policy/plain_data.h"
 
 namespace trimtab {
 namespace {
-
-// What a file looked like when it was (re)loaded; any difference means reload.
-struct FileStamp {
-  bool exists = false;
-  std::filesystem::file_time_type modified{};
-  std::uintmax_t size = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-
-FileStamp stampOf(const std::string& file) {
-  FileStamp stamp;
-  std::error_code ec;
-  stamp.modified = std::filesystem::last_write_time(file, ec);
-  if (ec) return FileStamp{};
-  stamp.size = std::filesystem::file_size(file, ec);
-  if (ec) return FileStamp{};
-  stamp.exists = true;
-  return stamp;
-}
-
-// The library modules a policy loaded (require), each as it was when loaded.
-using LibraryStamps = std::vector<std::pair<std::string, FileStamp>>;
-
-// Stamps of `files`, taking the one in `known` for a file it has (stamped
-// before a compile: a change during the compile then shows as a change).
-LibraryStamps stampsOf(const std::vector<std::string>& files, const LibraryStamps& known = {}) {
-  LibraryStamps out;
-  out.reserve(files.size());
-  for (const std::string& file : files) {
-    auto it = std::find_if(known.begin(), known.end(), [&](const auto& k) { return k.first == file; });
-    out.emplace_back(file, it != known.end() ? it->second : stampOf(file));
-  }
-  return out;
-}
-
-bool changed(const LibraryStamps& stamps) {
-  return std::any_of(stamps.begin(), stamps.end(), [](const auto& s) { return !(stampOf(s.first) == s.second); });
-}
-
-std::vector<std::string> filesOf(const LibraryStamps& stamps) {
-  std::vector<std::string> out;
-  for (const auto& s : stamps) out.push_back(s.first);
-  return out;
-}
 
 void retainInputs(const CompiledPolicy& policy, SeriesStore& store) {
   for (const PolicyInput& input : policy.inputs) store.retain(input.metric, input.window);
@@ -81,7 +38,9 @@ struct PolicyEngine::LoadedPolicy {
   PolicySpec spec;
   std::unique_ptr<CompiledPolicy> compiled;
   FileStamp stamp;
-  LibraryStamps libraryStamps;
+  // What the last failed reload looked at (its modules and where it looked
+  // for them): a change there is worth another try.
+  std::vector<WatchedFile> failedWatch;
   int consecutiveErrors = 0;
   bool quarantined = false;
   std::string lastError;
@@ -99,7 +58,7 @@ PolicyEngine::LoadedPolicy* PolicyEngine::find(const std::string& name) const {
 }
 
 Status PolicyEngine::add(const PolicySpec& spec) {
-  FileStamp stamp = stampOf(spec.file);
+  FileStamp stamp = FileStamp::of(spec.file);
   Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(spec, limits_, &host_, nullptr, lineObserver_);
   if (!compiled.ok()) return compiled.error();
   const std::string& name = (*compiled)->name;
@@ -111,7 +70,6 @@ Status PolicyEngine::add(const PolicySpec& spec) {
   loaded->spec = spec;
   loaded->compiled = std::move(*compiled);
   loaded->stamp = stamp;
-  loaded->libraryStamps = stampsOf(loaded->compiled->library->files());
   policies_.push_back(std::move(loaded));
   names_.push_back(policies_.back()->compiled->name);
   return Status::success();
@@ -176,21 +134,24 @@ Status PolicyEngine::reload(const std::string& name) {
   LoadedPolicy* p = find(name);
   if (!p) return makeError("unknown policy '" + name + "'");
   // Stamped before compiling: a change during it triggers another reload.
-  // A failed reload waits for the next change of the files it knows.
-  p->stamp = stampOf(p->spec.file);
-  p->libraryStamps = stampsOf(filesOf(p->libraryStamps));
-  Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(p->spec, limits_, &host_, p->compiled.get(), lineObserver_);
+  // A failed reload waits for the next change of a file it looked at.
+  p->stamp = FileStamp::of(p->spec.file);
+  p->compiled->library->restamp();
+  std::vector<WatchedFile> looked;
+  Result<std::unique_ptr<CompiledPolicy>> compiled =
+      compilePolicy(p->spec, limits_, &host_, p->compiled.get(), lineObserver_, &looked);
   if (!compiled.ok()) {
     ++reloadFailures_;
+    p->failedWatch = std::move(looked);
     return compiled.error();
   }
+  p->failedWatch.clear();
   const std::string& newName = (*compiled)->name;
   if (const LoadedPolicy* other = find(newName); other && other != p) {
     ++reloadFailures_;
     return makeError(p->spec.file + ": policy name '" + newName + "' is already used by " + other->spec.file);
   }
   retainInputs(**compiled, host_.store());
-  p->libraryStamps = stampsOf((*compiled)->library->files(), p->libraryStamps);
   p->compiled = std::move(*compiled);
   for (std::size_t i = 0; i < policies_.size(); ++i) names_[i] = policies_[i]->compiled->name;
   p->quarantined = false;
@@ -202,7 +163,10 @@ Status PolicyEngine::reload(const std::string& name) {
 std::vector<std::string> PolicyEngine::changedPolicies() const {
   std::vector<std::string> out;
   for (const auto& p : policies_) {
-    if (!(stampOf(p->spec.file) == p->stamp) || changed(p->libraryStamps)) out.push_back(p->compiled->name);
+    if (!(FileStamp::of(p->spec.file) == p->stamp) || anyChanged(p->compiled->library->watched()) ||
+        anyChanged(p->failedWatch)) {
+      out.push_back(p->compiled->name);
+    }
   }
   return out;
 }

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
 #include <lua.hpp>
+
+#include "policy/file_stamp.h"
 
 namespace trimtab {
 
@@ -12,21 +17,35 @@ namespace trimtab {
 // directory beside them.
 //
 // require("name") loads lib/name.lua from the policy file's directory, or
-// else from its parent's (so policies/reference/x.lua finds policies/lib/).
-// A name is lower-case letters, digits and '_': no path can be spelled, and
-// nothing outside those two lib/ directories is reachable. The module runs
-// once per policy, in the policy's sandbox (same globals, CPU budget and
-// memory cap; text chunks only) with its name as argument; what it returns
-// (true for nothing) is what every require of that name returns. A module
-// that requires itself, directly or through others, is an error; a module
-// that fails to load can be required again.
+// else from its parent's (so policies/reference/x.lua finds policies/lib/);
+// the parent's is not searched when it is the filesystem root. A name is
+// lower-case letters, digits and '_' (at most 64): no path can be spelled.
+// A module is read only when
+// - the lib/ directory and the file belong to root, to the user trimtab runs
+//   as or to the policy file's owner, and others cannot write to them (a
+//   lib/ that another user could plant files in, as /tmp/lib, is skipped);
+// - the file is a regular file of at most 1 MiB (no FIFO or device can
+//   block the loop) whose real path, symbolic links followed, is inside
+//   that lib/ directory (a link into the directory's own tree, as a
+//   Kubernetes ConfigMap volume makes, is fine; one to /etc/passwd is not).
+// A module found but refused is an error naming the file and why.
 //
-// The files loaded are on record (files()) so that the engine reloads a
-// policy when one of them changes and `trimtab test --coverage` counts them.
+// The module runs once per compiled policy, in the policy's sandbox (same
+// globals, CPU budget and memory cap; text chunks only) with its name as
+// argument; what it returns (true for nothing) is what every require of
+// that name returns. A module that requires itself, directly or through
+// others, is an error; a module that fails to load can be required again.
+//
+// Every path looked at is on record with its stamp, taken before it is
+// read (watched()): the engine reloads the policy when one changes (a
+// module edited, or one created where it was looked for in vain).
 //
 // Thread safety: that of the sandbox it is installed in.
 class PolicyLibrary {
  public:
+  static constexpr std::size_t kMaxModuleName = 64;
+  static constexpr std::size_t kMaxModuleBytes = 1 << 20;
+
   explicit PolicyLibrary(const std::string& policyFile);
   PolicyLibrary(const PolicyLibrary&) = delete;
   PolicyLibrary& operator=(const PolicyLibrary&) = delete;
@@ -37,20 +56,32 @@ class PolicyLibrary {
 
   // The lib/ directories searched, in order.
   const std::vector<std::string>& directories() const { return directories_; }
-  // Every module file loaded, in load order, named as in its chunk name.
-  const std::vector<std::string>& files() const { return files_; }
+  // Every module path looked at (found or not), with its stamp then.
+  const std::vector<WatchedFile>& watched() const { return watched_; }
+  // Takes every watched path's stamp again (after a reload attempt).
+  void restamp() { trimtab::restamp(watched_); }
 
   // Whether `name` is a module name require accepts.
   static bool validName(const char* name, std::size_t length);
 
  private:
   static int require(lua_State* L);
-  // Sets found_ to the module's file, or message_ to why there is none.
+  // Sets found_, chunkName_ and text_ to the module's file, name for Lua
+  // and text; or message_ to why there is none (then returns false).
   bool find(const char* name);
+  // Whether a directory's or file's owner and mode allow reading code from it.
+  bool trusted(const struct stat& st) const;
+  void watch(const std::string& path);
 
   std::vector<std::string> directories_;
-  std::vector<std::string> files_;
+  std::vector<WatchedFile> watched_;
+  uid_t policyOwner_;
+  bool ownerKnown_ = false;
+  // Scratch for require(): members, so no C++ object with a destructor is
+  // alive across a Lua call that can raise.
   std::string found_;
+  std::string chunkName_;
+  std::string text_;
   std::string message_;
 };
 

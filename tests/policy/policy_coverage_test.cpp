@@ -194,11 +194,33 @@ return { name = "p", tick = function(ctx) ctx.propose("k", helper.used(ctx.value
   CHECK(contains(r.lcov, "SF:" + lib + "\nDA:1,1\nDA:2,2\nDA:3,1\nDA:4,0\n"));  // line 2: defined, then run
 
   // A module no tested policy requires is dead code: it fails a minimum.
-  dir.write("lib/orphan.lua", "return { f = function() return 1 end }\n");
+  std::string orphan = dir.write("lib/orphan.lua", "return { f = function() return 1 end }\n");
   options.minCoverage = 50;
   PolicyTestReport strict = runPolicyTests(options);
   REQUIRE(strict.failed() == 1);
   CHECK(contains(strict.failures[0], "lib/orphan.lua: line coverage 0.0% is under the minimum of 50.0%"));
+
+  // Testing the policy alone: the module it uses is reported (under the name
+  // it is loaded by), the one beside it that nothing ran is not.
+  options.paths = {policy};
+  PolicyTestReport alone = runPolicyTests(options);
+  CHECK(alone.failed() == 0);
+  REQUIRE(alone.coverage.size() == 2);
+  CHECK(alone.coverage[0].policy == lib);
+  CHECK(alone.coverage[1].policy == policy);
+  CHECK_FALSE(contains(alone.lcov, orphan));
+
+  // A test file for a module: no policy to test, whichever way it is named.
+  std::string moduleTest = dir.write("lib/helper_test.lua", "return {}\n");
+  options.paths = {moduleTest};
+  PolicyTestReport direct = runPolicyTests(options);
+  REQUIRE(direct.failed() == 1);
+  CHECK(contains(direct.failures[0], moduleTest + ": a library module has no test file of its own"));
+  options.paths = {dir.path().string()};
+  options.minCoverage = 0;
+  PolicyTestReport walked = runPolicyTests(options);
+  REQUIRE(walked.failed() == 1);
+  CHECK(contains(walked.failures[0], moduleTest + ": a library module has no test file of its own"));
 }
 
 TEST_CASE("coverage: ranges") {

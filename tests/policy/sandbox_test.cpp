@@ -16,7 +16,8 @@ PolicyTickResult runBody(const std::string& body, PolicyLimits limits = testLimi
   TempDir dir;
   FakeHost host;
   PolicyEngine engine(limits, host);
-  Status added = engine.add(specFor(dir.write("p.lua", policyWithTick("p", body))));
+  // Under policies/: both lib/ directories require searches are in `dir`.
+  Status added = engine.add(specFor(dir.write("policies/p.lua", policyWithTick("p", body))));
   REQUIRE_MESSAGE(added.ok(), (added.ok() ? "" : added.error().message));
   return engine.tick("p", 1);
 }

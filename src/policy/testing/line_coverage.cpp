@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "policy/testing/line_coverage.h"
 
+#include <algorithm>
+
 
 #include "policy/testing/chunk_lines.h"
 
@@ -22,6 +24,13 @@ Status LineCoverage::addFile(const std::string& file) {
   counts.hits.assign(counts.executable.empty() ? 1 : static_cast<std::size_t>(counts.executable.back()) + 1, 0);
   order_.push_back(file);
   return Status::success();
+}
+
+void LineCoverage::drop(const std::string& file) {
+  auto it = files_.find(file);
+  if (it == files_.end()) return;
+  files_.erase(it);
+  order_.erase(std::find(order_.begin(), order_.end(), file));
 }
 
 void LineCoverage::onLine(const char* source, int line) {

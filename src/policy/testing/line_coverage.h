@@ -35,6 +35,9 @@ class LineCoverage final : public LineObserver {
 
   void onLine(const char* source, int line) override;
 
+  // Stops reporting `file` (a no-op for a file not added).
+  void drop(const std::string& file);
+
   // Files in the order they were added.
   const std::vector<std::string>& files() const { return order_; }
   // REQUIRES: `file` was added.

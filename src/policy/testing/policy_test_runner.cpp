@@ -8,6 +8,7 @@
 #include <ostream>
 #include <set>
 
+#include "policy/policy_library.h"
 #include "policy/testing/case_runner.h"
 #include "policy/testing/line_coverage.h"
 #include "policy/testing/test_file.h"
@@ -32,7 +33,11 @@ std::string testOf(const std::string& policy) { return policy.substr(0, policy.s
 
 // A library module (lib/NAME.lua, loaded by require; policy_library.h): no
 // policy of its own, tested through the policies that require it.
-bool inLibrary(const fs::path& p) { return p.parent_path().filename() == "lib"; }
+bool inLibrary(const fs::path& p) {
+  std::error_code ec;
+  fs::path full = fs::absolute(p, ec).lexically_normal();
+  return full.parent_path().filename() == "lib";
+}
 
 bool hidden(const fs::path& p) {
   std::string name = p.filename().string();
@@ -72,8 +77,8 @@ void discover(const std::vector<std::string>& paths, std::set<std::string>& poli
       }
       addFile(file);
       if (isTestFile(file)) {
-        if (fs::exists(policyOf(file))) policies.insert(policyOf(file));
-      } else if (fs::exists(testOf(file))) {
+        if (fs::exists(policyOf(file)) && !inLibrary(policyOf(file))) policies.insert(policyOf(file));
+      } else if (!inLibrary(file) && fs::exists(testOf(file))) {
         tests.insert(testOf(file));
       }
       continue;
@@ -93,6 +98,56 @@ void discover(const std::vector<std::string>& paths, std::set<std::string>& poli
   }
 }
 
+// Library modules count the lines the policies' cases run in them, under
+// the names the policies load them by (PolicyLibrary's directories): every
+// module beside a policy with tests, and every module the paths name. A
+// module the paths name is reported even when no case ran it (0 %: dead
+// code); one only beside the policies, only if a case ran it. Returns the
+// latter.
+std::vector<std::string> registerLibraries(const std::set<std::string>& policies,
+                                           const std::set<std::string>& named, LineCoverage& coverage,
+                                           std::vector<std::string>& failures) {
+  std::set<fs::path> seen;  // canonical paths: one name per file
+  std::vector<std::string> beside;
+  auto add = [&](const std::string& file, bool isNamed) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(file, ec);
+    if (!seen.insert(ec ? fs::path(file) : canonical).second) return;
+    Status added = coverage.addFile(file);
+    if (!added.ok()) {
+      failures.push_back(added.error().message);
+    } else if (!isNamed) {
+      beside.push_back(file);
+    }
+  };
+  std::set<fs::path> namedCanonical;
+  for (const std::string& file : named) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(file, ec);
+    namedCanonical.insert(ec ? fs::path(file) : canonical);
+  }
+  auto isNamed = [&](const std::string& file) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(file, ec);
+    return namedCanonical.count(ec ? fs::path(file) : canonical) > 0;
+  };
+  for (const std::string& policy : policies) {
+    if (!fs::exists(testOf(policy))) continue;
+    PolicyLibrary library(policy);
+    for (const std::string& dir : library.directories()) {
+      std::error_code ec;
+      std::set<std::string> modules;  // sorted, whatever the directory order
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::string file = dir + "/" + it->path().filename().string();
+        if (it->path().extension() == ".lua" && !isTestFile(file) && it->is_regular_file()) modules.insert(file);
+      }
+      for (const std::string& file : modules) add(file, isNamed(file));
+    }
+  }
+  for (const std::string& file : named) add(file, true);
+  return beside;
+}
+
 std::string percent(double p) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.1f%%", p);
@@ -107,16 +162,15 @@ PolicyTestReport runPolicyTests(const PolicyTestOptions& options) {
   std::set<std::string> policies, libraries, orphans;
   discover(paths, policies, libraries, orphans, report.failures);
   for (const std::string& test : orphans) {
-    report.failures.push_back(test + ": no policy " + policyOf(test) + " beside it");
+    report.failures.push_back(test + (inLibrary(test) ? ": a library module has no test file of its own; test it "
+                                                         "through a policy that requires it"
+                                                       : ": no policy " + policyOf(test) + " beside it"));
   }
 
   const bool coverageOn = options.coverage || options.minCoverage > 0;
   LineCoverage coverage;
-  // Library modules count the lines the policies' cases run in them.
-  for (const std::string& library : coverageOn ? libraries : std::set<std::string>{}) {
-    Status added = coverage.addFile(library);
-    if (!added.ok()) report.failures.push_back(added.error().message);
-  }
+  std::vector<std::string> besideOnly;
+  if (coverageOn) besideOnly = registerLibraries(policies, libraries, coverage, report.failures);
   for (const std::string& policy : policies) {
     const std::string test = testOf(policy);
     if (!fs::exists(test)) {
@@ -153,6 +207,9 @@ PolicyTestReport runPolicyTests(const PolicyTestOptions& options) {
   }
 
   if (!coverageOn) return report;
+  for (const std::string& module : besideOnly) {
+    if (coverage.report(module).covered == 0) coverage.drop(module);
+  }
   for (const std::string& file : coverage.files()) {
     LineCoverage::FileReport r = coverage.report(file);
     PolicyCoverageReport& c = report.coverage.emplace_back();

@@ -12,7 +12,9 @@ namespace trimtab {
 // beside it. Test files are described in docs/policy-api.md ("Testing
 // policies"). A file in a directory named lib/ is a library module
 // (require, policy_library.h): it has no tests of its own, and coverage
-// counts the lines the policies' cases run in it.
+// counts the lines the policies' cases run in it (a module under the paths
+// is reported even when no case ran it; one only beside a tested policy,
+// when a case did).
 struct PolicyTestOptions {
   // Policy files, test files or directories (searched recursively; entries
   // starting with '.' are skipped). Empty: "policies".
