@@ -145,13 +145,14 @@ Status PolicyEngine::reload(const std::string& name) {
     p->failedWatch = std::move(looked);
     return compiled.error();
   }
-  p->failedWatch.clear();
   const std::string& newName = (*compiled)->name;
   if (const LoadedPolicy* other = find(newName); other && other != p) {
     ++reloadFailures_;
+    p->failedWatch = std::move(looked);
     return makeError(p->spec.file + ": policy name '" + newName + "' is already used by " + other->spec.file);
   }
   retainInputs(**compiled, host_.store());
+  p->failedWatch.clear();
   p->compiled = std::move(*compiled);
   for (std::size_t i = 0; i < policies_.size(); ++i) names_[i] = policies_[i]->compiled->name;
   p->quarantined = false;

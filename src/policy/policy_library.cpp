@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,40 +23,67 @@ namespace fs = std::filesystem;
 // Marks a module whose chunk is running: a require of it meanwhile is a cycle.
 char loadingMark;
 
-// A name as it may appear in a message: at most kMaxModuleName bytes, bytes
-// outside [a-z0-9_] as '?', the length when it is longer.
-std::string shown(const char* name, std::size_t length) {
+// Text from outside (a name a policy gave, a path on disk) as it may appear
+// in a message: at most `limit` bytes, control bytes and quotes as '?', the
+// length when it is longer.
+std::string escaped(const char* text, std::size_t length, std::size_t limit) {
   std::string out;
-  for (std::size_t i = 0; i < length && i < PolicyLibrary::kMaxModuleName; ++i) {
-    char c = name[i];
-    bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' ||
-                 (c >= 'A' && c <= 'Z') || c == '-';
-    out += plain ? c : '?';
+  for (std::size_t i = 0; i < length && i < limit; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    out += (c < 0x20 || c == 0x7f || c == '\'' || c == '"') ? '?' : static_cast<char>(c);
   }
-  if (length > PolicyLibrary::kMaxModuleName) out += "... (" + std::to_string(length) + " bytes)";
+  if (length > limit) out += "... (" + std::to_string(length) + " bytes)";
   return out;
 }
+
+std::string escaped(const std::string& text) { return escaped(text.data(), text.size(), 512); }
 
 // Closes a descriptor on every path out of find().
 struct Fd {
   int fd = -1;
+  Fd() = default;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
   ~Fd() {
     if (fd >= 0) ::close(fd);
   }
 };
 
+// The real path of what `fd` refers to (links resolved), or "" when /proc
+// cannot tell.
+std::string realPathOf(int fd) {
+  char real[PATH_MAX];
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = ::readlink(self.c_str(), real, sizeof real - 1);
+  if (n <= 0) return "";
+  return std::string(real, static_cast<std::size_t>(n));
+}
+
+bool onReadOnlyFilesystem(int fd) {
+  struct statvfs fs;
+  return ::fstatvfs(fd, &fs) == 0 && (fs.f_flag & ST_RDONLY);
+}
+
 }  // namespace
 
 PolicyLibrary::PolicyLibrary(const std::string& policyFile) {
-  std::error_code ec;
-  fs::path file = fs::absolute(fs::path(policyFile), ec);
   fs::path dir = fs::path(policyFile).parent_path();
-  directories_.push_back((dir / "lib").lexically_normal().generic_string());
-  // The parent's lib/, unless the parent is the root (/lib is the system's).
-  fs::path absoluteParent = file.parent_path().lexically_normal().parent_path();
-  if (absoluteParent != absoluteParent.root_path()) {
-    fs::path parent = (dir.empty() ? fs::path("..") : dir / "..").lexically_normal();
-    directories_.push_back((parent / "lib").lexically_normal().generic_string());
+  std::error_code ec;
+  fs::path absoluteDir = fs::absolute(fs::path(policyFile), ec).lexically_normal().parent_path();
+  // Spelled like the policy's path (chunk names, coverage); judged absolute.
+  std::vector<std::pair<fs::path, fs::path>> candidates = {
+      {dir / "lib", absoluteDir / "lib"},
+      {(dir.empty() ? fs::path("..") : dir / ".."), absoluteDir.parent_path()},
+  };
+  candidates[1].first /= "lib";
+  candidates[1].second /= "lib";
+  for (const auto& [spelled, absolute] : candidates) {
+    fs::path normal = absolute.lexically_normal();
+    if (normal == fs::path("/lib")) continue;  // the system's
+    std::string name = spelled.lexically_normal().generic_string();
+    if (std::find(directories_.begin(), directories_.end(), name) == directories_.end()) {
+      directories_.push_back(name);
+    }
   }
   struct stat st;
   if (::stat(policyFile.c_str(), &st) == 0) {
@@ -78,91 +106,144 @@ void PolicyLibrary::install(lua_State* L) {
   lua_setglobal(L, "require");
 }
 
-bool PolicyLibrary::trusted(const struct stat& st) const {
-  if (st.st_mode & S_IWOTH) return false;
+bool PolicyLibrary::trusted(const struct stat& st, bool readOnly) const {
+  if ((st.st_mode & S_IWOTH) && !readOnly) return false;
   return st.st_uid == 0 || st.st_uid == ::geteuid() || (ownerKnown_ && st.st_uid == policyOwner_);
 }
 
-void PolicyLibrary::watch(const std::string& path) {
+bool PolicyLibrary::watch(const std::string& path) {
   for (const WatchedFile& w : watched_) {
-    if (w.path == path) return;
+    if (w.path == path) return true;
   }
+  if (watched_.size() >= kMaxWatched) return false;
   watched_.push_back({path, FileStamp::of(path)});
+  return true;
 }
 
 bool PolicyLibrary::find(const char* name) {
+  const std::string quoted = std::string("require('") + name + "'): ";
+  const std::string base = std::string(name) + ".lua";
   std::string skipped;
   for (const std::string& dir : directories_) {
-    std::string file = dir + "/" + name + ".lua";
-    watch(file);  // before reading: a change from now on shows
-    struct stat dirStat;
-    if (::stat(dir.c_str(), &dirStat) != 0 || !S_ISDIR(dirStat.st_mode)) continue;
-    if (!trusted(dirStat)) {
-      skipped += "; " + dir + " skipped: others can write to it, or it belongs to another user";
+    std::string file = dir + "/" + base;
+    // Stamped before anything is read: a change from now on shows.
+    if (!watch(dir) || !watch(file)) {
+      message_ = quoted + "more than " + std::to_string(kMaxWatched) + " module paths looked at by one policy";
+      return false;
+    }
+    // The lib entry: a link another user made is not followed.
+    struct stat entry;
+    if (::lstat(dir.c_str(), &entry) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      message_ = quoted + "cannot look at " + escaped(dir) + ": " + std::strerror(errno);
+      return false;
+    }
+    if (S_ISLNK(entry.st_mode) && !trusted(entry, true)) {
+      skipped += "; " + escaped(dir) + " skipped: a link that belongs to another user";
       continue;
     }
-    Fd in;
-    in.fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (in.fd < 0) {
-      if (errno == ENOENT) continue;
-      message_ = "require('" + std::string(name) + "'): cannot open " + file + ": " + std::strerror(errno);
+    Fd lib;
+    lib.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lib.fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      message_ = quoted + "cannot open " + escaped(dir) + ": " + std::strerror(errno);
       return false;
     }
+    struct stat dirStat;
+    if (::fstat(lib.fd, &dirStat) != 0) {
+      message_ = quoted + "cannot look at " + escaped(dir) + ": " + std::strerror(errno);
+      return false;
+    }
+    if (!trusted(dirStat, onReadOnlyFilesystem(lib.fd))) {
+      skipped += "; " + escaped(dir) + " skipped: others can write to it, or it belongs to another user";
+      continue;
+    }
     auto refuse = [&](const std::string& why) {
-      message_ = "require('" + std::string(name) + "'): refused " + file + ": " + why;
+      message_ = quoted + "refused " + escaped(file) + ": " + why;
       return false;
     };
+    // Only a regular file is opened (a device is not even opened); the
+    // check is made again on what was opened.
     struct stat st;
+    if (::fstatat(lib.fd, base.c_str(), &st, 0) != 0) {
+      if (errno == ENOENT) continue;
+      return refuse(std::strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) return refuse("not a regular file");
+    Fd in;
+    in.fd = ::openat(lib.fd, base.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (in.fd < 0) return refuse(std::strerror(errno));
     if (::fstat(in.fd, &st) != 0) return refuse(std::strerror(errno));
     if (!S_ISREG(st.st_mode)) return refuse("not a regular file");
-    if (!trusted(st)) return refuse("others can write to it, or it belongs to another user");
+    if (!trusted(st, onReadOnlyFilesystem(in.fd))) return refuse("others can write to it, or it belongs to another user");
     if (static_cast<std::uintmax_t>(st.st_size) > kMaxModuleBytes) {
       return refuse("larger than " + std::to_string(kMaxModuleBytes) + " bytes");
     }
-    // The file actually opened, links resolved, must lie inside the lib/
-    // directory's own tree.
-    char real[PATH_MAX];
-    std::string self = "/proc/self/fd/" + std::to_string(in.fd);
-    ssize_t n = ::readlink(self.c_str(), real, sizeof real - 1);
+    // What was opened, links resolved, must lie inside the lib/ directory's
+    // own tree. Without /proc: the canonical path, if it is the same file.
+    std::string root = realPathOf(lib.fd);
+    std::string real = realPathOf(in.fd);
     std::error_code ec;
-    fs::path root = fs::canonical(dir, ec);
-    if (n <= 0 || ec) return refuse("cannot tell where it leads");
-    real[n] = '\0';
-    std::string inside = root.generic_string() + "/";
-    if (std::string_view(real, static_cast<std::size_t>(n)).substr(0, inside.size()) != inside) {
-      return refuse("it leads outside " + dir + " (to " + std::string(real) + ")");
+    if (root.empty()) root = fs::canonical(dir, ec).generic_string();
+    if (real.empty()) {
+      fs::path canonical = fs::canonical(file, ec);
+      struct stat named;
+      if (!ec && ::stat(canonical.c_str(), &named) == 0 && named.st_dev == st.st_dev && named.st_ino == st.st_ino) {
+        real = canonical.generic_string();
+      }
+    }
+    if (root.empty() || real.empty()) return refuse("cannot tell where it leads");
+    if (real.compare(0, root.size() + 1, root + "/") != 0) {
+      return refuse("it leads outside " + escaped(dir) + " (to " + escaped(real) + ")");
     }
     text_.assign(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t got = 0;
     while (got < text_.size()) {
       ssize_t r = ::read(in.fd, text_.data() + got, text_.size() - got);
       if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
+      if (r < 0) {
+        text_.clear();
+        return refuse(std::string("read failed: ") + std::strerror(errno));
+      }
+      if (r == 0) break;
       got += static_cast<std::size_t>(r);
     }
     text_.resize(got);
-    // As luaL_loadfile: a first line starting with '#' is skipped, its
-    // newline kept so that line numbers stay.
+    // As luaL_loadfile: a UTF-8 byte-order mark is dropped, and a first line
+    // starting with '#' is skipped, its newline kept so that line numbers stay.
+    if (text_.compare(0, 3, "\xEF\xBB\xBF") == 0) text_.erase(0, 3);
     if (!text_.empty() && text_[0] == '#') text_.erase(0, std::min(text_.find('\n'), text_.size()));
     found_ = file;
     chunkName_ = "@" + file;
     return true;
   }
-  message_ = "require('" + std::string(name) + "'): no module " + name + ".lua in " + directories_[0];
-  if (directories_.size() > 1) message_ += " or " + directories_[1];
+  if (directories_.empty()) {
+    message_ = quoted + "no lib/ directory to search (the policy is at the filesystem's root)";
+    return false;
+  }
+  message_ = quoted + "no module " + base + " in " + escaped(directories_[0]);
+  if (directories_.size() > 1) message_ += " or " + escaped(directories_[1]);
   message_ += skipped;
   return false;
 }
 
+Result<PolicyLibrary::Module> PolicyLibrary::read(const std::string& name) {
+  if (!validName(name.c_str(), name.size())) return makeError("not a module name: " + escaped(name));
+  if (!find(name.c_str())) return makeError(message_);
+  Module module{found_, std::move(text_)};
+  text_.clear();
+  return module;
+}
+
 // No C++ object with a destructor is alive across a call that can raise:
-// strings are members, built by find() and shown() before any such call.
+// strings are members, built before any such call.
 int PolicyLibrary::require(lua_State* L) {
   PolicyLibrary& self = *static_cast<PolicyLibrary*>(lua_touserdata(L, lua_upvalueindex(1)));
   const int loaded = lua_upvalueindex(2);
   std::size_t length = 0;
   const char* name = luaL_checklstring(L, 1, &length);
   if (!validName(name, length)) {
-    self.message_ = "require('" + shown(name, length) +
+    self.message_ = "require('" + escaped(name, length, kMaxModuleName) +
                     "'): a module name is lower-case letters, digits and '_', at most 64 "
                     "(it names lib/NAME.lua beside the policy)";
     return luaL_error(L, "%s", self.message_.c_str());
@@ -177,11 +258,10 @@ int PolicyLibrary::require(lua_State* L) {
   lua_pop(L, 1);
   if (!self.find(name)) return luaL_error(L, "%s", self.message_.c_str());
   LuaSandbox::of(L).addChunkFile(self.found_);
-  if (luaL_loadbufferx(L, self.text_.data(), self.text_.size(), self.chunkName_.c_str(), "t") != LUA_OK) {
-    return lua_error(L);
-  }
+  const int loadStatus = luaL_loadbufferx(L, self.text_.data(), self.text_.size(), self.chunkName_.c_str(), "t");
   self.text_.clear();
   self.text_.shrink_to_fit();
+  if (loadStatus != LUA_OK) return lua_error(L);
   lua_pushvalue(L, 1);
   lua_pushlightuserdata(L, &loadingMark);
   lua_rawset(L, loaded);

@@ -210,6 +210,12 @@ return { name = "p", tick = function(ctx) ctx.propose("k", helper.used(ctx.value
   CHECK(alone.coverage[1].policy == policy);
   CHECK_FALSE(contains(alone.lcov, orphan));
 
+  // A module alone: nothing to test, and it says why.
+  options.paths = {lib};
+  PolicyTestReport module = runPolicyTests(options);
+  REQUIRE(module.failed() >= 1);
+  CHECK(contains(module.failures[0], lib + ": no policy to test: library modules are tested through the policies"));
+
   // A test file for a module: no policy to test, whichever way it is named.
   std::string moduleTest = dir.write("lib/helper_test.lua", "return {}\n");
   options.paths = {moduleTest};

@@ -77,9 +77,10 @@ return { name = 'p', tick = function(ctx) ctx.log(w, s) end })");
   PolicyLibrary library(p);
   std::string root = normal(dir.path());
   CHECK(library.directories() == std::vector<std::string>{root + "/policies/sub/lib", root + "/policies/lib"});
-  // A policy in a directory right under / does not search the system's /lib.
+  // The system's /lib is never searched.
   CHECK(PolicyLibrary("/etc/p.lua").directories() == std::vector<std::string>{"/etc/lib"});
-  CHECK(PolicyLibrary("/p.lua").directories() == std::vector<std::string>{"/lib"});
+  CHECK(PolicyLibrary("/p.lua").directories().empty());
+  CHECK(PolicyLibrary("/etc/./p.lua").directories() == std::vector<std::string>{"/etc/lib"});
 }
 
 TEST_CASE("library: names are words; bad ones are shown safely; a missing module names where it was looked for") {
@@ -160,6 +161,37 @@ TEST_CASE("library: files that are not plain modules inside lib/ are refused") {
   std::string n = dir.write("policies/sub/n.lua", requiring("n", "nowhere"));
   CHECK(contains(errorOf(engine.add(specFor(n))),
                  "; " + root + "/policies/sub/lib skipped: others can write to it, or it belongs to another user"));
+
+  // A lib/ that is a link to a trusted directory is followed; its modules'
+  // real paths are inside the link's target.
+  dir.write("shared/linked.lua", "return 'linked'");
+  fs::create_directories(dir.path() / "policies/other");
+  fs::create_symlink(dir.path() / "shared", dir.path() / "policies/other/lib");
+  std::string l = dir.write("policies/other/l.lua", requiring("l", "linked"));
+  REQUIRE_MESSAGE(engine.add(specFor(l)).ok(), errorOf(engine.add(specFor(l))));
+  CHECK(engine.tick("l", 1).logs.at(0) == "l: linked");
+
+  // Another user's link or directory (as root only: making one needs chown).
+  if (::geteuid() == 0) {
+    dir.write("policies/theirs/lib/mod.lua", "return 'theirs'");
+    REQUIRE(::chown((dir.path() / "policies/theirs/lib").c_str(), 2000, 2000) == 0);
+    std::string t = dir.write("policies/theirs/t.lua", requiring("t", "mod"));
+    REQUIRE(engine.add(specFor(t)).ok());
+    CHECK(engine.tick("t", 1).logs.at(0) == "t: parent");  // theirs skipped, the parent's used
+
+    fs::create_directories(dir.path() / "policies/planted");
+    fs::create_symlink(dir.path() / "shared", dir.path() / "policies/planted/lib");
+    REQUIRE(::lchown((dir.path() / "policies/planted/lib").c_str(), 2000, 2000) == 0);
+    std::string u = dir.write("policies/planted/u.lua", requiring("u", "linked"));
+    CHECK(contains(errorOf(engine.add(specFor(u))),
+                   "; " + root + "/policies/planted/lib skipped: a link that belongs to another user"));
+  }
+
+  // A byte-order mark and a #! line are skipped, as for a policy file.
+  dir.write("policies/lib/marked.lua", "\xEF\xBB\xBF#!/usr/bin/env lua\nreturn 'marked'");
+  std::string k = dir.write("policies/k.lua", requiring("k", "marked"));
+  REQUIRE_MESSAGE(engine.add(specFor(k)).ok(), "k");
+  CHECK(engine.tick("k", 1).logs.at(0) == "k: marked");
 }
 
 TEST_CASE("library: a cycle is an error; a module that fails can be required again") {
@@ -194,6 +226,22 @@ end })");
   std::string t = dir.write(deep + "/t.lua", requiring("t", "boom"));
   error = errorOf(engine.add(specFor(t)));
   CHECK_MESSAGE(contains(error, boom + ":1: boom"), error);
+}
+
+TEST_CASE("library: a policy that looks for too many modules gets an error, not an ever longer watch list") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  std::string p = dir.write("policies/p.lua", R"(return { name = 'p', tick = function(ctx)
+  for i = 1, 1000 do
+    local ok, err = pcall(require, 'm' .. i)
+    if not err:find('no module') then ctx.log(i, err) return end
+  end
+end })");
+  REQUIRE(engine.add(specFor(p)).ok());
+  PolicyTickResult r = engine.tick("p", 1);
+  REQUIRE(r.logs.size() == 1);
+  CHECK_MESSAGE(contains(r.logs[0], "more than 256 module paths looked at by one policy"), r.logs[0]);
 }
 
 TEST_CASE("library: a module runs under the policy's CPU budget") {
@@ -237,6 +285,15 @@ return { name = 'p', tick = function(ctx) ctx.log(answer) end })");
   CHECK(engine.changedPolicies() == std::vector<std::string>{"p"});
   REQUIRE(engine.reload("p").ok());
   CHECK(engine.tick("p", 3).logs.at(0) == "p: 33");
+
+  // A chmod is a change (a module refused for its mode is tried again).
+  fs::permissions(lib, fs::perms::others_write, fs::perm_options::add);
+  CHECK(engine.changedPolicies() == std::vector<std::string>{"p"});
+  CHECK(contains(errorOf(engine.reload("p")), "others can write to it"));
+  CHECK(engine.changedPolicies().empty());
+  fs::permissions(lib, fs::perms::others_write, fs::perm_options::remove);
+  CHECK(engine.changedPolicies() == std::vector<std::string>{"p"});
+  REQUIRE(engine.reload("p").ok());
 
   // Removed: a change as well.
   fs::remove(lib);

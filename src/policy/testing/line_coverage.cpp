@@ -17,7 +17,15 @@ constexpr int kMaxLine = 1'000'000;
 
 Status LineCoverage::addFile(const std::string& file) {
   if (files_.count(file)) return Status::success();
-  Result<std::vector<int>> lines = executableLines(file);
+  return add(file, executableLines(file));
+}
+
+Status LineCoverage::addText(const std::string& file, const std::string& text) {
+  if (files_.count(file)) return Status::success();
+  return add(file, executableLinesOfText(text, file));
+}
+
+Status LineCoverage::add(const std::string& file, Result<std::vector<int>> lines) {
   if (!lines.ok()) return lines.error();
   Counts& counts = files_[file];
   counts.executable = std::move(*lines);

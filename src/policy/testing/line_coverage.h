@@ -32,6 +32,8 @@ class LineCoverage final : public LineObserver {
   // without the '@'). Reads its executable lines (see chunk_lines.h).
   // Adding a file twice keeps its counts.
   Status addFile(const std::string& file);
+  // The same from the file's text, already read (and checked) by the caller.
+  Status addText(const std::string& file, const std::string& text);
 
   void onLine(const char* source, int line) override;
 
@@ -50,6 +52,8 @@ class LineCoverage final : public LineObserver {
   static std::string ranges(const std::vector<int>& lines);
 
  private:
+  Status add(const std::string& file, Result<std::vector<int>> lines);
+
   struct Counts {
     std::vector<int> executable;
     std::vector<std::uint64_t> hits;  // by line number; any line that ran

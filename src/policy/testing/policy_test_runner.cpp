@@ -99,52 +99,52 @@ void discover(const std::vector<std::string>& paths, std::set<std::string>& poli
 }
 
 // Library modules count the lines the policies' cases run in them, under
-// the names the policies load them by (PolicyLibrary's directories): every
-// module beside a policy with tests, and every module the paths name. A
-// module the paths name is reported even when no case ran it (0 %: dead
-// code); one only beside the policies, only if a case ran it. Returns the
-// latter.
+// the names the policies load them by: every module a tested policy could
+// require from its lib/ directories, and every module the paths name, each
+// read with require's own checks (PolicyLibrary::read: a module require
+// would refuse is not read here either). A module the paths name is
+// reported even when no case ran it (0 %: dead code); one only beside a
+// tested policy, only if a case ran it. Returns the latter.
 std::vector<std::string> registerLibraries(const std::set<std::string>& policies,
                                            const std::set<std::string>& named, LineCoverage& coverage,
                                            std::vector<std::string>& failures) {
-  std::set<fs::path> seen;  // canonical paths: one name per file
+  std::set<std::string> seen;  // as the policies name them
   std::vector<std::string> beside;
-  auto add = [&](const std::string& file, bool isNamed) {
+  auto modulesIn = [](const std::string& dir) {
+    std::set<std::string> names;  // sorted, whatever the directory order
     std::error_code ec;
-    fs::path canonical = fs::weakly_canonical(file, ec);
-    if (!seen.insert(ec ? fs::path(file) : canonical).second) return;
-    Status added = coverage.addFile(file);
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::path& p = it->path();
+      std::string stem = p.stem().string();
+      if (p.extension() == ".lua" && !isTestFile(p.filename().string()) &&
+          PolicyLibrary::validName(stem.c_str(), stem.size())) {
+        names.insert(stem);
+      }
+    }
+    return names;
+  };
+  auto add = [&](PolicyLibrary& library, const std::string& name, bool isNamed) {
+    Result<PolicyLibrary::Module> module = library.read(name);
+    if (!module.ok() || !seen.insert(module->file).second) return;
+    Status added = coverage.addText(module->file, module->text);
     if (!added.ok()) {
       failures.push_back(added.error().message);
     } else if (!isNamed) {
-      beside.push_back(file);
+      beside.push_back(module->file);
     }
   };
-  std::set<fs::path> namedCanonical;
   for (const std::string& file : named) {
-    std::error_code ec;
-    fs::path canonical = fs::weakly_canonical(file, ec);
-    namedCanonical.insert(ec ? fs::path(file) : canonical);
+    // As a policy beside the lib/ directory would load it.
+    PolicyLibrary library((fs::path(file).parent_path().parent_path() / "_.lua").generic_string());
+    add(library, fs::path(file).stem().string(), true);
   }
-  auto isNamed = [&](const std::string& file) {
-    std::error_code ec;
-    fs::path canonical = fs::weakly_canonical(file, ec);
-    return namedCanonical.count(ec ? fs::path(file) : canonical) > 0;
-  };
   for (const std::string& policy : policies) {
     if (!fs::exists(testOf(policy))) continue;
     PolicyLibrary library(policy);
     for (const std::string& dir : library.directories()) {
-      std::error_code ec;
-      std::set<std::string> modules;  // sorted, whatever the directory order
-      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        std::string file = dir + "/" + it->path().filename().string();
-        if (it->path().extension() == ".lua" && !isTestFile(file) && it->is_regular_file()) modules.insert(file);
-      }
-      for (const std::string& file : modules) add(file, isNamed(file));
+      for (const std::string& name : modulesIn(dir)) add(library, name, false);
     }
   }
-  for (const std::string& file : named) add(file, true);
   return beside;
 }
 
@@ -161,6 +161,10 @@ PolicyTestReport runPolicyTests(const PolicyTestOptions& options) {
   std::vector<std::string> paths = options.paths.empty() ? std::vector<std::string>{kDefaultPath} : options.paths;
   std::set<std::string> policies, libraries, orphans;
   discover(paths, policies, libraries, orphans, report.failures);
+  if (policies.empty() && !libraries.empty()) {
+    report.failures.push_back(*libraries.begin() + ": no policy to test: library modules are tested through the "
+                                                 "policies that require them (name those, or their directory)");
+  }
   for (const std::string& test : orphans) {
     report.failures.push_back(test + (inLibrary(test) ? ": a library module has no test file of its own; test it "
                                                          "through a policy that requires it"
