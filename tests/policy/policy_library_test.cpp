@@ -30,6 +30,13 @@ return M
 
 std::string normal(const fs::path& p) { return p.lexically_normal().generic_string(); }
 
+// What every case needs: a directory, a host and an engine.
+struct Library {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine{testLimits(), host};
+};
+
 // A policy that requires `module` when loaded and logs what it returned.
 std::string requiring(const std::string& name, const std::string& module) {
   return "local m = require('" + module + "')\nreturn { name = '" + name +
@@ -38,10 +45,7 @@ std::string requiring(const std::string& name, const std::string& module) {
 
 }  // namespace
 
-TEST_CASE("library: require loads lib/NAME.lua beside the policy, once per policy") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: require loads lib/NAME.lua beside the policy, once per policy") {
   dir.write("policies/lib/util.lua", kCounterModule);
   dir.write("policies/lib/nothing.lua", "loaded_nothing = ...\n");  // the module's name
   std::string a = dir.write("policies/a.lua", R"(local util = require("util")
@@ -62,10 +66,7 @@ return { name = 'b', tick = function(ctx) ctx.log(loads) end })");
   CHECK(engine.tick("b", 1).logs.at(0) == "b: 1");
 }
 
-TEST_CASE("library: a policy in a subdirectory finds its parent's lib/, its own first; never /lib") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: a policy in a subdirectory finds its parent's lib/, its own first; never /lib") {
   dir.write("policies/lib/where.lua", "return 'parent'");
   dir.write("policies/lib/shared.lua", "return 'shared'");
   dir.write("policies/sub/lib/where.lua", "return 'own'");
@@ -83,7 +84,7 @@ return { name = 'p', tick = function(ctx) ctx.log(w, s) end })");
   CHECK(PolicyLibrary("/etc/./p.lua").directories() == std::vector<std::string>{"/etc/lib"});
 }
 
-TEST_CASE("library: names are words; bad ones are shown safely; a missing module names where it was looked for") {
+TEST_CASE_FIXTURE(Library, "library: names are words; bad ones are shown safely; a missing module names where it was looked for") {
   CHECK(PolicyLibrary::validName("optional_metrics", 16));
   CHECK(PolicyLibrary::validName("v2", 2));
   for (const char* bad : {"", "Upper", "a.b", "a/b", "..", "a-b", "a b", "/etc/passwd"}) {
@@ -92,9 +93,6 @@ TEST_CASE("library: names are words; bad ones are shown safely; a missing module
   CHECK(!PolicyLibrary::validName(std::string(65, 'a').c_str(), 65));
   CHECK(!PolicyLibrary::validName("one\0/../x", 9));  // an embedded NUL is no end of the name
 
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
   std::string root = normal(dir.path());
   std::string p = dir.write("policies/p.lua", requiring("p", "absent"));
   std::string error = errorOf(engine.add(specFor(p)));
@@ -113,10 +111,7 @@ TEST_CASE("library: names are words; bad ones are shown safely; a missing module
   CHECK_MESSAGE(contains(error, "... (107 bytes)'): a module name is"), error);
 }
 
-TEST_CASE("library: files that are not plain modules inside lib/ are refused") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: files that are not plain modules inside lib/ are refused") {
   std::string root = normal(dir.path());
 
   // A link out of the directory: refused, and nothing of the target is read.
@@ -194,10 +189,7 @@ TEST_CASE("library: files that are not plain modules inside lib/ are refused") {
   CHECK(engine.tick("k", 1).logs.at(0) == "k: marked");
 }
 
-TEST_CASE("library: a cycle is an error; a module that fails can be required again") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: a cycle is an error; a module that fails can be required again") {
   dir.write("policies/lib/ping.lua", "return require('pong')");
   dir.write("policies/lib/pong.lua", "return require('ping')");
   std::string p = dir.write("policies/p.lua", "require('ping')\nreturn { name = 'p', tick = function(ctx) end }");
@@ -228,10 +220,7 @@ end })");
   CHECK_MESSAGE(contains(error, boom + ":1: boom"), error);
 }
 
-TEST_CASE("library: a policy that looks for too many modules gets an error, not an ever longer watch list") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: a policy that looks for too many modules gets an error, not an ever longer watch list") {
   std::string p = dir.write("policies/p.lua", R"(return { name = 'p', tick = function(ctx)
   for i = 1, 1000 do
     local ok, err = pcall(require, 'm' .. i)
@@ -244,19 +233,13 @@ end })");
   CHECK_MESSAGE(contains(r.logs[0], "more than 256 module paths looked at by one policy"), r.logs[0]);
 }
 
-TEST_CASE("library: a module runs under the policy's CPU budget") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: a module runs under the policy's CPU budget") {
   dir.write("policies/lib/spin.lua", "while true do end");
   std::string p = dir.write("policies/p.lua", "require('spin')\nreturn { name = 'p', tick = function(ctx) end }");
   CHECK(contains(errorOf(engine.add(specFor(p))), "CPU budget of 250ms exceeded"));
 }
 
-TEST_CASE("library: a changed module reloads the policies that required it") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: a changed module reloads the policies that required it") {
   std::string lib = dir.write("policies/lib/answer.lua", "return 1");
   std::string p = dir.write("policies/p.lua", R"(local answer = require('answer')
 return { name = 'p', tick = function(ctx) ctx.log(answer) end })");
@@ -302,10 +285,7 @@ return { name = 'p', tick = function(ctx) ctx.log(answer) end })");
   CHECK(engine.changedPolicies().empty());
 }
 
-TEST_CASE("library: reload also follows modules required at tick time, and modules still missing") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
+TEST_CASE_FIXTURE(Library, "library: reload also follows modules required at tick time, and modules still missing") {
   std::string late = dir.write("policies/lib/late.lua", "return 'v1'");
   std::string p = dir.write("policies/p.lua", R"(return { name = 'p', tick = function(ctx)
   ctx.log(require('late'))
