@@ -59,6 +59,12 @@ local function knobs(ttl, ttl0, cap, cap0, capMin)
 end
 
 local quiet = { no_proposal = true }
+-- Quiet until the first decision at t=180 (a base measured from t=60), then `later`.
+local function decided(at180, later)
+  local steps = { { expect = quiet }, { at = 60, expect = quiet }, { at = 120, expect = quiet }, { at = 180, expect = at180 } }
+  for _, step in ipairs(later or {}) do steps[#steps + 1] = step end
+  return steps
+end
 -- Ticks from t=60 to t=540; those not given must not propose.
 local function run(at180, at360, at540, extra)
   local steps = { { expect = quiet } }
@@ -222,15 +228,11 @@ return {
     knobs = knobs(3600),
     now = 0,
     series = traffic(normal, nil, 360),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { no_proposal = true, state = { hold = true, stage = "base", phase = "settle" } } },
+    steps = decided({ no_proposal = true, state = { hold = true, stage = "base", phase = "settle" } }, {
       { at = 240, expect = quiet },
       { at = 300, expect = quiet },
       { at = 360, expect = { no_proposal = true, state = { hold = true } } },
-    },
+    }),
   },
   {
     name = "without a floor (the default) J alone decides: a TTL at its baseline is probed down, no capacity check",
@@ -238,12 +240,7 @@ return {
     knobs = knobs(3600, 3600, 244281, 200000),
     now = 0,
     series = traffic(normal, nil, 180, nil, 230000),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } } },
-    },
+    steps = decided({ proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } }),
   },
   {
     -- 2.5 % of hits stale against a budget of 1 %: TTL x 1 / 2.5 at once,
@@ -253,16 +250,12 @@ return {
     knobs = knobs(3600),
     now = 0,
     series = traffic(normal, nil, 300),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 1439.99, max = 1440.01,
-                                                                   reason = "over the stale budget of 1%.00%%: hit ratio" } },
-                             state = { stage = "base", dir = -1 } } },
+    steps = decided({ proposals = { cache_ttl_seconds = { min = 1439.99, max = 1440.01,
+                                                          reason = "over the stale budget of 1%.00%%: hit ratio" } },
+                      state = { stage = "base", dir = -1 } }, {
       { at = 240, expect = quiet },
       { at = 300, expect = quiet },
-    },
+    }),
   },
   {
     -- Just over: the step (0.2) at least, not a sliver.
@@ -271,12 +264,7 @@ return {
     knobs = knobs(3600),
     now = 0,
     series = traffic(normal, nil, 180),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } } },
-    },
+    steps = decided({ proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } }),
   },
   {
     name = "at the TTL's lower bound the probe looks the other way with the smallest step",
@@ -284,12 +272,7 @@ return {
     knobs = { cache_ttl_seconds = { value = 30, min = 30, max = 7200, integer = false } },
     now = 0,
     series = traffic(normal, nil, 180),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { proposals = { cache_ttl_seconds = { min = 30.759, max = 30.760 } }, state = { dir = 1 } } },
-    },
+    steps = decided({ proposals = { cache_ttl_seconds = { min = 30.759, max = 30.760 } }, state = { dir = 1 } }),
   },
   {
     name = "a TTL that cannot move at all: no proposal",
@@ -297,12 +280,7 @@ return {
     knobs = { cache_ttl_seconds = { value = 600, min = 600, max = 600, integer = false } },
     now = 0,
     series = traffic(normal, nil, 180),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { no_proposal = true, state = { stage = "base" } } },
-    },
+    steps = decided({ no_proposal = true, state = { stage = "base" } }),
   },
   {
     name = "base and return at different loads calibrate the load's effect",
@@ -323,18 +301,14 @@ return {
     knobs = roomy,
     now = 0,
     series = traffic(normal, { { from = 240, to = 300, rates = { 40, 60, 1 } } }, 600),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { proposals = { cache_ttl_seconds = true } } },
+    steps = decided({ proposals = { cache_ttl_seconds = true } }, {
       { at = 240, expect = quiet },
       { at = 300, expect = { no_proposal = true, log = "hit ratio 0%.80 %-> 0%.40: the load moved",
                              state = { stage = "back", step = 0.2 } } },
       { at = 360, expect = quiet },
       { at = 420, expect = { proposals = { cache_ttl_seconds = { value = 3600, reason = "back from an unfinished probe" } },
                              state = { stage = "base" } } },
-    },
+    }),
   },
   {
     name = "a hot-set move after the step has decayed: it grows back to restart_step",
@@ -354,13 +328,9 @@ return {
     knobs = roomy,
     now = 0,
     series = traffic(normal, { { from = 180, to = 240, rates = { 40, 60, 1 } } }, 300),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { proposals = { cache_ttl_seconds = true } } },
+    steps = decided({ proposals = { cache_ttl_seconds = true } }, {
       { at = 240, expect = { no_proposal = true, state = { stage = "probe", phase = "measure" } } },
-    },
+    }),
   },
   {
     name = "counters going back (a restart) void the period",
@@ -382,12 +352,7 @@ return {
     knobs = knobs(3600, 3600, 200000),
     now = 0,
     series = traffic({ 0, 0, 0 }, nil, 300),
-    steps = {
-      { expect = quiet },
-      { at = 60, expect = quiet },
-      { at = 120, expect = quiet },
-      { at = 180, expect = { no_proposal = true, state = { stage = "base", phase = "settle" } } },
-    },
+    steps = decided({ no_proposal = true, state = { stage = "base", phase = "settle" } }),
   },
   {
     name = "missing metrics: no proposal",
