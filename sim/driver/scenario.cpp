@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 // A knob value as written: a number, a duration ("1h") or a size ("64MiB").
 std::optional<double> parseKnobValue(const std::string& text) {
   if (auto v = parseFiniteNumber(text)) return v;

@@ -213,7 +213,6 @@ std::optional<std::string> ConfigNode::requiredString(const std::string& key) {
   return value;
 }
 
-
 std::optional<double> ConfigNode::optionalNumber(const std::string& key) {
   std::optional<Impl::Entry> entry;
   auto text = impl_->scalar(*this, key, "a number", &entry);

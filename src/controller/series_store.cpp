@@ -117,6 +117,31 @@ struct SeriesStore::Impl {
     }
   }
 
+  // A counter's increase over [from, to] (a drop is a reset to zero, as
+  // PromQL's increase()) and the span of the non-NaN points it used, in one
+  // pass: increase() and rate() are read every policy tick.
+  struct Increase {
+    std::size_t points = 0;
+    double total = 0;
+    Seconds first = 0, last = 0;
+  };
+  Increase increaseOf(SeriesId id, Seconds from, Seconds to) const {
+    Increase inc;
+    double prev = 0;
+    forEach(id, from, to, [&](const Point& p) {
+      if (std::isnan(p.v)) return;
+      if (inc.points == 0) {
+        inc.first = p.t;
+      } else {
+        inc.total += p.v < prev ? p.v : p.v - prev;
+      }
+      prev = p.v;
+      inc.last = p.t;
+      ++inc.points;
+    });
+    return inc;
+  }
+
   const Labels& labelsOf(SeriesId id) const {
     auto [it, inserted] = labelCache.try_emplace(id);
     if (inserted) {
@@ -364,38 +389,16 @@ double SeriesStore::quantile(SeriesId id, Seconds from, Seconds to, double q) co
 
 std::optional<double> SeriesStore::increase(SeriesId id, Seconds from, Seconds to) const {
   if (id >= impl_->series.size()) return std::nullopt;
-  std::size_t n = 0;
-  double prev = 0, total = 0;
-  impl_->forEach(id, from, to, [&](const Point& p) {
-    if (std::isnan(p.v)) return;
-    if (n > 0) total += p.v < prev ? p.v : p.v - prev;  // a drop is a reset to zero
-    prev = p.v;
-    ++n;
-  });
-  if (n < 2) return std::nullopt;
-  return total;
+  Impl::Increase inc = impl_->increaseOf(id, from, to);
+  if (inc.points < 2) return std::nullopt;
+  return inc.total;
 }
 
 std::optional<double> SeriesStore::rate(SeriesId id, Seconds from, Seconds to) const {
   if (id >= impl_->series.size()) return std::nullopt;
-  // increase() and the span of the points it used, in one pass: rates are
-  // read every policy tick.
-  std::size_t n = 0;
-  double prev = 0, total = 0;
-  Seconds first = 0, last = 0;
-  impl_->forEach(id, from, to, [&](const Point& p) {
-    if (std::isnan(p.v)) return;
-    if (n == 0) {
-      first = p.t;
-    } else {
-      total += p.v < prev ? p.v : p.v - prev;  // a drop is a reset to zero
-    }
-    prev = p.v;
-    last = p.t;
-    ++n;
-  });
-  if (n < 2 || !(last > first)) return std::nullopt;
-  return total / (last - first);
+  Impl::Increase inc = impl_->increaseOf(id, from, to);
+  if (inc.points < 2 || !(inc.last > inc.first)) return std::nullopt;
+  return inc.total / (inc.last - inc.first);
 }
 
 std::size_t SeriesStore::seriesCount() const { return impl_->series.size(); }

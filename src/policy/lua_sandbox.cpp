@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "policy/lua_sandbox.h"
 
-#include "common/units.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+
+#include "common/units.h"
 
 namespace trimtab {
 namespace {
@@ -126,7 +126,7 @@ Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(Seconds cpuBudget, std::s
 
 void LuaSandbox::setChunkFile(const std::string& file) {
   chunkFile_ = file;
-  chunkShortName_ = luaShortName(file);
+  addChunkFile(file);
 }
 
 LuaSandbox& LuaSandbox::of(lua_State* L) {
@@ -327,28 +327,20 @@ Status LuaSandbox::run(lua_CFunction fn, void* ud) {
 
 void LuaSandbox::addChunkFile(const std::string& file) {
   std::string shortName = luaShortName(file);
-  if (shortName == file) return;
-  for (const auto& chunk : moreChunks_) {
+  if (shortName.empty() || shortName == file) return;
+  for (const auto& chunk : shortenedChunks_) {
     if (chunk.first == file) return;
   }
-  moreChunks_.emplace_back(file, std::move(shortName));
+  shortenedChunks_.emplace_back(file, std::move(shortName));
 }
-
-namespace {
-
-void replaceAll(std::string& message, const std::string& shortName, const std::string& file) {
-  if (shortName.empty() || shortName == file) return;
-  for (std::size_t at = message.find(shortName); at != std::string::npos;
-       at = message.find(shortName, at + file.size())) {
-    message.replace(at, shortName.size(), file);
-  }
-}
-
-}  // namespace
 
 std::string LuaSandbox::withFullChunkName(std::string message) const {
-  replaceAll(message, chunkShortName_, chunkFile_);
-  for (const auto& [file, shortName] : moreChunks_) replaceAll(message, shortName, file);
+  for (const auto& [file, shortName] : shortenedChunks_) {
+    for (std::size_t at = message.find(shortName); at != std::string::npos;
+         at = message.find(shortName, at + file.size())) {
+      message.replace(at, shortName.size(), file);
+    }
+  }
   return message;
 }
 

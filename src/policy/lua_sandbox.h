@@ -107,8 +107,9 @@ class LuaSandbox {
   bool budgetExceeded_ = false;
   std::string budgetMessage_;
   std::string chunkFile_;
-  std::string chunkShortName_;  // how Lua names chunkFile_ in messages
-  std::vector<std::pair<std::string, std::string>> moreChunks_;  // (file, short name) when they differ
+  // (file, how Lua shortens it in messages) for chunkFile_ and the library
+  // modules, where the two differ.
+  std::vector<std::pair<std::string, std::string>> shortenedChunks_;
   LineObserver* lineObserver_ = nullptr;
 };
 

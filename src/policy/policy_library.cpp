@@ -67,23 +67,19 @@ bool onReadOnlyFilesystem(int fd) {
 }  // namespace
 
 PolicyLibrary::PolicyLibrary(const std::string& policyFile) {
-  fs::path dir = fs::path(policyFile).parent_path();
+  // The policy's directory, then its parent: spelled like the policy's path
+  // (chunk names, coverage), judged by the absolute path.
+  fs::path spelled = fs::path(policyFile).parent_path();
   std::error_code ec;
-  fs::path absoluteDir = fs::absolute(fs::path(policyFile), ec).lexically_normal().parent_path();
-  // Spelled like the policy's path (chunk names, coverage); judged absolute.
-  std::vector<std::pair<fs::path, fs::path>> candidates = {
-      {dir / "lib", absoluteDir / "lib"},
-      {(dir.empty() ? fs::path("..") : dir / ".."), absoluteDir.parent_path()},
-  };
-  candidates[1].first /= "lib";
-  candidates[1].second /= "lib";
-  for (const auto& [spelled, absolute] : candidates) {
-    fs::path normal = absolute.lexically_normal();
-    if (normal == fs::path("/lib")) continue;  // the system's
-    std::string name = spelled.lexically_normal().generic_string();
-    if (std::find(directories_.begin(), directories_.end(), name) == directories_.end()) {
+  fs::path absolute = fs::absolute(fs::path(policyFile), ec).lexically_normal().parent_path();
+  for (int up = 0; up < 2; ++up) {
+    std::string name = (spelled / "lib").lexically_normal().generic_string();
+    if ((absolute / "lib") != fs::path("/lib") &&  // the system's
+        std::find(directories_.begin(), directories_.end(), name) == directories_.end()) {
       directories_.push_back(name);
     }
+    spelled = spelled.empty() ? fs::path("..") : spelled / "..";
+    absolute = absolute.parent_path();
   }
   struct stat st;
   if (::stat(policyFile.c_str(), &st) == 0) {

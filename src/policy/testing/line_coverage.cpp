@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-
 #include "policy/testing/chunk_lines.h"
 
 namespace trimtab {
