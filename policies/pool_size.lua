@@ -96,13 +96,27 @@ local function det(a, b, c, d, e, f, g, h, i)
   return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
 end
 
+-- The bins' keys in a fixed order. pairs() follows the strings' hashes,
+-- which Lua seeds per process: sums taken in its order differ in the last
+-- bits from run to run, and so would a knee on the edge of an integer.
+local function binOrder(st)
+  if not st.bin_order then
+    local keys = {}
+    for key in pairs(st.bins) do keys[#keys + 1] = key end
+    table.sort(keys)
+    st.bin_order = keys
+  end
+  return st.bin_order
+end
+
 -- Least squares of s = p0 + p1 N + p2 N^2 over the bins' averages (one
 -- weight per bin, so a busy hour does not drown the rest): {p0, p1, p2,
 -- knee, busiest}, or nil when the data cannot tell a knee.
-local function fitUsl(bins, min_bins)
+local function fitUsl(bins, order, min_bins)
   local n, lo, hi = 0, math.huge, 0
   local S, T = { 0, 0, 0, 0, 0 }, { 0, 0, 0 }
-  for _, b in pairs(bins) do
+  for _, key in ipairs(order) do
+    local b = bins[key]
     local x, y, pw = b[1], b[2], 1
     n, lo, hi = n + 1, math.min(lo, x), math.max(hi, x)
     for k = 1, 5 do
@@ -121,8 +135,8 @@ local function fitUsl(bins, min_bins)
   -- A knee only from points the curve explains (R^2 >= 0.9): noisy live
   -- service times must not cap a pool.
   local mean, ss, se = T[1] / n, 0, 0
-  for _, b in pairs(bins) do
-    local x, y = b[1], b[2]
+  for _, key in ipairs(order) do
+    local x, y = bins[key][1], bins[key][2]
     ss = ss + (y - mean) ^ 2
     se = se + (y - p0 - p1 * x - p2 * x * x) ^ 2
   end
@@ -240,9 +254,9 @@ return {
       local key = tostring(binOf(active))
       local b = st.bins[key]
       if b then b[1], b[2] = 0.9 * b[1] + 0.1 * active, 0.9 * b[2] + 0.1 * s
-      else st.bins[key] = { active, s } end
+      else st.bins[key], st.bin_order = { active, s }, nil end
     end
-    local fit = fitUsl(st.bins, p.min_bins)
+    local fit = fitUsl(st.bins, binOrder(st), p.min_bins)
     local knee = fit and fit[4] <= 2 * fit[5] and math.floor(fit[4]) or nil
 
     -- 1. Offered load, in busy connections, for the arrivals x (1 + x).
