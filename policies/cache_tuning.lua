@@ -59,6 +59,28 @@
 -- most once per settle + measure (15 min by default): a reversal never falls
 -- in a 10-minute flap window.
 --
+-- Following the load (follow_load, follow_load_ttl; 0, off, by default). A
+-- byte of cache buys more hits when more lookups come (the entries at the
+-- LRU's tail are read more often), and a second of TTL costs fewer hits
+-- when the load is high (a hot key's expiry miss is one miss among more
+-- lookups) while its stale reads grow with the lookups. So, for the same
+-- memory and stale reads on average, the capacity is its base value times
+-- (lookups/s)^follow_load and the TTL its base times
+-- (lookups/s)^-follow_load_ttl, each normalised by its mean over
+-- `load_window` (the capacity's plain mean, the TTL's lookup-weighted mean:
+-- stale reads go with lookups x TTL). For the TTL, 0.5 is where expiry
+-- misses (keys / TTL) are fewest for given stale reads (lookups x TTL);
+-- for the capacity, 0.5 measured best on cache_hotspot among 0.25 to 1.5.
+-- Everything above then works on the base values (the memory budget too,
+-- which becomes a budget on the mean: at the peak the cache is larger by
+-- the factor); a knob more than `follow_deadband` away from base x factor
+-- is moved, at most once per `follow_gap` (above the 10-minute flap
+-- window). Until a whole `load_window` is seen the factors stay at 1 or
+-- below (a start at night would take the night for typical), unless
+-- `typical_lookups` (lookups/s, from a dashboard) starts the means.
+-- Measured on cache_hotspot (docs/policies.md): a higher hit ratio than
+-- any static setting at no more memory and fewer stale reads.
+--
 -- Reads (params, catalogue names by default): cache_hits_total,
 -- cache_misses_total, cache_stale_reads_total (counters), cache_memory_bytes,
 -- cache_entries (gauges). On Redis: redis_keyspace_hits_total,
@@ -145,6 +167,319 @@ end
 
 local function learn(old, new) return old and old + kLearn * (new - old) or new end
 
+local function follows(p) return p.follow_load ~= 0 or p.follow_load_ttl ~= 0 end
+
+-- A value a knob can take: within its bounds, whole for integer knobs.
+local function clamped(knob, value)
+  value = math.max(knob.min, math.min(knob.max, value))
+  if knob.integer then value = math.floor(value + 0.5) end
+  return value
+end
+
+-- The shares of the load (follow_load*): updates the means of the lookup
+-- rate r = e^z (over the time seen, then over `load_window`: a day of load
+-- weighs the same whenever trimtab started) and returns the capacity's
+-- factor r^a / mean(r^a) and the TTL's r^-b * mean(r) / mean(r^(1-b)).
+local function loadFactors(s, p, dt)
+  if not s.z then return 1, 1 end
+  local a, b = p.follow_load, p.follow_load_ttl
+  local ra, r, rb = math.exp(a * s.z), math.exp(s.z), math.exp((1 - b) * s.z)
+  if not s.mean_ra then
+    if p.typical_lookups > 0 then
+      -- The operator's typical load: the means start from it, as if a
+      -- whole window of it had been seen.
+      local t = p.typical_lookups
+      s.mean_ra, s.mean_r, s.mean_rb, s.load_seen = t ^ a, t, t ^ (1 - b), p.load_window
+    else
+      s.mean_ra, s.mean_r, s.mean_rb, s.load_seen = ra, r, rb, 0
+    end
+  elseif dt > 0 then
+    s.load_seen = s.load_seen + dt
+    local w = dt / math.min(s.load_seen, p.load_window)
+    s.mean_ra = s.mean_ra + w * (ra - s.mean_ra)
+    s.mean_r = s.mean_r + w * (r - s.mean_r)
+    s.mean_rb = s.mean_rb + w * (rb - s.mean_rb)
+  end
+  local fc, ft = ra / s.mean_ra, math.exp(-b * s.z) * s.mean_r / s.mean_rb
+  if s.load_seen < p.load_window then
+    -- Until a whole window is seen the mean is a guess (a start at night
+    -- takes the night for typical): no more memory nor staleness than the
+    -- base values, only less.
+    return math.min(fc, 1), math.min(ft, 1)
+  end
+  return fc, ft
+end
+
+-- What the climbing below sees of a knob that follows the load: its base
+-- value, and bounds that keep base x factor within the knob's.
+local function baseView(knob, base, factor)
+  return { value = base, min = knob.min / factor, max = knob.max / factor, baseline = knob.baseline,
+           integer = knob.integer }
+end
+
+-- One tick of the climbing; `proposed[k]` marks the knobs it proposed.
+local function decide(ctx, proposed)
+  local p, s = ctx.params, ctx.state
+  local c = counters(ctx, p)
+  local bytes = ctx.value(p.bytes_metric)
+  local entries = ctx.value(p.entries_metric)
+  if not (c and bytes and entries) then return end
+  local ttlKnob, capKnob = ctx.knob(p.ttl_knob), ctx.knob(p.capacity_knob)
+  if not ttlKnob then return end
+  -- ttl and cap: the knobs, or their base values when they follow the load.
+  local ttl, cap = ttlKnob, capKnob
+  local following = follows(p)
+  local function propose(k, value, why)
+    s.changed, proposed[k] = true, true
+    if k == "cap" and value > cap.value then
+      -- A larger cache fills only as misses come: give it longer.
+      s.until_t = math.max(s.until_t or 0, ctx.now + p.settle_capacity)
+    end
+    if following then
+      s[k .. "_base"] = value
+      value = clamped(k == "cap" and capKnob or ttlKnob, value * (k == "cap" and s.fc or s.ft))
+    end
+    ctx.propose(k == "cap" and p.capacity_knob or p.ttl_knob, value, why)
+  end
+
+  local prev, changed, prevT = s.prev, s.changed, s.prev_t
+  s.prev, s.changed, s.prev_t = c, false, ctx.now
+  if not s.phase then
+    s.step, s.dir = p.step, -1  -- fresher first
+    s.stage = "base"
+    wait(s, ctx.now, p.settle)
+  end
+
+  -- A lost period: a probed knob goes back after `seconds`, then a base.
+  local function void(why, seconds)
+    ctx.log(why)
+    s.stage, s.hold, s.cap_hold = s.probe and "back" or "base", nil, nil
+    wait(s, ctx.now, seconds)
+  end
+  if prev then
+    local dh, dm = c.hits - prev.hits, c.misses - prev.misses
+    if dh < 0 or dm < 0 or c.stale < prev.stale then
+      s.ratio = nil
+      return void("counters went back (a restart): measuring afresh", p.recover)
+    end
+    local ratio = dh + dm > 0 and dh / (dh + dm) or nil
+    if ratio and s.ratio and not changed and s.ratio - ratio > p.shift_drop then
+      local before = s.ratio
+      s.ratio = ratio
+      s.step = math.max(s.step, p.restart_step)
+      return void(string.format("hit ratio %.2f -> %.2f: the load moved, exploring again", before, ratio),
+                  p.recover)
+    end
+    s.ratio = ratio or s.ratio
+    -- The load as the cache feels it: log lookups/s, lagged by `follow`.
+    local dt = ctx.now - (prevT or ctx.now)
+    if dh + dm > 0 and dt > 0 then
+      local x = math.log((dh + dm) / dt)
+      s.z = s.z and s.z + (1 - math.exp(-dt / p.follow)) * (x - s.z) or x
+    end
+  end
+  if following then
+    s.fc, s.ft = loadFactors(s, p, ctx.now - (prevT or ctx.now))
+    s.ttl_base = s.ttl_base or ttlKnob.value / s.ft
+    ttl = baseView(ttlKnob, s.ttl_base, s.ft)
+    if capKnob then
+      s.cap_base = s.cap_base or capKnob.value / s.fc
+      cap = baseView(capKnob, s.cap_base, s.fc)
+    end
+  end
+
+  -- The memory budget before anything else.
+  local limit = capacityLimit(p, bytes, entries)
+  if cap and limit < math.huge and limit >= cap.min and limit ~= cap.value
+     and (cap.value > limit * (1 + kBudgetSlack) or (cap.value == 0 and bytes > p.memory_budget)) then
+    s.probe, s.stage = nil, "base"
+    wait(s, ctx.now, p.settle)
+    propose("cap", limit, string.format("memory budget %.0f MiB at %.0f bytes per entry",
+                                        p.memory_budget / 2 ^ 20, bytes / entries))
+    return
+  end
+
+  if s.phase == "settle" then
+    if ctx.now < s.until_t then return end
+    if s.stage == "back" then
+      local pr = s.probe
+      s.probe, s.stage = nil, "base"
+      wait(s, ctx.now, p.settle)
+      propose(pr.knob, pr.from, "back from an unfinished probe")
+      return
+    end
+    s.phase, s.start, s.start_t, s.n, s.sums = "measure", c, ctx.now, 0, { bytes = 0, z = 0, entries = 0 }
+    return
+  end
+  s.n = s.n + 1
+  s.sums.bytes, s.sums.z, s.sums.entries = s.sums.bytes + bytes, s.sums.z + (s.z or 0),
+                                               s.sums.entries + entries / (following and s.fc or 1)
+  if ctx.now - s.start_t < p.measure then return end
+  local d = { hits = c.hits - s.start.hits, misses = c.misses - s.start.misses, stale = c.stale - s.start.stale }
+  local mean = s.sums.bytes / s.n
+  local j, hitRatio, staleShare = objective(p, d, mean)
+  wait(s, ctx.now, p.settle)
+  if not j then return end  -- no lookups: nothing to learn
+  local z, held = s.sums.z / s.n, s.sums.entries / s.n
+  local summary = string.format("hit ratio %.3f, stale %.2f%% of hits, cache %.0f MiB, objective %.4f",
+                                hitRatio, staleShare * 100, mean / 2 ^ 20, j)
+  local bound = hitRatio * (1 - hitRatio)  -- most a unit of log TTL moves the hit ratio
+  -- The TTL's price in hit ratio: the bound until measured, never near 0.
+  local sigma = math.max(s.sigma or bound, 0.1 * bound)
+
+  -- The hit ratio above the baselines, at this load.
+  local function gap(ttlValue)
+    local g = 0
+    local cap0 = cap and cap.baseline or 0
+    if s.kappa and cap0 > 0 then g = s.kappa * math.max(0, held - cap0) end
+    local ttl0 = ttl.baseline or ttl.value
+    if ttl0 > 0 and ttlValue > 0 then g = g + sigma * math.log(ttlValue / ttl0) end
+    return g
+  end
+
+  -- The hit ratio above the baselines on average over `hit_window`, and
+  -- the floor of the moment: below hit_margin when the past was above it.
+  local lookups = d.hits + d.misses
+  local forget = math.exp(-(ctx.now - s.start_t + p.settle) / p.hit_window)
+  s.cum_l = forget * (s.cum_l or 0) + lookups
+  s.cum_g = forget * (s.cum_g or 0) + gap(ttl.value) * lookups
+  local floor = p.hit_margin - (s.cum_g / s.cum_l - p.hit_margin)
+
+  -- The next move from a base measured just now: a capacity step up when
+  -- the cache is full, a check of what the capacity brings when due, else
+  -- a TTL probe.
+  local function move()
+    s.ja, s.ha, s.za, s.na, s.base_stale = j, hitRatio, z, held, staleShare
+    if cap then
+      local full = capKnob.value > 0 and entries >= (1 - kFull) * capKnob.value
+      local want = full and not s.cap_hold and stepped(cap, cap.value, 1, p.step, limit)
+      if want then
+        s.probe, s.stage = { knob = "cap", from = cap.value, to = want }, "grown"
+        propose("cap", want, "the cache is full: " .. summary)
+        return
+      end
+      -- What the entries beyond the baseline capacity bring: one period
+      -- at the baseline capacity (evicting is immediate), then back.
+      local cap0 = cap.baseline or 0
+      if p.hit_margin > -1 and cap0 > 0 and held > (1 + kFull) * cap0 and cap.value > cap0
+         and ctx.now >= (s.check_t or 0) then
+        s.probe, s.stage = { knob = "cap", from = cap.value, to = cap0 }, "check"
+        propose("cap", cap0, "the baseline capacity's hit ratio now: " .. summary)
+        return
+      end
+    end
+    local over = staleShare > p.stale_budget
+    if over then
+      -- Over the stale budget (the operator's limit): no probe. The stale
+      -- share of hits grows about in proportion to the TTL (a hit's age
+      -- spreads up to it), so the TTL goes at once to where the share
+      -- would meet the budget, by `step` at least; the next base
+      -- measures it, and a share still over goes further.
+      local want = stepped(ttl, ttl.value, -1, math.max(s.step, math.log(staleShare / p.stale_budget)), math.huge)
+      if want then
+        s.dir, s.stage = -1, "base"
+        propose("ttl", want, string.format("over the stale budget of %.2f%%: %s", p.stale_budget * 100, summary))
+        return
+      end
+    end
+    local room = (gap(ttl.value) - floor) / sigma
+    if over then s.dir = -1 elseif room < 0 then s.dir = 1 end
+    local step = s.step
+    if over then  -- over the stale budget at the TTL's lower bound: found below, look up
+    elseif s.dir < 0 then
+      -- A shorter TTL costs hits: no further than the room above the floor.
+      if room < p.min_step then
+        s.stage, s.hold = "base", true  -- no room: measure again
+        return
+      end
+      step = math.min(step, room)
+    elseif room < 0 then
+      step = math.max(p.min_step, math.min(step, -room))  -- back to the floor, not beyond
+    else
+      step = p.min_step  -- a longer TTL for J alone: the smallest step
+    end
+    local want = stepped(ttl, ttl.value, s.dir, step, math.huge)
+    if not want then  -- at a bound: look the other way, gently
+      s.dir = -s.dir
+      want = stepped(ttl, ttl.value, s.dir, p.min_step, math.huge)
+    end
+    if not want then
+      s.stage = "base"
+      return
+    end
+    s.probe, s.stage = { knob = "ttl", from = ttl.value, to = want }, "probe"
+    propose("ttl", want, "probe: " .. summary)
+  end
+
+  local bj, bh = loadSlopes(s)
+  if s.stage == "base" then
+    if s.hold then learnLoad(s, z - s.za, j - s.ja, hitRatio - s.ha) end
+    s.hold = nil
+    move()
+  elseif s.stage == "grown" then
+    -- Against the period before the step, the load's part taken out.
+    local pr = s.probe
+    s.probe = nil
+    local dz = z - s.za
+    local gain, dh = j - s.ja - bj * dz, hitRatio - s.ha - bh * dz
+    if gain < -p.min_gain then
+      s.cap_hold, s.stage = true, "base"
+      propose("cap", pr.from, string.format("%s: %g entries lost %+.4f (hit ratio %+.4f), back", summary,
+                                            pr.to, gain, dh))
+      return
+    end
+    ctx.log(string.format("cap %g -> %g: objective %+.4f, hit ratio %+.4f", pr.from, pr.to, gain, dh))
+    move()
+  elseif s.stage == "check" then
+    local pr = s.probe
+    s.probe, s.stage, s.check_t = nil, "base", ctx.now + p.check_every
+    local dh = s.ha - hitRatio - bh * (s.za - z)
+    s.kappa = learn(s.kappa, math.max(0, math.min(dh, hitRatio)) / (s.na - pr.to))
+    propose("cap", pr.from, string.format("%s; %.0f entries beyond the baseline capacity bring %+.4f",
+                                          summary, s.na - pr.to, dh))
+  elseif s.stage == "probe" then
+    s.jb, s.hb, s.zb, s.stage = j, hitRatio, z, "return"
+    propose("ttl", s.probe.from, "probe measured: " .. summary)
+  else
+    local pr = s.probe
+    s.probe = nil
+    -- Base and return had the same knobs: what moved between them is the
+    -- load's doing; it calibrates how the load moves J and the hit ratio.
+    learnLoad(s, z - s.za, j - s.ja, hitRatio - s.ha)
+    bj, bh = loadSlopes(s)
+    local dz = s.zb - (s.za + z) / 2
+    local dh = s.hb - (s.ha + hitRatio) / 2 - bh * dz
+    local gain = s.jb - (s.ja + j) / 2 - bj * dz
+    local dlog = math.log(pr.to / pr.from)
+    s.sigma = learn(s.sigma, math.max(0, math.min(bound, dh / dlog)))
+    local floorOk = gap(pr.to) >= floor or dlog > 0
+    local recovers = gap(pr.from) < floor and dlog > 0 and dh > 0
+    if recovers or (gain > p.min_gain and floorOk) then
+      s.stage = "base"
+      propose("ttl", pr.to, string.format("%s: probe gained %+.4f, hit ratio %+.4f%s", summary, gain, dh,
+                                          recovers and " (under the baselines' hit ratio)" or ""))
+      return
+    end
+    if gain < -p.min_gain then s.dir = -s.dir end
+    s.step = math.max(p.min_step, s.step / 2)
+    ctx.log(string.format("ttl %g -> %g: objective %+.4f, hit ratio %+.4f%s, staying at %g", pr.from, pr.to,
+                          gain, dh, floorOk and "" or " (under the floor)", pr.from))
+    move()
+  end
+end
+
+-- A knob that follows the load moves to base x factor when it is more
+-- than `follow_deadband` away, unless it was just proposed or changed.
+local function follow(ctx, p, s, key, name, factor, proposed)
+  local knob, base = ctx.knob(name), s[key .. "_base"]
+  if proposed[key] or not (knob and base) or knob.pending then return end
+  if knob.last_change and ctx.now - knob.last_change < p.follow_gap then return end
+  local want = clamped(knob, base * factor)
+  if math.abs(want - knob.value) <= p.follow_deadband * math.max(1, knob.value) then return end
+  s.changed = true
+  ctx.propose(name, want, string.format("following the load: %g x %.3f", base, factor))
+end
+
 return {
   name = "cache_tuning",
   description = "cache TTL and capacity on hits - stale reads - memory, above the baselines' hit ratio",
@@ -174,237 +509,20 @@ return {
     restart_step = 0.1,
     min_gain = 0.0005,
     shift_drop = 0.1,
+    follow_load = 0,
+    follow_load_ttl = 0,
+    load_window = 86400,
+    typical_lookups = 0,
+    follow_deadband = 0.03,
+    follow_gap = 660,
   },
   tick = function(ctx)
-    local p, s = ctx.params, ctx.state
-    local c = counters(ctx, p)
-    local bytes = ctx.value(p.bytes_metric)
-    local entries = ctx.value(p.entries_metric)
-    if not (c and bytes and entries) then return end
-    local ttl, cap = ctx.knob(p.ttl_knob), ctx.knob(p.capacity_knob)
-    if not ttl then return end
-    local function propose(k, value, why)
-      s.changed = true
-      if k == "cap" and value > cap.value then
-        -- A larger cache fills only as misses come: give it longer.
-        s.until_t = math.max(s.until_t or 0, ctx.now + p.settle_capacity)
-      end
-      ctx.propose(k == "cap" and p.capacity_knob or p.ttl_knob, value, why)
-    end
-
-    local prev, changed, prevT = s.prev, s.changed, s.prev_t
-    s.prev, s.changed, s.prev_t = c, false, ctx.now
-    if not s.phase then
-      s.step, s.dir = p.step, -1  -- fresher first
-      s.stage = "base"
-      wait(s, ctx.now, p.settle)
-    end
-
-    -- A lost period: a probed knob goes back after `seconds`, then a base.
-    local function void(why, seconds)
-      ctx.log(why)
-      s.stage, s.hold, s.cap_hold = s.probe and "back" or "base", nil, nil
-      wait(s, ctx.now, seconds)
-    end
-    if prev then
-      local dh, dm = c.hits - prev.hits, c.misses - prev.misses
-      if dh < 0 or dm < 0 or c.stale < prev.stale then
-        s.ratio = nil
-        return void("counters went back (a restart): measuring afresh", p.recover)
-      end
-      local ratio = dh + dm > 0 and dh / (dh + dm) or nil
-      if ratio and s.ratio and not changed and s.ratio - ratio > p.shift_drop then
-        local before = s.ratio
-        s.ratio = ratio
-        s.step = math.max(s.step, p.restart_step)
-        return void(string.format("hit ratio %.2f -> %.2f: the load moved, exploring again", before, ratio),
-                    p.recover)
-      end
-      s.ratio = ratio or s.ratio
-      -- The load as the cache feels it: log lookups/s, lagged by `follow`.
-      local dt = ctx.now - (prevT or ctx.now)
-      if dh + dm > 0 and dt > 0 then
-        local x = math.log((dh + dm) / dt)
-        s.z = s.z and s.z + (1 - math.exp(-dt / p.follow)) * (x - s.z) or x
-      end
-    end
-
-    -- The memory budget before anything else.
-    local limit = capacityLimit(p, bytes, entries)
-    if cap and limit < math.huge and limit >= cap.min and limit ~= cap.value
-       and (cap.value > limit * (1 + kBudgetSlack) or (cap.value == 0 and bytes > p.memory_budget)) then
-      s.probe, s.stage = nil, "base"
-      wait(s, ctx.now, p.settle)
-      propose("cap", limit, string.format("memory budget %.0f MiB at %.0f bytes per entry",
-                                          p.memory_budget / 2 ^ 20, bytes / entries))
-      return
-    end
-
-    if s.phase == "settle" then
-      if ctx.now < s.until_t then return end
-      if s.stage == "back" then
-        local pr = s.probe
-        s.probe, s.stage = nil, "base"
-        wait(s, ctx.now, p.settle)
-        propose(pr.knob, pr.from, "back from an unfinished probe")
-        return
-      end
-      s.phase, s.start, s.start_t, s.n, s.sums = "measure", c, ctx.now, 0, { bytes = 0, z = 0, entries = 0 }
-      return
-    end
-    s.n = s.n + 1
-    s.sums.bytes, s.sums.z, s.sums.entries = s.sums.bytes + bytes, s.sums.z + (s.z or 0), s.sums.entries + entries
-    if ctx.now - s.start_t < p.measure then return end
-    local d = { hits = c.hits - s.start.hits, misses = c.misses - s.start.misses, stale = c.stale - s.start.stale }
-    local mean = s.sums.bytes / s.n
-    local j, hitRatio, staleShare = objective(p, d, mean)
-    wait(s, ctx.now, p.settle)
-    if not j then return end  -- no lookups: nothing to learn
-    local z, held = s.sums.z / s.n, s.sums.entries / s.n
-    local summary = string.format("hit ratio %.3f, stale %.2f%% of hits, cache %.0f MiB, objective %.4f",
-                                  hitRatio, staleShare * 100, mean / 2 ^ 20, j)
-    local bound = hitRatio * (1 - hitRatio)  -- most a unit of log TTL moves the hit ratio
-    -- The TTL's price in hit ratio: the bound until measured, never near 0.
-    local sigma = math.max(s.sigma or bound, 0.1 * bound)
-
-    -- The hit ratio above the baselines, at this load.
-    local function gap(ttlValue)
-      local g = 0
-      local cap0 = cap and cap.baseline or 0
-      if s.kappa and cap0 > 0 then g = s.kappa * math.max(0, held - cap0) end
-      local ttl0 = ttl.baseline or ttl.value
-      if ttl0 > 0 and ttlValue > 0 then g = g + sigma * math.log(ttlValue / ttl0) end
-      return g
-    end
-
-    -- The hit ratio above the baselines on average over `hit_window`, and
-    -- the floor of the moment: below hit_margin when the past was above it.
-    local lookups = d.hits + d.misses
-    local forget = math.exp(-(ctx.now - s.start_t + p.settle) / p.hit_window)
-    s.cum_l = forget * (s.cum_l or 0) + lookups
-    s.cum_g = forget * (s.cum_g or 0) + gap(ttl.value) * lookups
-    local floor = p.hit_margin - (s.cum_g / s.cum_l - p.hit_margin)
-
-    -- The next move from a base measured just now: a capacity step up when
-    -- the cache is full, a check of what the capacity brings when due, else
-    -- a TTL probe.
-    local function move()
-      s.ja, s.ha, s.za, s.na, s.base_stale = j, hitRatio, z, held, staleShare
-      if cap then
-        local full = cap.value > 0 and entries >= (1 - kFull) * cap.value
-        local want = full and not s.cap_hold and stepped(cap, cap.value, 1, p.step, limit)
-        if want then
-          s.probe, s.stage = { knob = "cap", from = cap.value, to = want }, "grown"
-          propose("cap", want, "the cache is full: " .. summary)
-          return
-        end
-        -- What the entries beyond the baseline capacity bring: one period
-        -- at the baseline capacity (evicting is immediate), then back.
-        local cap0 = cap.baseline or 0
-        if p.hit_margin > -1 and cap0 > 0 and held > (1 + kFull) * cap0 and cap.value > cap0
-           and ctx.now >= (s.check_t or 0) then
-          s.probe, s.stage = { knob = "cap", from = cap.value, to = cap0 }, "check"
-          propose("cap", cap0, "the baseline capacity's hit ratio now: " .. summary)
-          return
-        end
-      end
-      local over = staleShare > p.stale_budget
-      if over then
-        -- Over the stale budget (the operator's limit): no probe. The stale
-        -- share of hits grows about in proportion to the TTL (a hit's age
-        -- spreads up to it), so the TTL goes at once to where the share
-        -- would meet the budget, by `step` at least; the next base
-        -- measures it, and a share still over goes further.
-        local want = stepped(ttl, ttl.value, -1, math.max(s.step, math.log(staleShare / p.stale_budget)), math.huge)
-        if want then
-          s.dir, s.stage = -1, "base"
-          propose("ttl", want, string.format("over the stale budget of %.2f%%: %s", p.stale_budget * 100, summary))
-          return
-        end
-      end
-      local room = (gap(ttl.value) - floor) / sigma
-      if over then s.dir = -1 elseif room < 0 then s.dir = 1 end
-      local step = s.step
-      if over then  -- over the stale budget at the TTL's lower bound: found below, look up
-      elseif s.dir < 0 then
-        -- A shorter TTL costs hits: no further than the room above the floor.
-        if room < p.min_step then
-          s.stage, s.hold = "base", true  -- no room: measure again
-          return
-        end
-        step = math.min(step, room)
-      elseif room < 0 then
-        step = math.max(p.min_step, math.min(step, -room))  -- back to the floor, not beyond
-      else
-        step = p.min_step  -- a longer TTL for J alone: the smallest step
-      end
-      local want = stepped(ttl, ttl.value, s.dir, step, math.huge)
-      if not want then  -- at a bound: look the other way, gently
-        s.dir = -s.dir
-        want = stepped(ttl, ttl.value, s.dir, p.min_step, math.huge)
-      end
-      if not want then
-        s.stage = "base"
-        return
-      end
-      s.probe, s.stage = { knob = "ttl", from = ttl.value, to = want }, "probe"
-      propose("ttl", want, "probe: " .. summary)
-    end
-
-    local bj, bh = loadSlopes(s)
-    if s.stage == "base" then
-      if s.hold then learnLoad(s, z - s.za, j - s.ja, hitRatio - s.ha) end
-      s.hold = nil
-      move()
-    elseif s.stage == "grown" then
-      -- Against the period before the step, the load's part taken out.
-      local pr = s.probe
-      s.probe = nil
-      local dz = z - s.za
-      local gain, dh = j - s.ja - bj * dz, hitRatio - s.ha - bh * dz
-      if gain < -p.min_gain then
-        s.cap_hold, s.stage = true, "base"
-        propose("cap", pr.from, string.format("%s: %g entries lost %+.4f (hit ratio %+.4f), back", summary,
-                                              pr.to, gain, dh))
-        return
-      end
-      ctx.log(string.format("cap %g -> %g: objective %+.4f, hit ratio %+.4f", pr.from, pr.to, gain, dh))
-      move()
-    elseif s.stage == "check" then
-      local pr = s.probe
-      s.probe, s.stage, s.check_t = nil, "base", ctx.now + p.check_every
-      local dh = s.ha - hitRatio - bh * (s.za - z)
-      s.kappa = learn(s.kappa, math.max(0, math.min(dh, hitRatio)) / (s.na - pr.to))
-      propose("cap", pr.from, string.format("%s; %.0f entries beyond the baseline capacity bring %+.4f",
-                                            summary, s.na - pr.to, dh))
-    elseif s.stage == "probe" then
-      s.jb, s.hb, s.zb, s.stage = j, hitRatio, z, "return"
-      propose("ttl", s.probe.from, "probe measured: " .. summary)
-    else
-      local pr = s.probe
-      s.probe = nil
-      -- Base and return had the same knobs: what moved between them is the
-      -- load's doing; it calibrates how the load moves J and the hit ratio.
-      learnLoad(s, z - s.za, j - s.ja, hitRatio - s.ha)
-      bj, bh = loadSlopes(s)
-      local dz = s.zb - (s.za + z) / 2
-      local dh = s.hb - (s.ha + hitRatio) / 2 - bh * dz
-      local gain = s.jb - (s.ja + j) / 2 - bj * dz
-      local dlog = math.log(pr.to / pr.from)
-      s.sigma = learn(s.sigma, math.max(0, math.min(bound, dh / dlog)))
-      local floorOk = gap(pr.to) >= floor or dlog > 0
-      local recovers = gap(pr.from) < floor and dlog > 0 and dh > 0
-      if recovers or (gain > p.min_gain and floorOk) then
-        s.stage = "base"
-        propose("ttl", pr.to, string.format("%s: probe gained %+.4f, hit ratio %+.4f%s", summary, gain, dh,
-                                            recovers and " (under the baselines' hit ratio)" or ""))
-        return
-      end
-      if gain < -p.min_gain then s.dir = -s.dir end
-      s.step = math.max(p.min_step, s.step / 2)
-      ctx.log(string.format("ttl %g -> %g: objective %+.4f, hit ratio %+.4f%s, staying at %g", pr.from, pr.to,
-                            gain, dh, floorOk and "" or " (under the floor)", pr.from))
-      move()
+    local p, s, proposed = ctx.params, ctx.state, {}
+    decide(ctx, proposed)
+    -- (s.fc may outlive a reload that turned following off.)
+    if s.fc and follows(p) then
+      follow(ctx, p, s, "cap", p.capacity_knob, s.fc, proposed)
+      follow(ctx, p, s, "ttl", p.ttl_knob, s.ft, proposed)
     end
   end,
 }

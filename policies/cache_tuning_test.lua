@@ -345,6 +345,69 @@ return {
     },
   },
 
+  -- Following the load (follow_load, follow_load_ttl). The climbing stays
+  -- quiet here: the TTL has no room above the floor and the cache is not full.
+  {
+    name = "at four times the typical load the capacity doubles and the TTL halves, then waits follow_gap",
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100 }),
+    knobs = knobs(3600, 3600, 150000),
+    now = 0,
+    -- 400 lookups/s, then 1,600 from t=60: r^0.5 = 20 then 40 over a typical 10.
+    series = traffic({ 320, 80, 8 }, { { from = 60, to = 900, rates = { 1280, 320, 32 } } }, 900, nil, 100000),
+    steps = (function()
+      local steps = { { expect = quiet },
+                      { at = 60, expect = { proposals = { cache_capacity_entries = { min = 299000, max = 300000,
+                                                                                     reason = "following the load" },
+                                                          cache_ttl_seconds = { min = 1800, max = 1806 } },
+                                            state = { cap_base = 150000, ttl_base = 3600 } } } }
+      -- The load moved again at once, but a knob moves once per follow_gap (660 s).
+      for t = 120, 660, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
+      steps[#steps + 1] = { at = 720, expect = { proposals = { cache_capacity_entries = { min = 400000 },
+                                                               cache_ttl_seconds = { max = 1000 } } } }
+      return steps
+    end)(),
+  },
+  {
+    name = "without a typical load, the first window only shrinks: no more memory nor staleness than the base",
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5 }),
+    knobs = knobs(3600, 3600, 150000),
+    now = 0,
+    -- 400 lookups/s, 1,600 from t=300 (above the mean seen: the capacity held
+    -- at the base, the TTL shorter), then 100 from t=600 (below it: the
+    -- capacity shrinks; the TTL, changed at 360, waits follow_gap).
+    series = traffic({ 320, 80, 8 }, { { from = 300, to = 600, rates = { 1280, 320, 32 } },
+                                       { from = 600, to = 1800, rates = { 80, 20, 2 } } }, 1800, nil, 100000),
+    steps = (function()
+      local steps = {}
+      for t = 0, 600, 60 do
+        local e = t == 360 and { proposals = { cache_ttl_seconds = { min = 2500, max = 3450 } } } or quiet
+        steps[#steps + 1] = { at = t, expect = e }
+      end
+      steps[#steps + 1] = { at = 660, expect = quiet }
+      steps[#steps + 1] = { at = 720, expect = { proposals = { cache_capacity_entries = { min = 120000, max = 135000 } } } }
+      -- The TTL back to its base (never above it in the first window) once follow_gap has passed.
+      for t = 780, 960, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
+      steps[#steps + 1] = { at = 1020, expect = { proposals = { cache_ttl_seconds = 3600 } } }
+      return steps
+    end)(),
+  },
+  {
+    name = "a decision of the climbing is on the base value: a budget cut, then the load's factor on it",
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, memory_budget = 100000 * 2048 }),
+    knobs = knobs(3600, 3600, 150000),
+    now = 0,
+    -- 400 lookups/s: the capacity's factor just under 2 (the mean creeps up).
+    series = traffic({ 320, 80, 8 }, nil, 720, nil, 90000),
+    steps = (function()
+      local steps = { { expect = { proposals = { cache_capacity_entries = { value = 100000, reason = "memory budget" } },
+                                   state = { cap_base = 100000 } } },
+                      { at = 60, expect = { proposals = { cache_ttl_seconds = { min = 1800, max = 1806 } } } } }
+      for t = 120, 600, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
+      steps[#steps + 1] = { at = 660, expect = { proposals = { cache_capacity_entries = { min = 197000, max = 200000 } } } }
+      return steps
+    end)(),
+  },
+
   -- Missing inputs.
   {
     name = "no lookups: nothing to learn, no proposal",
