@@ -345,11 +345,12 @@ return {
     },
   },
 
-  -- Following the load (follow_load, follow_load_ttl). The climbing stays
-  -- quiet here: the TTL has no room above the floor and the cache is not full.
+  -- Following the load (follow_load, follow_load_ttl; the load smoothed
+  -- over 240 s here). The climbing stays quiet in the first three: the TTL
+  -- has no room above the floor and the cache is not full.
   {
     name = "at four times the typical load the capacity doubles and the TTL halves, then waits follow_gap",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100 }),
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240 }),
     knobs = knobs(3600, 3600, 150000),
     now = 0,
     -- 400 lookups/s, then 1,600 from t=60: r^0.5 = 20 then 40 over a typical 10.
@@ -369,7 +370,7 @@ return {
   },
   {
     name = "without a typical load, the first window only shrinks: no more memory nor staleness than the base",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5 }),
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, follow_smooth = 240 }),
     knobs = knobs(3600, 3600, 150000),
     now = 0,
     -- 400 lookups/s, 1,600 from t=300 (above the mean seen: the capacity held
@@ -393,19 +394,75 @@ return {
   },
   {
     name = "a decision of the climbing is on the base value: a budget cut, then the load's factor on it",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, memory_budget = 100000 * 2048 }),
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240,
+                   memory_budget = 100000 * 2048 }),
     knobs = knobs(3600, 3600, 150000),
     now = 0,
     -- 400 lookups/s: the capacity's factor just under 2 (the mean creeps up).
-    series = traffic({ 320, 80, 8 }, nil, 720, nil, 90000),
+    series = traffic({ 320, 80, 8 }, nil, 900, nil, 90000),
     steps = (function()
       local steps = { { expect = { proposals = { cache_capacity_entries = { value = 100000, reason = "memory budget" } },
                                    state = { cap_base = 100000 } } },
                       { at = 60, expect = { proposals = { cache_ttl_seconds = { min = 1800, max = 1806 } } } } }
       for t = 120, 600, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
       steps[#steps + 1] = { at = 660, expect = { proposals = { cache_capacity_entries = { min = 197000, max = 200000 } } } }
+      -- The budget holds the base, not the knob: twice the budget at the peak is no cut.
+      for t = 720, 900, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
       return steps
     end)(),
+  },
+  {
+    name = "a probe of the climbing moves the base, and the knob by the load's factor; a follow move restarts the period",
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240 }),
+    knobs = roomy,
+    now = 0,
+    series = traffic({ 320, 80, 8 }, nil, 900),
+    steps = (function()
+      -- t=60: the TTL follows 4x the typical load (x 0.5); the period starts
+      -- again at t=720 (follow_gap), is measured to t=840, and the probe
+      -- there (3600 -> 3000 on the base: the room above the floor) is set
+      -- at about half of it.
+      local steps = { { expect = quiet }, { at = 60, expect = { proposals = { cache_ttl_seconds = { min = 1800, max = 1806 } },
+                                                                state = { phase = "settle", until_t = 720 } } } }
+      for t = 120, 780, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
+      steps[#steps + 1] = { at = 840, expect = { proposals = { cache_ttl_seconds = { min = 1495, max = 1505, reason = "probe" } },
+                                                 state = { probe = { knob = "ttl", from = 3600 } } } }
+      return steps
+    end)(),
+  },
+  {
+    name = "the memory budget bounds the base: at the peak the cache may go above it",
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240,
+                    memory_budget = 100000 * 2048 }),
+    knobs = knobs(3600, 3600, 90000),
+    now = 0,
+    series = traffic({ 320, 80, 8 }, nil, 300, nil, 80000),
+    steps = (function()
+      local steps = { { expect = quiet },
+                      { at = 60, expect = { proposals = { cache_capacity_entries = { min = 179000, max = 180000 },
+                                                          cache_ttl_seconds = true } } } }
+      for t = 120, 300, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
+      return steps
+    end)(),
+  },
+  {
+    name = "an unlimited capacity (0) stays unlimited under any factor",
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240 }),
+    knobs = knobs(3600, 3600, 0, 0),
+    now = 0,
+    series = traffic({ 320, 80, 8 }, nil, 120, nil, 100000),
+    steps = { { expect = quiet },
+              { at = 60, expect = { proposals = { cache_ttl_seconds = { min = 1800, max = 1806 } }, state = { cap_base = 0 } } },
+              { at = 120, expect = quiet } },
+  },
+  {
+    name = "an infinite typical load gives no factor: the knobs stay where they are",
+    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = math.huge }),
+    knobs = knobs(3600, 3600, 150000),
+    now = 0,
+    series = traffic({ 320, 80, 8 }, nil, 120, nil, 100000),
+    steps = { { expect = quiet }, { at = 60, expect = { no_proposal = true, state = { fc = 1, ft = 1 } } },
+              { at = 120, expect = quiet } },
   },
 
   -- Missing inputs.
