@@ -77,6 +77,22 @@ local function run(at180, at360, at540, extra)
   return steps
 end
 
+-- Following the load: exponents 0.5, a typical 100 lookups/s, the load
+-- smoothed over 240 s (as the climbing's own view of it), then `extra`.
+local function following(extra)
+  local p = { follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240 }
+  for k, v in pairs(extra or {}) do p[k] = v end
+  return with(p)
+end
+-- A tick a minute from t=0 to `last`: `marked[t]` expected at t, quiet elsewhere.
+local function minutes(last, marked)
+  local steps = {}
+  for t = 0, last, 60 do steps[#steps + 1] = { at = t, expect = marked[t] or quiet } end
+  return steps
+end
+-- The TTL at a factor of about 0.5 (the means creep up from the typical load).
+local halfTtl = { min = 1800, max = 1806 }
+
 local normal = { 80, 20, 2 }  -- J = 0.78 - 0.0076 = 0.7724
 local better = { 86, 14, 1 }  -- J = 0.8424
 local worse = { 75, 25, 2 }   -- J = 0.7224
@@ -345,124 +361,97 @@ return {
     },
   },
 
-  -- Following the load (follow_load, follow_load_ttl; the load smoothed
-  -- over 240 s here). The climbing stays quiet in the first three: the TTL
-  -- has no room above the floor and the cache is not full.
+  -- Following the load (follow_load, follow_load_ttl). The climbing stays
+  -- quiet unless said: the TTL has no room above the floor and the cache is
+  -- not full. 400 lookups/s over a typical 100: factors 2 (capacity) and
+  -- 0.5 (TTL).
   {
     name = "at four times the typical load the capacity doubles and the TTL halves, then waits follow_gap",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240 }),
+    params = following(),
     knobs = knobs(3600, 3600, 150000),
     now = 0,
     -- 400 lookups/s, then 1,600 from t=60: r^0.5 = 20 then 40 over a typical 10.
     series = traffic({ 320, 80, 8 }, { { from = 60, to = 900, rates = { 1280, 320, 32 } } }, 900, nil, 100000),
-    steps = (function()
-      local steps = { { expect = quiet },
-                      { at = 60, expect = { proposals = { cache_capacity_entries = { min = 299000, max = 300000,
-                                                                                     reason = "following the load" },
-                                                          cache_ttl_seconds = { min = 1800, max = 1806 } },
-                                            state = { cap_base = 150000, ttl_base = 3600 } } } }
-      -- The load moved again at once, but a knob moves once per follow_gap (660 s).
-      for t = 120, 660, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
-      steps[#steps + 1] = { at = 720, expect = { proposals = { cache_capacity_entries = { min = 400000 },
-                                                               cache_ttl_seconds = { max = 1000 } } } }
-      return steps
-    end)(),
+    -- The load moved again at once, but a knob moves once per follow_gap (660 s).
+    steps = minutes(720, {
+      [60] = { proposals = { cache_capacity_entries = { min = 299000, max = 300000, reason = "following the load" },
+                             cache_ttl_seconds = halfTtl },
+               state = { cap_base = 150000, ttl_base = 3600 } },
+      [720] = { proposals = { cache_capacity_entries = { min = 400000 }, cache_ttl_seconds = { max = 1000 } } },
+    }),
   },
   {
     name = "without a typical load, the first window only shrinks: no more memory nor staleness than the base",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, follow_smooth = 240 }),
+    params = following({ typical_lookups = 0 }),
     knobs = knobs(3600, 3600, 150000),
     now = 0,
     -- 400 lookups/s, 1,600 from t=300 (above the mean seen: the capacity held
     -- at the base, the TTL shorter), then 100 from t=600 (below it: the
-    -- capacity shrinks; the TTL, changed at 360, waits follow_gap).
+    -- capacity shrinks; the TTL, changed at 360, waits follow_gap and goes
+    -- back to its base, never above it in the first window).
     series = traffic({ 320, 80, 8 }, { { from = 300, to = 600, rates = { 1280, 320, 32 } },
                                        { from = 600, to = 1800, rates = { 80, 20, 2 } } }, 1800, nil, 100000),
-    steps = (function()
-      local steps = {}
-      for t = 0, 600, 60 do
-        local e = t == 360 and { proposals = { cache_ttl_seconds = { min = 2500, max = 3450 } } } or quiet
-        steps[#steps + 1] = { at = t, expect = e }
-      end
-      steps[#steps + 1] = { at = 660, expect = quiet }
-      steps[#steps + 1] = { at = 720, expect = { proposals = { cache_capacity_entries = { min = 120000, max = 135000 } } } }
-      -- The TTL back to its base (never above it in the first window) once follow_gap has passed.
-      for t = 780, 960, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
-      steps[#steps + 1] = { at = 1020, expect = { proposals = { cache_ttl_seconds = 3600 } } }
-      return steps
-    end)(),
+    steps = minutes(1020, {
+      [360] = { proposals = { cache_ttl_seconds = { min = 2500, max = 3450 } } },
+      [720] = { proposals = { cache_capacity_entries = { min = 120000, max = 135000 } } },
+      [1020] = { proposals = { cache_ttl_seconds = 3600 } },
+    }),
   },
   {
     name = "a decision of the climbing is on the base value: a budget cut, then the load's factor on it",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240,
-                   memory_budget = 100000 * 2048 }),
+    params = following({ memory_budget = 100000 * 2048 }),
     knobs = knobs(3600, 3600, 150000),
     now = 0,
-    -- 400 lookups/s: the capacity's factor just under 2 (the mean creeps up).
+    -- The capacity's factor just under 2 (the mean creeps up). The budget
+    -- holds the base, not the knob: twice the budget at the peak is no cut.
     series = traffic({ 320, 80, 8 }, nil, 900, nil, 90000),
-    steps = (function()
-      local steps = { { expect = { proposals = { cache_capacity_entries = { value = 100000, reason = "memory budget" } },
-                                   state = { cap_base = 100000 } } },
-                      { at = 60, expect = { proposals = { cache_ttl_seconds = { min = 1800, max = 1806 } } } } }
-      for t = 120, 600, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
-      steps[#steps + 1] = { at = 660, expect = { proposals = { cache_capacity_entries = { min = 197000, max = 200000 } } } }
-      -- The budget holds the base, not the knob: twice the budget at the peak is no cut.
-      for t = 720, 900, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
-      return steps
-    end)(),
+    steps = minutes(900, {
+      [0] = { proposals = { cache_capacity_entries = { value = 100000, reason = "memory budget" } },
+              state = { cap_base = 100000 } },
+      [60] = { proposals = { cache_ttl_seconds = halfTtl } },
+      [660] = { proposals = { cache_capacity_entries = { min = 197000, max = 200000 } } },
+    }),
   },
   {
     name = "a probe of the climbing moves the base, and the knob by the load's factor; a follow move restarts the period",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240 }),
+    params = following(),
     knobs = roomy,
     now = 0,
     series = traffic({ 320, 80, 8 }, nil, 900),
-    steps = (function()
-      -- t=60: the TTL follows 4x the typical load (x 0.5); the period starts
-      -- again at t=720 (follow_gap), is measured to t=840, and the probe
-      -- there (3600 -> 3000 on the base: the room above the floor) is set
-      -- at about half of it.
-      local steps = { { expect = quiet }, { at = 60, expect = { proposals = { cache_ttl_seconds = { min = 1800, max = 1806 } },
-                                                                state = { phase = "settle", until_t = 720 } } } }
-      for t = 120, 780, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
-      steps[#steps + 1] = { at = 840, expect = { proposals = { cache_ttl_seconds = { min = 1495, max = 1505, reason = "probe" } },
-                                                 state = { probe = { knob = "ttl", from = 3600 } } } }
-      return steps
-    end)(),
+    -- t=60: the TTL follows the load; the period starts again at t=720
+    -- (follow_gap), is measured to t=840, and the probe there (3600 -> 3000
+    -- on the base: the room above the floor) is set at half of it.
+    steps = minutes(840, {
+      [60] = { proposals = { cache_ttl_seconds = halfTtl }, state = { phase = "settle", until_t = 720 } },
+      [840] = { proposals = { cache_ttl_seconds = { min = 1495, max = 1505, reason = "probe" } },
+                state = { probe = { knob = "ttl", from = 3600 } } },
+    }),
   },
   {
     name = "the memory budget bounds the base: at the peak the cache may go above it",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240,
-                    memory_budget = 100000 * 2048 }),
+    params = following({ memory_budget = 100000 * 2048 }),
     knobs = knobs(3600, 3600, 90000),
     now = 0,
     series = traffic({ 320, 80, 8 }, nil, 300, nil, 80000),
-    steps = (function()
-      local steps = { { expect = quiet },
-                      { at = 60, expect = { proposals = { cache_capacity_entries = { min = 179000, max = 180000 },
-                                                          cache_ttl_seconds = true } } } }
-      for t = 120, 300, 60 do steps[#steps + 1] = { at = t, expect = quiet } end
-      return steps
-    end)(),
+    steps = minutes(300, {
+      [60] = { proposals = { cache_capacity_entries = { min = 179000, max = 180000 }, cache_ttl_seconds = halfTtl } },
+    }),
   },
   {
     name = "an unlimited capacity (0) stays unlimited under any factor",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = 100, follow_smooth = 240 }),
+    params = following(),
     knobs = knobs(3600, 3600, 0, 0),
     now = 0,
     series = traffic({ 320, 80, 8 }, nil, 120, nil, 100000),
-    steps = { { expect = quiet },
-              { at = 60, expect = { proposals = { cache_ttl_seconds = { min = 1800, max = 1806 } }, state = { cap_base = 0 } } },
-              { at = 120, expect = quiet } },
+    steps = minutes(120, { [60] = { proposals = { cache_ttl_seconds = halfTtl }, state = { cap_base = 0 } } }),
   },
   {
     name = "an infinite typical load gives no factor: the knobs stay where they are",
-    params = with({ follow_load = 0.5, follow_load_ttl = 0.5, typical_lookups = math.huge }),
+    params = following({ typical_lookups = math.huge }),
     knobs = knobs(3600, 3600, 150000),
     now = 0,
     series = traffic({ 320, 80, 8 }, nil, 120, nil, 100000),
-    steps = { { expect = quiet }, { at = 60, expect = { no_proposal = true, state = { fc = 1, ft = 1 } } },
-              { at = 120, expect = quiet } },
+    steps = minutes(120, { [60] = { no_proposal = true, state = { fc = 1, ft = 1 } } }),
   },
 
   -- Missing inputs.
