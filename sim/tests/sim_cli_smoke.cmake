@@ -3,6 +3,18 @@
 # report has its charts, and `trimtab replay` reads what `--record` wrote.
 # Called by CTest with -DTRIMTAB=... -DSCENARIO=... -DOUT=...
 file(REMOVE_RECURSE ${OUT})
+
+# Fails unless each of the files is the same in the output directories a and b.
+function(expect_same a b what)
+  foreach(f ${ARGN})
+    file(READ ${OUT}/${a}/${f} A)
+    file(READ ${OUT}/${b}/${f} B)
+    if(NOT A STREQUAL B)
+      message(FATAL_ERROR "${f} differs between two identical ${what}")
+    endif()
+  endforeach()
+endfunction()
+
 foreach(run a b)
   execute_process(COMMAND ${TRIMTAB} sim ${SCENARIO} --duration 2h --seeds 2 --record --out ${OUT}/${run}
                   RESULT_VARIABLE rc OUTPUT_VARIABLE stdout_${run} ERROR_VARIABLE stderr)
@@ -15,13 +27,7 @@ string(REPLACE "${OUT}/b" "OUT" stdout_b "${stdout_b}")
 if(NOT stdout_a STREQUAL stdout_b)
   message(FATAL_ERROR "stdout differs between two identical runs:\n${stdout_a}\n---\n${stdout_b}")
 endif()
-foreach(f summary.json timeline.csv events.csv report.html)
-  file(READ ${OUT}/a/${f} A)
-  file(READ ${OUT}/b/${f} B)
-  if(NOT A STREQUAL B)
-    message(FATAL_ERROR "${f} differs between two identical runs")
-  endif()
-endforeach()
+expect_same(a b runs summary.json timeline.csv events.csv report.html)
 # Perturbed, through a flash crowd, trimtab's policies: the same again. (A
 # policy that sums floats in pairs() order over string keys differs between
 # processes, since Lua seeds its string hashes per process: pool_size did,
@@ -34,13 +40,7 @@ foreach(run pa pb)
     message(FATAL_ERROR "trimtab sim --perturb failed (${rc}):\n${stderr}")
   endif()
 endforeach()
-foreach(f summary.json timeline.csv decisions-trimtab-seed1.jsonl)
-  file(READ ${OUT}/pa/${f} A)
-  file(READ ${OUT}/pb/${f} B)
-  if(NOT A STREQUAL B)
-    message(FATAL_ERROR "${f} differs between two identical perturbed runs")
-  endif()
-endforeach()
+expect_same(pa pb "perturbed runs" summary.json timeline.csv decisions-trimtab-seed1.jsonl)
 file(READ ${OUT}/a/report.html html)
 string(FIND "${html}" "<svg" at)
 if(at EQUAL -1)
