@@ -37,7 +37,8 @@ int copyStateInto(lua_State* L) {
 struct PolicyEngine::LoadedPolicy {
   PolicySpec spec;
   std::unique_ptr<CompiledPolicy> compiled;
-  FileStamp stamp;
+  FileStamp stamp;  // the policy file's; its library paths are compiled->library->watched(),
+                    // live: require at tick time adds to them
   // What the last failed reload looked at (its modules and where it looked
   // for them): a change there is worth another try.
   std::vector<WatchedFile> failedWatch;

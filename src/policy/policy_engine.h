@@ -100,10 +100,10 @@ class PolicyEngine {
   // A successful reload clears quarantine and keeps ctx.state only if the new
   // version's name is unchanged.
   Status reload(const std::string& name);
-  // Names of the policies whose file, or a library module it loaded with
-  // require (policy_library.h), changed (modification time or size) since it
-  // was last loaded or a reload was last attempted, so a file that fails to
-  // reload is retried only when it changes again.
+  // Names of the policies whose file, or a library path its load looked at
+  // with require (policy_library.h), changed (file_stamp.h: contents, inode,
+  // mode or owner) since it was last loaded or a reload was last attempted,
+  // so a file that fails to reload is retried only when it changes again.
   std::vector<std::string> changedPolicies() const;
 
   // For `trimtab test`: policies added or reloaded from now on report every

@@ -59,6 +59,28 @@ std::string realPathOf(int fd) {
   return std::string(real, static_cast<std::size_t>(n));
 }
 
+// Reads up to `size` bytes of `fd` into `text` as luaL_loadfile would see
+// them: a UTF-8 byte-order mark dropped, a first line starting with '#'
+// skipped with its newline kept (line numbers stay). Returns 0 or errno.
+int readChunkText(int fd, std::size_t size, std::string& text) {
+  text.assign(size, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      text.clear();
+      return errno;
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  text.resize(got);
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+  if (!text.empty() && text[0] == '#') text.erase(0, std::min(text.find('\n'), text.size()));
+  return 0;
+}
+
 bool onReadOnlyFilesystem(int fd) {
   struct statvfs fs;
   return ::fstatvfs(fd, &fs) == 0 && (fs.f_flag & ST_RDONLY);
@@ -192,23 +214,9 @@ bool PolicyLibrary::find(const char* name) {
     if (real.compare(0, root.size() + 1, root + "/") != 0) {
       return refuse("it leads outside " + escaped(dir) + " (to " + escaped(real) + ")");
     }
-    text_.assign(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t got = 0;
-    while (got < text_.size()) {
-      ssize_t r = ::read(in.fd, text_.data() + got, text_.size() - got);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) {
-        text_.clear();
-        return refuse(std::string("read failed: ") + std::strerror(errno));
-      }
-      if (r == 0) break;
-      got += static_cast<std::size_t>(r);
+    if (int err = readChunkText(in.fd, static_cast<std::size_t>(st.st_size), text_)) {
+      return refuse(std::string("read failed: ") + std::strerror(err));
     }
-    text_.resize(got);
-    // As luaL_loadfile: a UTF-8 byte-order mark is dropped, and a first line
-    // starting with '#' is skipped, its newline kept so that line numbers stay.
-    if (text_.compare(0, 3, "\xEF\xBB\xBF") == 0) text_.erase(0, 3);
-    if (!text_.empty() && text_[0] == '#') text_.erase(0, std::min(text_.find('\n'), text_.size()));
     found_ = file;
     chunkName_ = "@" + file;
     return true;
