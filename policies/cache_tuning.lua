@@ -177,6 +177,17 @@ local function learn(old, new) return old and old + kLearn * (new - old) or new 
 
 local function follows(p) return p.follow_load ~= 0 or p.follow_load_ttl ~= 0 end
 
+-- Following's params must make sense: the tick fails naming the one that
+-- does not (the knobs stay as they are).
+local function checkFollowParams(p)
+  for _, k in ipairs({ "load_window", "follow_smooth" }) do
+    if not (p[k] > 0) then error(string.format("params.%s: must be above 0, got %s", k, tostring(p[k]))) end
+  end
+  for _, k in ipairs({ "typical_lookups", "follow_deadband", "follow_gap" }) do
+    if not (p[k] >= 0) then error(string.format("params.%s: must be 0 or more, got %s", k, tostring(p[k]))) end
+  end
+end
+
 -- What a knob is set to for a base value: base x factor within the knob's
 -- bounds, whole for integer knobs; 0 (an unlimited capacity) stays 0.
 local function actual(knob, base, factor)
@@ -550,6 +561,7 @@ return {
   },
   tick = function(ctx)
     local p, s, proposed = ctx.params, ctx.state, {}
+    if follows(p) then checkFollowParams(p) end
     decide(ctx, proposed)
     if not follows(p) then
       s.follow_sig = nil  -- following again later starts afresh

@@ -90,6 +90,9 @@ local function minutes(last, marked)
   for t = 0, last, 60 do steps[#steps + 1] = { at = t, expect = marked[t] or quiet } end
   return steps
 end
+-- Every input once (values at the tick's time).
+local oneLookup = { cache_hits_total = 10, cache_misses_total = 1, cache_stale_reads_total = 0,
+                    cache_memory_bytes = 2048, cache_entries = 1 }
 -- The TTL at a factor of about 0.5 (the means creep up from the typical load).
 local halfTtl = { min = 1800, max = 1806 }
 
@@ -453,6 +456,20 @@ return {
     series = traffic({ 320, 80, 8 }, nil, 120, nil, 100000),
     steps = minutes(120, { [60] = { no_proposal = true, state = { fc = 1, ft = 1 } } }),
   },
+  {
+    name = "nonsense following params fail the tick, naming the param",
+    params = following({ load_window = 0 }),
+    knobs = knobs(3600, 3600, 150000),
+    values = oneLookup,
+    expect = { error = "params%.load_window: must be above 0, got 0" },
+  },
+  {
+    name = "a negative dead band fails the tick too",
+    params = following({ follow_deadband = -0.1 }),
+    knobs = knobs(3600, 3600, 150000),
+    values = oneLookup,
+    expect = { error = "params%.follow_deadband: must be 0 or more, got %-0%.1" },
+  },
 
   -- Missing inputs.
   {
@@ -472,8 +489,7 @@ return {
   {
     name = "no TTL knob: no proposal",
     knobs = { cache_capacity_entries = 200000 },
-    values = { cache_hits_total = 10, cache_misses_total = 1, cache_stale_reads_total = 0,
-               cache_memory_bytes = 2048, cache_entries = 1 },
+    values = oneLookup,
     expect = { no_proposal = true, state_nil = "phase" },
   },
 }
