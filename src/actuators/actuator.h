@@ -33,6 +33,11 @@ struct ActuationOutcome {
   Seconds latency = 0;
 };
 
+// The range of a source's scrape interval, configured or set by the `self`
+// actuator: below it a scrape loop is a busy loop.
+inline constexpr Seconds kMinSourceInterval = 0.05;
+inline constexpr Seconds kMaxSourceInterval = 3600;
+
 // Lets the `self` actuator change trimtab's own settings. Implemented by the
 // controller; thread-safe (called from worker threads).
 class SelfSettings {
@@ -46,6 +51,10 @@ class SelfSettings {
 struct ActuatorContext {
   std::string knob;                  // the knob this actuator serves
   SelfSettings* self = nullptr;      // for the `self` actuator; may be null in tests
+  // The knob's bounds, for factories that can tell a value will be refused
+  // (both 0: unknown, as in unit tests that build an actuator alone).
+  double knobMin = 0;
+  double knobMax = 0;
 };
 
 // A knob output.

@@ -18,6 +18,14 @@ Result<std::unique_ptr<Actuator>> SelfActuator::create(ConfigNode& params, const
   // pass no SelfSettings, and then only the syntax is checked.
   if (!source.empty() && context.self && !context.self->sourceInterval(source))
     params.error("source", "no source named '" + source + "'");
+  // A value outside the scrape interval's range would fail every apply:
+  // say so when the config is read.
+  if (context.knobMax > 0 && (context.knobMin < kMinSourceInterval || context.knobMax > kMaxSourceInterval))
+    params.error("", fmt::format("knob '{}' ranges over [{}, {}] s; a scrape interval must be within [{}, {}] s",
+                                 context.knob, actuator_support::formatValue(context.knobMin),
+                                 actuator_support::formatValue(context.knobMax),
+                                 actuator_support::formatValue(kMinSourceInterval),
+                                 actuator_support::formatValue(kMaxSourceInterval)));
   params.finish();
   if (auto status = actuator_support::newDiagnostics(params, before); !status) return status.error();
   return std::unique_ptr<Actuator>(std::make_unique<SelfActuator>(std::move(source), context.self));

@@ -123,7 +123,7 @@ void addReplayCommand(CLI::App& app) {
   cmd->add_option("--policy", o->policies, "Policy file (repeatable)");
   cmd->add_option("-c,--config", o->config, "trimtab.yaml whose knobs, governor settings and policies to use");
   cmd->add_option("--knob", o->knobs,
-                  "Knob the policies may propose: NAME[=BASELINE][,min=X,max=Y,max_step=S,cooldown=D,type=int] "
+                  "Knob the policies may propose: NAME[=BASELINE][,min=X,max=Y,max_step=S,cooldown=D,deadband=B,type=int|float] "
                   "(repeatable; without a baseline, the first recorded value of series NAME)");
   cmd->add_option("--interval", o->interval, "Collection interval (default: the recording's sample spacing)");
   cmd->add_flag("--all", o->all, "Also print unchanged decisions");

@@ -22,8 +22,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Also CLI::RuntimeError, which the subcommands throw with their exit code.
-    return app.exit(e);
+    // Prints the help, or the error with "Run with --help".
+    const int code = app.exit(e);
+    // The subcommands throw CLI::RuntimeError with trimtab's own code. The
+    // parser's codes for bad options (105, 106, 109, ...) would mean nothing
+    // to a script: trimtab's are 0 done, 1 failed, 2 bad usage.
+    if (code == 0 || dynamic_cast<const CLI::RuntimeError*>(&e) != nullptr) return code;
+    return 2;
   }
   return 0;
 }

@@ -50,7 +50,7 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
       kc.actuatorParams.error("kind", unknownKind("actuator", kc.actuatorKind, actuators.names()));
       continue;
     }
-    ActuatorContext context{kc.spec.name, self};
+    ActuatorContext context{kc.spec.name, self, kc.spec.min, kc.spec.max};
     std::size_t before = diagnostics->items().size();
     auto built = (*factory)(kc.actuatorParams, context);
     kc.actuatorParams.finish();

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <utility>
 
+#include "actuators/actuator.h"
 #include "common/units.h"
 
 namespace trimtab {
@@ -187,7 +188,12 @@ class Loader {
         source.spec.name = *name;
       }
       if (auto kind = element.requiredString("kind")) source.spec.kind = *kind;
-      source.spec.interval = positiveDuration(element, "interval", kNoLimit).value_or(kDefaultSourceInterval);
+      source.spec.interval = positiveDuration(element, "interval", kMaxSourceInterval).value_or(kDefaultSourceInterval);
+      if (source.spec.interval < kMinSourceInterval) {
+        element.error("interval", "expected at least " + formatDuration(kMinSourceInterval) +
+                                      " (a shorter one is a busy loop), got " + raw(element, "interval"));
+        source.spec.interval = kMinSourceInterval;
+      }
       // Without an explicit timeout, a short interval gets half of it.
       Seconds defaultTimeout = std::min(kDefaultSourceTimeout, source.spec.interval / 2);
       source.spec.timeout = defaultTimeout;

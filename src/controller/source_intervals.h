@@ -15,8 +15,8 @@ namespace trimtab {
 // The set of sources is fixed at construction, so lookups need no lock.
 class SourceIntervals final : public SelfSettings {
  public:
-  static constexpr Seconds kMinInterval = 0.05;  // below this a scrape loop is a busy loop
-  static constexpr Seconds kMaxInterval = 3600;
+  static constexpr Seconds kMinInterval = kMinSourceInterval;
+  static constexpr Seconds kMaxInterval = kMaxSourceInterval;
 
   void add(const std::string& source, Seconds interval) {
     intervals_.emplace(source, std::make_unique<std::atomic<double>>(interval));

@@ -124,6 +124,17 @@ TEST_CASE("self actuator settings errors name the key") {
     REQUIRE_FALSE(actuator.ok());
     CHECK(params.mentions("source", "no source named 'nope'"));
   }
+  SUBCASE("knob bounds outside the scrape interval's range") {
+    self.intervals["app"] = 10;
+    Params below("source: app\n");
+    REQUIRE_FALSE(build("self", below, ActuatorContext{"k", &self, 0.01, 60}).ok());
+    CHECK(below.mentions("", "knob 'k' ranges over [0.01, 60] s; a scrape interval must be within [0.05, 3600] s"));
+    Params above("source: app\n");
+    REQUIRE_FALSE(build("self", above, ActuatorContext{"k", &self, 1, 7200}).ok());
+    CHECK(above.mentions("", "[1, 7200] s"));
+    Params inside("source: app\n");
+    CHECK(build("self", inside, ActuatorContext{"k", &self, 0.05, 3600}).ok());
+  }
 }
 
 TEST_CASE("placeholders are substituted, other braces kept") {

@@ -393,6 +393,17 @@ knobs:
   CHECK(all[1] == "trimtab.yaml:5:84: knobs[0].actuator.methd: unknown key 'methd' (did you mean 'method'?)");
 }
 
+TEST_CASE("a source's interval stays within 50ms and 1h") {
+  auto l = loadText("service: x\nsources:\n  - {name: a, kind: k, interval: 10ms}\n"
+                    "  - {name: b, kind: k, interval: 2h}\n  - {name: c, kind: k, interval: 50ms}\n");
+  auto all = l.messages();
+  REQUIRE_MESSAGE(all.size() == 2, l.diagnostics->format());
+  CHECK(all[0] == "trimtab.yaml:3:34: sources[0].interval: expected at least 50ms (a shorter one is a busy loop), "
+                  "got '10ms'");
+  CHECK(all[1] == "trimtab.yaml:4:34: sources[1].interval: expected a duration > 0 and at most 1h, got '2h'");
+  CHECK(l.config.sources[2].spec.interval == 0.05);
+}
+
 TEST_CASE("source timeout defaults to at most half the interval") {
   auto l = loadText("service: x\nsources:\n  - {name: a, kind: k, interval: 1s}\n  - {name: b, kind: k}\n");
   REQUIRE_MESSAGE(l.diagnostics->empty(), l.diagnostics->format());

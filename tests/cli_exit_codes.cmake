@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: Apache-2.0
+# trimtab's exit codes are 0 done, 1 failed, 2 bad usage, for every
+# subcommand: the option parser's own codes (105, 106, 109, ...) must not
+# leak out, since scripts test for 2. Run: cmake -DTRIMTAB=... -DSCENARIO=... -P
+function(expect_exit want)
+  execute_process(COMMAND ${TRIMTAB} ${ARGN} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
+  if(NOT rc EQUAL want)
+    message(FATAL_ERROR "trimtab ${ARGN}: exit code ${rc}, expected ${want}\n${stderr}")
+  endif()
+endfunction()
+
+expect_exit(0 --help)
+expect_exit(0 sim --help)
+expect_exit(2 --no-such-option)
+expect_exit(2 check)                              # --config is required
+expect_exit(2 sim --seeds 0 ${SCENARIO})          # out of range
+expect_exit(2 sim ${SCENARIO} --duration soon)    # trimtab's own check
+expect_exit(2 scrape)                             # the target is required
+expect_exit(1 check --config ${CMAKE_CURRENT_LIST_DIR}/no-such-config.yaml)
