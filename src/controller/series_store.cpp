@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// GCC 12's libstdc++ <regex> trips -Wmaybe-uninitialized under -fsanitize
-// (a false positive inside std::function); keep sanitizer builds -Werror-clean.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <regex>
-#pragma GCC diagnostic pop
-
 #include "controller/series_store.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include <re2/re2.h>
 
 #include "controller/point_ring.h"
 
@@ -30,6 +25,16 @@ Seconds historySpan(Seconds window) {
 
 const std::string kEmpty;
 
+// A label regex: anchored by FullMatch, quiet (errors are returned, not
+// logged to stderr), and capped in memory so a huge pattern fails to compile
+// rather than grow without bound.
+std::unique_ptr<re2::RE2> compileLabelRegex(const std::string& pattern) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(1 << 20);
+  return std::make_unique<re2::RE2>(pattern, options);
+}
+
 }  // namespace
 
 std::optional<LabelMatcher> makeLabelMatcher(std::string name, LabelMatcher::Op op,
@@ -39,12 +44,12 @@ std::optional<LabelMatcher> makeLabelMatcher(std::string name, LabelMatcher::Op 
   m.op = op;
   m.value = std::move(value);
   if (op == LabelMatcher::Op::Regex || op == LabelMatcher::Op::NotRegex) {
-    try {
-      m.compiled.emplace(m.value, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      if (error) *error = "bad regex for label " + m.name + ": \"" + m.value + "\": " + e.what();
+    std::unique_ptr<re2::RE2> re = compileLabelRegex(m.value);
+    if (!re->ok()) {
+      if (error) *error = "bad regex for label " + m.name + ": \"" + m.value + "\": " + re->error();
       return std::nullopt;
     }
+    m.compiled = std::move(re);
   }
   return m;
 }
@@ -250,16 +255,13 @@ void SeriesStore::selectInto(std::string_view name, const std::vector<LabelMatch
     return;
   }
   // A matcher built by hand (not by makeLabelMatcher) is compiled here, once per call.
-  std::vector<std::optional<std::regex>> local(matchers.size());
+  std::vector<std::unique_ptr<re2::RE2>> local(matchers.size());
   for (std::size_t m = 0; m < matchers.size(); ++m) {
     const LabelMatcher& lm = matchers[m];
     bool isRegex = lm.op == LabelMatcher::Op::Regex || lm.op == LabelMatcher::Op::NotRegex;
     if (!isRegex || lm.compiled) continue;
-    try {
-      local[m].emplace(lm.value, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      return;  // a regex that does not compile matches nothing
-    }
+    local[m] = compileLabelRegex(lm.value);
+    if (!local[m]->ok()) return;  // a regex that does not compile matches nothing
   }
   for (SeriesId id : it->second.ids) {
     const Impl::Series& s = impl_->series[id];
@@ -279,13 +281,8 @@ void SeriesStore::selectInto(std::string_view name, const std::vector<LabelMatch
         case LabelMatcher::Op::NotEqual: all = value != lm.value; break;
         case LabelMatcher::Op::Regex:
         case LabelMatcher::Op::NotRegex: {
-          const std::regex& re = lm.compiled ? *lm.compiled : *local[m];
-          bool hit = false;
-          try {
-            hit = std::regex_match(value.begin(), value.end(), re);
-          } catch (const std::regex_error&) {
-            hit = false;  // too complex for this value: treat as no match
-          }
+          const re2::RE2& re = lm.compiled ? *lm.compiled : *local[m];
+          bool hit = re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), re);
           all = (lm.op == LabelMatcher::Op::Regex) == hit;
           break;
         }

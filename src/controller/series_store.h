@@ -5,13 +5,16 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+
+namespace re2 {
+class RE2;
+}
 #include "common/metric.h"
 
 namespace trimtab {
@@ -22,13 +25,16 @@ struct StoreOptions {
   std::size_t maxPointsPerSeries = 200'000;  // hard bound on one history, whatever the window
 };
 
-// Selects series by label: =, !=, =~, !~ (regexes are fully anchored, as in PromQL).
+// Selects series by label: =, !=, =~, !~ (regexes are fully anchored, as in
+// PromQL, and in its syntax: RE2, which matches in time linear in the value
+// and without recursion, so no scraped label can make a read slow or
+// overflow the stack, as std::regex did on a 20,000-byte value).
 struct LabelMatcher {
   enum class Op { Equal, NotEqual, Regex, NotRegex };
   std::string name;
   Op op = Op::Equal;
   std::string value;
-  std::optional<std::regex> compiled;  // set for Regex/NotRegex by makeLabelMatcher
+  std::shared_ptr<const re2::RE2> compiled;  // set for Regex/NotRegex by makeLabelMatcher
 };
 // Returns nullopt with `error` set when the regex does not compile.
 std::optional<LabelMatcher> makeLabelMatcher(std::string name, LabelMatcher::Op op,
