@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/units.h"
+#include "policy/lua_pattern.h"
 
 namespace trimtab {
 namespace {
@@ -177,6 +178,11 @@ void LuaSandbox::countHook(lua_State* L) {
   raiseOverrun(L);
 }
 
+bool LuaSandbox::overrun(lua_State* L) {
+  const LuaSandbox& self = of(L);
+  return self.watch_ && self.watch_->interrupted();
+}
+
 int LuaSandbox::raiseOverrun(lua_State* L) {
   LuaSandbox& self = of(L);
   if (!self.budgetExceeded_) {
@@ -270,6 +276,9 @@ int LuaSandbox::openLibraries(lua_State* L) {
   lua_getglobal(L, LUA_STRLIBNAME);
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
+  // Pattern functions the CPU budget can stop (lua_pattern.h says why).
+  static const PatternBudget kPatternBudget{&LuaSandbox::overrun, &LuaSandbox::raiseOverrun};
+  installBoundedPatterns(L, -1, &kPatternBudget);
   lua_pop(L, 1);
   lua_pushliteral(L, "");
   if (lua_getmetatable(L, -1)) {

@@ -97,6 +97,7 @@ class LuaSandbox {
   static int openLibraries(lua_State* L);
   static int onCoroutine(lua_State* L);
   static int raiseOverrun(lua_State* L);  // raises: never returns
+  static bool overrun(lua_State* L);      // the run in progress is over its budget
   std::string withFullChunkName(std::string message) const;
 
   lua_State* L_ = nullptr;

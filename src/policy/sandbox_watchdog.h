@@ -32,8 +32,9 @@ namespace trimtab {
 // a signal on its own thread, re-sent every period until the run ends; the
 // handler sets a count-1 hook on the innermost Lua thread running (as lua.c
 // does on SIGINT: Lua allows lua_sethook in a signal handler, not from another
-// thread), and the hook raises. A C function that never returns (none of the
-// sandbox's libraries has one) cannot be stopped.
+// thread), and the hook raises. A C function that never returns cannot be
+// stopped: the sandbox's pattern functions, the one library call that could
+// run for ever, poll interrupted() themselves (lua_pattern.h).
 class SandboxWatchdog {
  public:
   // What the watchdog shares with one sandbox. The owner (the sandbox) calls

@@ -112,6 +112,23 @@ TEST_CASE("sandbox: pcall and coroutines cannot swallow the budget") {
   expectError("pcall(function() while true do end end)", "CPU budget");
 }
 
+TEST_CASE("sandbox: a pattern that backtracks for ever is stopped by the budget, with the policy's line") {
+  // Lua's own matcher ran such a call to its end, out of reach of any hook:
+  // the controller froze, SIGTERM unanswered.
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  std::string slow = dir.write("slow.lua", policyWithTick("slow", "    local _ = ('a'):rep(2e4):find('.-.-.-.-.-b')"));
+  REQUIRE(engine.add(specFor(slow)).ok());
+  PolicyTickResult stuck = engine.tick("slow", 1);
+  REQUIRE_FALSE(stuck.status.ok());
+  CHECK(contains(stuck.status.error().message, "CPU budget of 250ms exceeded"));
+  CHECK(contains(stuck.status.error().message, slow + ":4:"));
+  expectError("string.gsub(('a'):rep(1e5), ('a*'):rep(20) .. 'b', '')", "CPU budget");
+  expectError("for _ in ('a'):rep(2e4):gmatch('.-.-.-.-b') do end", "CPU budget");
+  expectError("pcall(string.match, ('a'):rep(2e4), '.-.-.-.-b')", "CPU budget");
+}
+
 TEST_CASE("sandbox: the wrapped coroutine functions refuse what is not a coroutine") {
   expectError("coroutine.resume(5)", "bad argument #1 to 'resume' (coroutine expected");
   expectError("coroutine.close({})", "bad argument #1 to 'close' (coroutine expected");
