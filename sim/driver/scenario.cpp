@@ -121,6 +121,19 @@ class ScenarioReader {
       k.baselineGiven = e.has("baseline");
       spec.baseline = e.getNumber("baseline", baseline);
       if (spec.min > spec.max) e.error("max", "expected max >= min (" + formatNumber(spec.min) + ")");
+      // Bounds the model would not take: the governor would apply a value
+      // the model then silently clamps, and the journal would disagree.
+      if (info && !k.trigger) {
+        if (spec.min < info->min)
+          e.error("min", "expected at least " + formatNumber(info->min) + ", the least the model accepts, got " +
+                             formatNumber(spec.min));
+        if (info->max > 0 && spec.max > info->max)
+          e.error("max", "expected at most " + formatNumber(info->max) + ", the most the model accepts, got " +
+                             formatNumber(spec.max));
+      }
+      if (k.baselineGiven && !(spec.baseline >= spec.min && spec.baseline <= spec.max))
+        e.error("baseline", "expected a baseline within [" + formatNumber(spec.min) + ", " +
+                                formatNumber(spec.max) + "], got " + formatNumber(spec.baseline));
       spec.maxStep = e.getNumber("max_step", 0);
       spec.cooldown = e.getDuration("cooldown", 0);
       spec.deadband = e.getNumber("deadband", 0);
@@ -174,6 +187,15 @@ class ScenarioReader {
         value.error("", "'" + knob + "' is an action (trigger), not a setting: it has no static value");
         continue;
       }
+      // Within the governed knob's bounds, else within what the model takes.
+      const double low = governed ? governed->spec.min : info->min;
+      const double high = governed ? governed->spec.max : (info->max > 0 ? info->max : HUGE_VAL);
+      if (!(*v >= low && *v <= high)) {
+        value.error("", "expected a value within [" + formatNumber(low) + ", " + formatNumber(high) + "]" +
+                            (governed ? " (the knob's bounds in knobs:)" : " (what the model accepts)") + ", got " +
+                            formatNumber(*v));
+        continue;
+      }
       c.knobValues[knob] = *v;
     }
     readPolicies(e, baseFile, c.policies);
@@ -181,7 +203,7 @@ class ScenarioReader {
     return c;
   }
 
-  void readPerturb(ConfigNode& root) {
+  void readPerturb(ConfigNode& root, std::vector<ConfigNode>& models) {
     for (auto& [path, value] : root.childMap("perturb")) {
       auto dot = path.rfind('.');
       const double spread = value.isScalar() ? parseFiniteNumber(value.asString()).value_or(-1) : -1;
@@ -193,7 +215,20 @@ class ScenarioReader {
         value.error("", "expected a relative spread in [0, 1), e.g. 0.2 for +-20 %");
         continue;
       }
-      s_.perturb.push_back(Perturbation{path.substr(0, dot), path.substr(dot + 1), spread});
+      Perturbation p{path.substr(0, dot), path.substr(dot + 1), spread};
+      // Only a key a model entry sets is drawn: any other would do nothing.
+      bool sets = false;
+      for (ConfigNode& m : models) {
+        if (m.isMap() && m.has("model") && m.has(p.key) && m.child("model").asString() == p.kind &&
+            m.child(p.key).isScalar())
+          sets = true;
+      }
+      if (!sets) {
+        value.error("", "no model of kind '" + p.kind + "' sets '" + p.key +
+                            "': only a key given in models: can be perturbed");
+        continue;
+      }
+      s_.perturb.push_back(std::move(p));
     }
   }
 
@@ -221,7 +256,9 @@ void readLimits(ConfigNode& root, Scenario& s) {
 void readTiming(ConfigNode& root, Scenario& s) {
   s.duration = root.getDuration("duration", s.duration);
   s.step = root.getDuration("step", s.step);
-  s.seed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, root.getInteger("seed", 1)));
+  const std::int64_t seed = root.getInteger("seed", 1);
+  if (seed < 0) root.error("seed", "expected an integer >= 0, got " + std::to_string(seed));
+  s.seed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, seed));
   if (!(s.step > 0)) {
     root.error("step", "expected a duration > 0");
     s.step = 1;
@@ -308,7 +345,7 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
   ScenarioReader reader(s, stack);
   reader.readKnobs(root);
   reader.readConfigs(root);
-  reader.readPerturb(root);
+  reader.readPerturb(root, models);
   root.finish();
   if (diagnostics->items().size() > before || !added.ok()) {
     std::string message = diagnostics->format();

@@ -60,6 +60,21 @@ knobs: [{name: db_pool_sise}]
   CHECK(errorsOf("models: [{model: load.constant}]\nperturb: {load.constant.rps: 2}").find("spread") !=
         std::string::npos);
   CHECK(errorsOf("models: [").find("invalid YAML") != std::string::npos);
+  // Values the models would clamp silently, and a perturbation of nothing.
+  const std::string pool = "models: [{model: load.constant, rps: 10}, {model: pool}]\n";
+  CHECK(errorsOf(pool + "knobs: [{name: db_pool_size, min: 5, max: 80}]\n"
+                        "configs: [{name: a, knobs: {db_pool_size: 5000}}]")
+            .find("expected a value within [5, 80] (the knob's bounds in knobs:), got 5000") != std::string::npos);
+  CHECK(errorsOf(pool + "configs: [{name: a, knobs: {db_pool_size: 0}}]")
+            .find("expected a value within [1, ") != std::string::npos);
+  CHECK(errorsOf(pool + "knobs: [{name: db_pool_size, min: -1000, max: 80}]")
+            .find("min: expected at least 1, the least the model accepts, got -1000") != std::string::npos);
+  CHECK(errorsOf(pool + "knobs: [{name: db_pool_size, min: 5, max: 80, baseline: 100}]")
+            .find("baseline: expected a baseline within [5, 80], got 100") != std::string::npos);
+  CHECK(errorsOf(pool + "perturb: {load.constant.nope: 0.2}").find("no model of kind 'load.constant' sets 'nope'") !=
+        std::string::npos);
+  CHECK(errorsOf(pool + "perturb: {load.constant.rps: 0.2}").empty());
+  CHECK(errorsOf("seed: -1\n" + pool).find("seed: expected an integer >= 0, got -1") != std::string::npos);
   CHECK_FALSE(errorsOf("").empty());
   // primary_score names a judged score: a typo gets a suggestion, a score
   // nobody is judged on (requests) is refused.

@@ -13,6 +13,21 @@ namespace trimtab {
 
 namespace {
 
+// Appends `in` to `out` up to `limit` bytes; false if there was more.
+bool readAtMost(std::istream& in, std::size_t limit, std::string& out) {
+  char chunk[64 * 1024];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (out.size() + n > limit) return false;
+    out.append(chunk, n);
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
 constexpr const char* kAcceptBoth =
     "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
 
@@ -66,18 +81,21 @@ void addScrapeCommand(CLI::App& app) {
       body = std::move(resp->body);
       contentType = resp->contentType;
     } else {
-      std::ostringstream buf;
-      if (o->target == "-") {
-        buf << std::cin.rdbuf();
-      } else {
-        std::ifstream in(o->target, std::ios::binary);
-        if (!in) {
+      std::ifstream file;
+      if (o->target != "-") {
+        file.open(o->target, std::ios::binary);
+        if (!file) {
           std::cerr << "scrape: cannot read " << o->target << "\n";
           throw CLI::RuntimeError(1);
         }
-        buf << in.rdbuf();
       }
-      body = buf.str();
+      // Read no more than the limit allows: a pipe or a device has no size
+      // to check first (`scrape /dev/zero` grew without bound).
+      if (!readAtMost(o->target == "-" ? std::cin : file, *maxBody, body)) {
+        std::cerr << "scrape: " << (o->target == "-" ? "stdin" : o->target) << ": body exceeds " << *maxBody
+                  << " bytes (--max-body)\n";
+        throw CLI::RuntimeError(1);
+      }
     }
     ExpositionFormat format = ExpositionFormat::Prometheus004;
     if (o->format == "openmetrics") {
