@@ -192,7 +192,8 @@ int LuaSandbox::raiseOverrun(lua_State* L) {
     char where[LUA_IDSIZE + 32] = "";
     lua_Debug here;
     for (int level = 0; lua_getstack(L, level, &here); ++level) {
-      if (lua_getinfo(L, "Sl", &here) && here.currentline > 0) {
+      // The sandbox's own Lua (coroutine.wrap) is not where the policy was.
+      if (lua_getinfo(L, "Sl", &here) && here.currentline > 0 && std::strcmp(here.source, "=sandbox") != 0) {
         std::snprintf(where, sizeof where, "%s:%d: ", here.short_src, here.currentline);
         break;
       }

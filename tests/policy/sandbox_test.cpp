@@ -129,6 +129,21 @@ TEST_CASE("sandbox: a pattern that backtracks for ever is stopped by the budget,
   expectError("pcall(string.match, ('a'):rep(2e4), '.-.-.-.-b')", "CPU budget");
 }
 
+TEST_CASE("sandbox: a budget stop inside coroutine.wrap names the policy's line, not the sandbox's") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  std::string file = dir.write(
+      "co.lua", policyWithTick("co", "    local f = coroutine.wrap(function() while true do coroutine.yield() end end)\n"
+                                     "    while true do f() end"));
+  REQUIRE(engine.add(specFor(file)).ok());
+  PolicyTickResult stuck = engine.tick("co", 1);
+  REQUIRE_FALSE(stuck.status.ok());
+  CHECK(contains(stuck.status.error().message, "CPU budget of 250ms exceeded"));
+  CHECK(contains(stuck.status.error().message, file + ":"));
+  CHECK_FALSE(contains(stuck.status.error().message, "sandbox:"));
+}
+
 TEST_CASE("sandbox: the wrapped coroutine functions refuse what is not a coroutine") {
   expectError("coroutine.resume(5)", "bad argument #1 to 'resume' (coroutine expected");
   expectError("coroutine.close({})", "bad argument #1 to 'close' (coroutine expected");
