@@ -14,6 +14,7 @@ expect_exit(0 sim --help)
 expect_exit(2 --no-such-option)
 expect_exit(2 check)                              # --config is required
 expect_exit(2 sim --seeds 0 ${SCENARIO})          # out of range
-expect_exit(2 sim ${SCENARIO} --duration soon)    # trimtab's own check
+expect_exit(2 sim ${SCENARIO} --duration soon)    # trimtab's own checks
+expect_exit(2 sim ${SCENARIO} --duration 367d)
 expect_exit(2 scrape)                             # the target is required
 expect_exit(1 check --config ${CMAKE_CURRENT_LIST_DIR}/no-such-config.yaml)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <set>
 
 #include "common/units.h"
 #include "controller/source_intervals.h"
@@ -63,8 +64,9 @@ Result<KnobSpec> parseKnobOption(const std::string& text, const Recording& recor
   if (k.name.empty()) return makeError("--knob " + text + ": expected NAME[=BASELINE][,min=X,max=Y,...]");
   bool baselineSet = false;
   if (eq != std::string::npos) {
-    auto v = parseDuration(head.substr(eq + 1));  // a bare number is itself
-    if (!v) return makeError("--knob " + text + ": baseline: " + v.error().message);
+    const std::string raw = head.substr(eq + 1);
+    auto v = parseFiniteNumber(raw);  // a baseline is a number (of the knob's unit)
+    if (!v) return makeError("--knob " + text + ": baseline: expected a number, got '" + raw + "'");
     k.baseline = *v;
     baselineSet = true;
   } else {
@@ -82,9 +84,11 @@ Result<KnobSpec> parseKnobOption(const std::string& text, const Recording& recor
   k.min = std::min(0.0, k.baseline);
   k.max = std::max(kDefaultKnobMax, k.baseline);
   k.integer = k.baseline == std::floor(k.baseline);
+  std::set<std::string> given;
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::size_t e = parts[i].find('=');
     const std::string key = parts[i].substr(0, e);
+    if (!given.insert(key).second) return makeError("--knob " + text + ": '" + key + "' given twice");
     const std::string value = e == std::string::npos ? "" : parts[i].substr(e + 1);
     static const char* kSettings[] = {"type", "min", "max", "max_step", "cooldown", "deadband"};
     if (std::find(std::begin(kSettings), std::end(kSettings), key) == std::end(kSettings))
@@ -109,6 +113,10 @@ Result<KnobSpec> parseKnobOption(const std::string& text, const Recording& recor
   }
   if (k.min > k.max || k.baseline < k.min || k.baseline > k.max)
     return makeError("--knob " + text + ": expected min <= baseline <= max");
+  if (k.maxStep < 0 || k.cooldown < 0 || k.deadband < 0)
+    return makeError("--knob " + text + ": max_step, cooldown and deadband must be >= 0");
+  if (k.integer && (k.baseline != std::floor(k.baseline) || k.min != std::floor(k.min) || k.max != std::floor(k.max)))
+    return makeError("--knob " + text + ": an int knob needs a whole baseline, min and max");
   return k;
 }
 

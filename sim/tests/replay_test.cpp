@@ -132,6 +132,16 @@ TEST_CASE("garbage recordings are refused with the file and line") {
   CHECK(parseKnobOption("pool", Recording{}).error().message.find("no baseline") != std::string::npos);
   CHECK(parseKnobOption("pool=5,colour=red", Recording{}).error().message.find("unknown setting") !=
         std::string::npos);
+  auto message = [](const std::string& spec) {
+    auto k = parseKnobOption(spec, Recording{});
+    return k.ok() ? std::string("accepted") : k.error().message;
+  };
+  CHECK(message("pool=abc").find("baseline: expected a number, got 'abc'") != std::string::npos);
+  CHECK(message("pool=5,cooldown=-5s").find("must be >= 0") != std::string::npos);
+  CHECK(message("pool=5,max_step=-1").find("must be >= 0") != std::string::npos);
+  CHECK(message("pool=20.5,type=int").find("whole baseline") != std::string::npos);
+  CHECK(message("pool=5,type=int,type=float").find("'type' given twice") != std::string::npos);
+  CHECK(message("pool=20.5,type=float,min=1,max=30,cooldown=10s,deadband=0.5") == "accepted");
 }
 
 TEST_CASE("timestamps: Unix seconds, milliseconds and ISO 8601") {

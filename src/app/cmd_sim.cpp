@@ -137,7 +137,10 @@ void runSim(const SimOptions& o) {
   Scenario scenario = std::move(*loaded);
   if (!o.duration.empty()) {
     auto d = parseDuration(o.duration);
-    if (!d || *d < scenario.step) fail("--duration: expected a duration of at least one step", 2);
+    if (!d || *d < scenario.step || *d > kMaxScenarioDuration)
+      fail("--duration: expected a duration between the step and 366d", 2);
+    if (*d / scenario.step > static_cast<double>(kMaxScenarioSteps))
+      fail("--duration: expected at most " + std::to_string(kMaxScenarioSteps) + " steps per run", 2);
     scenario.duration = *d;
   }
   if (o.seed >= 0) scenario.seed = static_cast<std::uint64_t>(o.seed);

@@ -230,6 +230,8 @@ TEST_CASE("policy tests: malformed test files fail with file:line and a clear me
   CHECK(contains(failureOf("return { { name = 'i', steps = { { at = 10, expect = {} }, { at = 5, expect = {} } } } }"),
                  "step 2 (t=5): goes back in time"));
   CHECK(contains(failureOf("while true do end"), "CPU budget"));
+  CHECK(contains(failureOf("return { { name = 'j', knobs = { k = { value = 5, min = 10, max = 1 } }, expect = {} } }"),
+                 "knobs.k: min (10) is above max (1)"));
 }
 
 TEST_CASE("policy tests: a policy without tests, a test without policy, a missing path") {

@@ -232,6 +232,11 @@ struct Parser {
       const LuaValue* v = value.get("value");
       if (!v) return fail("knobs", "knobs." + k.name + ": value = ... is missing");
       if (!k.integer.has_value()) k.integer = v->integer;
+      // Bounds no knob can have (the governor's clamping would go below min
+      // or above max). A value outside them is fine: a knob can start there.
+      if (k.min && k.max && *k.min > *k.max)
+        return fail("knobs", "knobs." + k.name + ": min (" + formatNumber(*k.min) + ") is above max (" +
+                                 formatNumber(*k.max) + ")");
     }
     return true;
   }
