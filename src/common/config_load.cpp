@@ -39,12 +39,17 @@ struct DuplicateWalk {
 
   void walk(const YAML::Node& node, const std::string& path, int depth) {
     if (exhausted) return;
-    if (++visited > kMaxWalkNodes || depth > kMaxWalkDepth) {
+    if (depth > kMaxWalkDepth) {
       exhausted = true;
       addDiagnostic(diagnostics, file, locationOf(node), path,
-                    "document nests deeper than " + std::to_string(kMaxWalkDepth) +
-                        " levels or expands to more than " + std::to_string(kMaxWalkNodes) +
-                        " nodes through aliases");
+                    "document nests deeper than " + std::to_string(kMaxWalkDepth) + " levels");
+      return;
+    }
+    if (++visited > kMaxWalkNodes) {
+      exhausted = true;
+      addDiagnostic(diagnostics, file, locationOf(node), path,
+                    "document has more than " + std::to_string(kMaxWalkNodes) +
+                        " nodes (counting what aliases expand to)");
       return;
     }
     auto type = typeOf(node);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controller/compile.h"
 
+#include <filesystem>
+
 namespace trimtab {
 
 namespace {
@@ -62,6 +64,8 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
   }
 
   for (const auto& policy : config.policies) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(policy.file, ec)) continue;  // the config's check said so, once
     Status checked = PolicyEngine::check(policy, config.policyLimits);
     if (!checked.ok())
       diagnostics->add(ConfigDiagnostic{policy.file, 0, 0, "policies[" + std::to_string(policy.order) + "]",

@@ -283,7 +283,9 @@ class Loader {
         policy.file = resolve(*file);
         std::error_code ec;
         if (!fs::is_regular_file(policy.file, ec)) {
-          std::string why = fs::is_directory(policy.file, ec) ? " is a directory" : " does not exist";
+          std::string why = fs::is_directory(policy.file, ec) ? " is a directory"
+                            : fs::exists(policy.file, ec)      ? " is not a regular file"
+                                                               : " does not exist";
           element.error("file", "expected an existing policy file, got '" + *file + "' (" + policy.file + why + ")");
         }
       }
@@ -299,6 +301,11 @@ class Loader {
     auto& j = config_.journal;
     std::string path = node.getString("path", kDefaultJournalPath);
     j.path = path.empty() ? "" : resolve(path);
+    // The journal's directory is created at start; a directory in the
+    // file's place would only fail then.
+    std::error_code ec;
+    if (!j.path.empty() && fs::is_directory(j.path, ec))
+      node.error("path", "expected a file path, got '" + path + "', which is a directory");
     j.fsync = node.getBool("fsync", j.fsync);
     j.rotateBytes = sizeAtLeast(node, "rotate_size", j.rotateBytes, kMinJournalRotateSize);
     j.keepFiles = static_cast<int>(integerIn(node, "keep", j.keepFiles, 0, kMaxJournalKeep));

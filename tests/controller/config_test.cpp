@@ -404,6 +404,20 @@ TEST_CASE("a source's interval stays within 50ms and 1h") {
   CHECK(l.config.sources[2].spec.interval == 0.05);
 }
 
+TEST_CASE("a journal path that is a directory, or a policy path that is no file, is one clear problem") {
+  TempDir dir;
+  auto file = dir.write("trimtab.yaml", "service: x\njournal: {path: .}\npolicies: [{file: /dev/null}, {file: gone.lua}]\n");
+  auto l = loadFile(file);
+  auto all = l.messages();
+  REQUIRE_MESSAGE(all.size() == 3, l.diagnostics->format());
+  auto said = [&all](const std::string& words) {
+    return std::any_of(all.begin(), all.end(), [&](const std::string& m) { return m.find(words) != std::string::npos; });
+  };
+  CHECK_MESSAGE(said("journal.path: expected a file path, got '.', which is a directory"), l.diagnostics->format());
+  CHECK(said("(/dev/null is not a regular file)"));
+  CHECK(said("gone.lua does not exist)"));
+}
+
 TEST_CASE("source timeout defaults to at most half the interval") {
   auto l = loadText("service: x\nsources:\n  - {name: a, kind: k, interval: 1s}\n  - {name: b, kind: k}\n");
   REQUIRE_MESSAGE(l.diagnostics->empty(), l.diagnostics->format());
