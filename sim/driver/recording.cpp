@@ -284,6 +284,7 @@ Result<Seconds> parseTimestamp(std::string_view text) {
 }
 
 Result<Recording> parseRecording(std::string_view text, const std::string& name) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a byte-order mark, as spreadsheets write
   std::size_t first = text.find_first_not_of(" \t\r\n");
   while (first != std::string_view::npos && text[first] == '#') {
     std::size_t nl = text.find('\n', first);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -62,6 +63,8 @@ void perturb(YAML::Node models, const Scenario& scenario, std::uint64_t seed,
 }  // namespace
 
 Result<std::string> readTextFile(const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) return makeError(file + ": is a directory, not a file");
   std::ifstream in(file, std::ios::binary);
   if (!in) return makeError(file + ": cannot read: " + std::strerror(errno));
   std::ostringstream text;

@@ -127,6 +127,8 @@ TEST_CASE("garbage recordings are refused with the file and line") {
   CHECK(parseRecording("{\"t\": 1, \"key\": \"up\", \"value\": 1}\n{\"t\": \"x\"}\n", "r.jsonl").error().message.find("r.jsonl:2") !=
         std::string::npos);
   CHECK(parseRecording("{not json\n", "r.jsonl").error().message.find("JSON object") != std::string::npos);
+  CHECK(parseRecording("\xEF\xBB\xBFtimestamp,metric,value\n1,up,2\n", "bom.csv").ok());  // as spreadsheets save
+  CHECK(loadRecording("/tmp").error().message.find("/tmp: is a directory") != std::string::npos);
   CHECK_FALSE(parseKnobOption("pool=abc", Recording{}).ok());
   CHECK_FALSE(parseKnobOption("pool=5,min=10", Recording{}).ok());
   CHECK(parseKnobOption("pool", Recording{}).error().message.find("no baseline") != std::string::npos);
