@@ -112,36 +112,42 @@ TEST_CASE("sandbox: pcall and coroutines cannot swallow the budget") {
   expectError("pcall(function() while true do end end)", "CPU budget");
 }
 
+namespace {
+// The error of one tick of policy `name` (tick body `body`), which must
+// fail; `file` is where the policy was written.
+std::string failedTickOf(const std::string& name, const std::string& body, std::string& file) {
+  static TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  file = dir.write(name + ".lua", policyWithTick(name, body));
+  REQUIRE(engine.add(specFor(file)).ok());
+  PolicyTickResult r = engine.tick(name, 1);
+  REQUIRE_FALSE(r.status.ok());
+  return r.status.error().message;
+}
+}  // namespace
+
 TEST_CASE("sandbox: a pattern that backtracks for ever is stopped by the budget, with the policy's line") {
   // Lua's own matcher ran such a call to its end, out of reach of any hook:
   // the controller froze, SIGTERM unanswered.
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
-  std::string slow = dir.write("slow.lua", policyWithTick("slow", "    local _ = ('a'):rep(2e4):find('.-.-.-.-.-b')"));
-  REQUIRE(engine.add(specFor(slow)).ok());
-  PolicyTickResult stuck = engine.tick("slow", 1);
-  REQUIRE_FALSE(stuck.status.ok());
-  CHECK(contains(stuck.status.error().message, "CPU budget of 250ms exceeded"));
-  CHECK(contains(stuck.status.error().message, slow + ":4:"));
+  std::string file;
+  std::string message = failedTickOf("slow", "    local _ = ('a'):rep(2e4):find('.-.-.-.-.-b')", file);
+  CHECK(contains(message, "CPU budget of 250ms exceeded"));
+  CHECK(contains(message, file + ":4:"));
   expectError("string.gsub(('a'):rep(1e5), ('a*'):rep(20) .. 'b', '')", "CPU budget");
   expectError("for _ in ('a'):rep(2e4):gmatch('.-.-.-.-b') do end", "CPU budget");
   expectError("pcall(string.match, ('a'):rep(2e4), '.-.-.-.-b')", "CPU budget");
 }
 
 TEST_CASE("sandbox: a budget stop inside coroutine.wrap names the policy's line, not the sandbox's") {
-  TempDir dir;
-  FakeHost host;
-  PolicyEngine engine(testLimits(), host);
-  std::string file = dir.write(
-      "co.lua", policyWithTick("co", "    local f = coroutine.wrap(function() while true do coroutine.yield() end end)\n"
-                                     "    while true do f() end"));
-  REQUIRE(engine.add(specFor(file)).ok());
-  PolicyTickResult stuck = engine.tick("co", 1);
-  REQUIRE_FALSE(stuck.status.ok());
-  CHECK(contains(stuck.status.error().message, "CPU budget of 250ms exceeded"));
-  CHECK(contains(stuck.status.error().message, file + ":"));
-  CHECK_FALSE(contains(stuck.status.error().message, "sandbox:"));
+  std::string file;
+  std::string message = failedTickOf("co",
+                                     "    local f = coroutine.wrap(function() while true do coroutine.yield() end end)\n"
+                                     "    while true do f() end",
+                                     file);
+  CHECK(contains(message, "CPU budget of 250ms exceeded"));
+  CHECK(contains(message, file + ":"));
+  CHECK_FALSE(contains(message, "sandbox:"));
 }
 
 TEST_CASE("sandbox: the wrapped coroutine functions refuse what is not a coroutine") {
