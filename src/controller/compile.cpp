@@ -68,7 +68,10 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
     if (!std::filesystem::is_regular_file(policy.file, ec)) continue;  // the config's check said so, once
     Status checked = PolicyEngine::check(policy, config.policyLimits);
     if (!checked.ok())
-      diagnostics->add(ConfigDiagnostic{policy.file, 0, 0, "policies[" + std::to_string(policy.order) + "]",
+      // Located at the config's entry (its params are often the problem);
+      // the message names the policy file and line itself.
+      diagnostics->add(ConfigDiagnostic{config.file.empty() ? policy.file : config.file, policy.configLine,
+                                        policy.configColumn, "policies[" + std::to_string(policy.order) + "]",
                                         checked.error().message});
   }
   out.config = std::move(config);

@@ -278,6 +278,8 @@ class Loader {
     for (ConfigNode& element : root.childList("policies")) {
       PolicySpec policy;
       policy.order = order++;
+      policy.configLine = element.line();
+      policy.configColumn = element.column();
       if (!requireMap(element)) continue;
       if (auto file = element.requiredString("file")) {
         policy.file = resolve(*file);

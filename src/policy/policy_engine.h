@@ -40,6 +40,8 @@ struct PolicySpec {
   Seconds interval = 0;  // 0: the policy's own `interval`, else 10 s
   int priority = 0;      // higher wins conflicts on a knob
   int order = 0;         // position in the config (ties: earlier wins)
+  int configLine = 0;    // where the config declares it, for messages (0: unknown)
+  int configColumn = 0;
   std::map<std::string, ParamValue> params;  // override the policy's defaults
 };
 

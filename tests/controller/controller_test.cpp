@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "controller/compile.h"
+#include "controller/config.h"
 #include "controller/controller.h"
 
 namespace trimtab {
@@ -105,6 +107,23 @@ return {
     }
   }
 };
+
+TEST_CASE("a policy that does not compile is located at the config's entry, its message at the policy") {
+  const fs::path dir = fs::temp_directory_path() / "trimtab-compile-test";
+  fs::create_directories(dir);
+  std::ofstream(dir / "p.lua") << "return { name = 'p', params = { target = 1 }, tick = function(ctx) end }\n";
+  std::ofstream(dir / "trimtab.yaml") << "service: x\npolicies:\n  - file: p.lua\n    params: {targte: 2}\n";
+  auto diagnostics = std::make_shared<ConfigDiagnostics>();
+  Config config = loadConfig((dir / "trimtab.yaml").string(), diagnostics);
+  REQUIRE_MESSAGE(diagnostics->empty(), diagnostics->format());
+  compileConfig(std::move(config), nullptr, diagnostics);
+  const std::string message = diagnostics->format();
+  CHECK_MESSAGE(message.find((dir / "trimtab.yaml").string() + ":3:5: policies[0]: ") != std::string::npos, message);
+  CHECK_MESSAGE(message.find("params.targte: unknown parameter of policy 'p' (did you mean 'target'?)") !=
+                    std::string::npos,
+                message);
+  fs::remove_all(dir);
+}
 
 TEST_CASE("a policy's proposal is governed, applied and journalled") {
   Fixture f;
