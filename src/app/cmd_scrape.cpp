@@ -2,7 +2,6 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "app/commands.h"
 #include "common/http_client.h"
@@ -23,10 +22,6 @@ bool readAtMost(std::istream& in, std::size_t limit, std::string& out) {
   }
   return true;
 }
-
-}  // namespace
-
-namespace {
 
 constexpr const char* kAcceptBoth =
     "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";

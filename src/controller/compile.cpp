@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controller/compile.h"
 
-#include <filesystem>
-
 namespace trimtab {
 
 namespace {
@@ -64,8 +62,6 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
   }
 
   for (const auto& policy : config.policies) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(policy.file, ec)) continue;  // the config's check said so, once
     Status checked = PolicyEngine::check(policy, config.policyLimits);
     if (!checked.ok())
       // Located at the config's entry (its params are often the problem);

@@ -281,10 +281,12 @@ class Loader {
       policy.configLine = element.line();
       policy.configColumn = element.column();
       if (!requireMap(element)) continue;
+      bool readable = false;
       if (auto file = element.requiredString("file")) {
         policy.file = resolve(*file);
         std::error_code ec;
-        if (!fs::is_regular_file(policy.file, ec)) {
+        readable = fs::is_regular_file(policy.file, ec);
+        if (!readable) {
           std::string why = fs::is_directory(policy.file, ec) ? " is a directory"
                             : fs::exists(policy.file, ec)      ? " is not a regular file"
                                                                : " does not exist";
@@ -295,7 +297,8 @@ class Loader {
       policy.priority = static_cast<int>(integerIn(element, "priority", 0, INT_MIN, INT_MAX));
       readPolicyParams(element, policy.params);
       element.finish();
-      config_.policies.push_back(std::move(policy));
+      // Without a file there is nothing to compile: said once, here.
+      if (readable) config_.policies.push_back(std::move(policy));
     }
   }
 

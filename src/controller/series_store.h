@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metric.h"
 
 namespace re2 {
 class RE2;
 }
-#include "common/metric.h"
 
 namespace trimtab {
 

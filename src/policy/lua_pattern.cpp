@@ -268,23 +268,21 @@ struct Matcher {
     }
   }
 
-  // Capture i of a match [s, e) onto the stack; capture 0 of a pattern
-  // without any is the whole match. Returns the pushed capture's length, or
-  // kPositionCapture for a position (an integer).
-  std::ptrdiff_t pushCapture(int i, const char* s, const char* e) {
+  // Capture i of a match [s, e) onto the stack (a position capture as an
+  // integer); capture 0 of a pattern without any is the whole match.
+  void pushCapture(int i, const char* s, const char* e) {
     if (i >= captures) {
       if (i != 0) luaL_error(L, "invalid capture index %%%d", i + 1);
       lua_pushlstring(L, s, static_cast<std::size_t>(e - s));
-      return e - s;
+      return;
     }
     const Capture& c = capture[i];
     if (c.length == kOpenCapture) luaL_error(L, "unfinished capture");
     if (c.length == kPositionCapture) {
       lua_pushinteger(L, static_cast<lua_Integer>(c.start - subject) + 1);
-      return kPositionCapture;
+    } else {
+      lua_pushlstring(L, c.start, static_cast<std::size_t>(c.length));
     }
-    lua_pushlstring(L, c.start, static_cast<std::size_t>(c.length));
-    return c.length;
   }
 
   // Every capture (or the whole match when there are none and s is given).
