@@ -18,3 +18,18 @@ expect_exit(2 sim ${SCENARIO} --duration soon)    # trimtab's own checks
 expect_exit(2 sim ${SCENARIO} --duration 367d)
 expect_exit(2 scrape)                             # the target is required
 expect_exit(1 check --config ${CMAKE_CURRENT_LIST_DIR}/no-such-config.yaml)
+
+# A body over --max-body, from a file and from stdin (a pipe has no size to
+# check first: the read itself must stop), fails with a message naming it.
+foreach(input IN ITEMS file stdin)
+  if(input STREQUAL "file")
+    execute_process(COMMAND ${TRIMTAB} scrape ${SCENARIO} --max-body 100
+                    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
+  else()
+    execute_process(COMMAND ${TRIMTAB} scrape - --max-body 100 INPUT_FILE ${SCENARIO}
+                    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
+  endif()
+  if(NOT rc EQUAL 1 OR NOT stderr MATCHES "body exceeds 100 bytes \\(--max-body\\)")
+    message(FATAL_ERROR "trimtab scrape (${input}) over --max-body: exit code ${rc}\n${stderr}")
+  endif()
+endforeach()
