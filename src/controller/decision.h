@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,16 @@ struct InputRead {
   bool stale = false;
   bool missing = false;
 };
+
+// A read that found no data, reported after the tick (trimtab test's failure
+// messages, the simulator's warnings): the metric family it asked for ("" when
+// the read names none) and the read as the journal shows it.
+struct MissingRead {
+  std::string metric;
+  std::string what;
+};
+// Bound on the missing reads reported per tick: enough to name a misspelt metric.
+inline constexpr std::size_t kMaxReportedMissing = 8;
 
 // A policy's wish for one knob.
 struct Proposal {

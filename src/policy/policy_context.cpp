@@ -392,11 +392,23 @@ void PolicyContext::recordRead(const char* function, const MetricQuery& query, c
   r->query = query;  // reuses the buffers of an earlier tick's read
 }
 
-void PolicyContext::recordInput(const std::string& what, const ReadOutcome& outcome) {
+void PolicyContext::recordInput(const std::string& what, const ReadOutcome& outcome, const std::string& metric) {
   RecordedRead* r = nextRead(outcome);
   if (!r) return;
   r->function = nullptr;
   r->what = what;
+  r->metric = metric;
+}
+
+void PolicyContext::missingReads(std::vector<MissingRead>& out) const {
+  for (std::size_t i = 0; i < readCount_ && out.size() < kMaxReportedMissing; ++i) {
+    const RecordedRead& r = reads_[i];
+    if (!r.missing) continue;
+    MissingRead m{r.function ? r.query.metric : r.metric, r.function ? describeRead(r.query, r.function) : r.what};
+    bool seen = false;
+    for (const MissingRead& o : out) seen = seen || o.what == m.what;
+    if (!seen) out.push_back(std::move(m));
+  }
 }
 
 const std::vector<InputRead>& PolicyContext::inputs() {

@@ -74,6 +74,9 @@ class PolicyContext {
   // here, on demand (a proposal copies them), not at every read: most ticks
   // propose nothing.
   const std::vector<InputRead>& inputs();
+  // Appends the reads of the current (or last) tick that found no data, each
+  // once, up to kMaxReportedMissing in all. Formats only those.
+  void missingReads(std::vector<MissingRead>& out) const;
   std::vector<Proposal>& proposals() { return proposals_; }
   std::vector<std::string>& logs() { return logs_; }
 
@@ -81,8 +84,8 @@ class PolicyContext {
   // A read described by its query (formatted only if inputs() is asked for).
   // `function` must be a string literal.
   void recordRead(const char* function, const MetricQuery& query, const ReadOutcome& outcome);
-  // A read described by a ready text (predictions).
-  void recordInput(const std::string& what, const ReadOutcome& outcome);
+  // A read described by a ready text (predictions) of `metric` ("" if none).
+  void recordInput(const std::string& what, const ReadOutcome& outcome, const std::string& metric = {});
   // Pushes ctx.knob(name)'s table for `knob`: one read-only table per knob,
   // kept between ticks and rewritten only when the knob changed, so a policy
   // asking for its knob every tick allocates nothing.
@@ -124,6 +127,7 @@ class PolicyContext {
     const char* function = nullptr;  // null: `what` holds the text
     MetricQuery query;
     std::string what;
+    std::string metric;  // of a read given by `what`
     double value = 0;
     bool stale = false;
     bool missing = false;

@@ -310,7 +310,7 @@ int answer(lua_State* L, PolicyContext& c, Question q, double extra, bool counte
     if (found != Lookup::Found) {
       read.stale = found == Lookup::Stale;
       read.missing = !read.stale;
-      c.recordInput(what, read);
+      c.recordInput(what, read, c.query().metric);
       results = pushUnanswered(L, c, found, matches);
     } else {
       const std::string& key = c.host()->store().key(id);

@@ -114,6 +114,7 @@ PolicyTickResult PolicyEngine::tick(const std::string& name, Seconds now) {
   context.end();
   result.duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.logs = std::move(context.logs());
+  context.missingReads(result.missing);
   if (ran.ok()) {
     p->consecutiveErrors = 0;
     result.proposals = std::move(context.proposals());

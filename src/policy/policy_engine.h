@@ -64,6 +64,7 @@ struct PolicyTickResult {
   Status status;                    // not ok: error, budget or memory exceeded (message has file:line)
   std::vector<Proposal> proposals;  // empty when status is not ok
   std::vector<std::string> logs;    // ctx.log() lines, "policy: message"
+  std::vector<MissingRead> missing; // reads that found no data, each once (at most kMaxReportedMissing)
   Seconds duration = 0;             // CPU-side wall time of the tick
 };
 

@@ -126,6 +126,23 @@ TEST_CASE("policy tests: each kind of mismatch is reported") {
   has(7, "unexpected proposal k=6");
   has(8, "expected state.grew_at to be nil, got 0");
   has(9, "pattern '%': malformed pattern");
+  // What the tick saw follows a failed expectation: its log lines (when the
+  // case did not already compare them).
+  has(1, "; it logged 'grow: x=3 is fine'");
+  CHECK_MESSAGE(!contains(r.failures[3], "it logged"), r.failures[3]);
+}
+
+TEST_CASE("policy tests: a failed case names the reads that found no data") {
+  TempDir dir;
+  dir.write("grow.lua", kGrowPolicy);
+  dir.write("grow_test.lua", R"(return {
+  { name = "misspelt", params = { metric = "xx" }, values = { x = 30 }, knobs = { k = 5 }, expect = { proposals = { k = 6 } } },
+  { name = "fine", params = { metric = "xx" }, values = { x = 30 }, knobs = { k = 5 }, expect = { no_proposal = true } },
+}
+)");
+  PolicyTestReport r = runIn(dir);
+  REQUIRE(r.failed() == 1);
+  CHECK_MESSAGE(contains(r.failures[0], "expected proposal k=6, got no proposal; no data for xx"), r.failures[0]);
 }
 
 TEST_CASE("policy tests: steps advance the clock, keep state and move knobs") {

@@ -11,6 +11,13 @@ namespace {
 // How many log lines a "no log line matched" message quotes.
 constexpr std::size_t kQuotedLogLines = 5;
 
+std::string quoteLogLines(const std::vector<std::string>& lines) {
+  std::string out = lines.empty() ? "no log lines" : "";
+  for (std::size_t i = 0; i < lines.size() && i < kQuotedLogLines; ++i) out += (i ? " | '" : "'") + lines[i] + "'";
+  if (lines.size() > kQuotedLogLines) out += " | ...";
+  return out;
+}
+
 std::string show(const Proposal& p) {
   return p.knob + "=" + formatNumber(p.value) + " (" + p.location + ")";
 }
@@ -84,10 +91,7 @@ class Checker {
     for (const std::string& pattern : patterns) {
       bool found = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return matches(l, pattern); });
       if (found) continue;
-      std::string got = lines.empty() ? "no log lines" : "";
-      for (std::size_t i = 0; i < lines.size() && i < kQuotedLogLines; ++i) got += (i ? " | '" : "'") + lines[i] + "'";
-      if (lines.size() > kQuotedLogLines) got += " | ...";
-      problems_.push_back("expected a log line matching '" + pattern + "', got " + got);
+      problems_.push_back("expected a log line matching '" + pattern + "', got " + quoteLogLines(lines));
     }
   }
 
@@ -132,6 +136,18 @@ class Checker {
 
 }  // namespace
 
+// What the tick saw, after a failed expectation: a read that found no data is
+// the usual reason for a missing proposal (a misspelt metric, a series the
+// case did not give), and its log lines say what it decided.
+void addTickContext(const PolicyTickResult& result, bool logsShown, std::vector<std::string>& problems) {
+  if (!result.missing.empty()) {
+    std::string reads;
+    for (const MissingRead& m : result.missing) reads += (reads.empty() ? "" : ", ") + m.what;
+    problems.push_back("no data for " + reads);
+  }
+  if (!logsShown && !result.logs.empty()) problems.push_back("it logged " + quoteLogLines(result.logs));
+}
+
 std::vector<std::string> checkTick(const Expectation& expect, const PolicyTickResult& result,
                                    const std::vector<Decision>& decisions, PolicyTestHost& host,
                                    PolicyEngine& engine, const std::string& policy, TestFile& tests) {
@@ -155,6 +171,7 @@ std::vector<std::string> checkTick(const Expectation& expect, const PolicyTickRe
   check.logs(expect.logs, result.logs);
   check.knobs(expect.knobs, decisions, host);
   if (expect.state || !expect.stateNil.empty()) check.state(expect, engine, policy);
+  if (!problems.empty()) addTickContext(result, !expect.logs.empty(), problems);
   return problems;
 }
 
