@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loading a YAML document into a ConfigNode: file reading, syntax errors and
 // document-wide checks (duplicate keys).
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -86,6 +87,13 @@ ConfigNode ConfigNode::loadString(const std::string& text, const std::string& fi
     YAML::Node root = YAML::Load(text);
     DuplicateWalk{file, *diagnostics}.walk(root, "", 0);
     return ConfigNode(root, file, "", diagnostics);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's parser stops at its own nesting limit with the message
+    // "bad file", which sends the user looking for an unreadable file.
+    Location where;
+    if (e.mark.line >= 0) where = {e.mark.line + 1, e.mark.column + 1};
+    addDiagnostic(*diagnostics, file, where, "",
+                  "invalid YAML: nested deeper than the parser's limit of " + std::to_string(e.depth()) + " levels");
   } catch (const YAML::Exception& e) {
     Location where;
     if (e.mark.line >= 0) where = {e.mark.line + 1, e.mark.column + 1};

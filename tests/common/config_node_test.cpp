@@ -204,6 +204,14 @@ TEST_CASE("a YAML syntax error is reported with its line and column") {
   REQUIRE(tab.diagnostics->items().size() == 1);
   CHECK(tab.diagnostics->items()[0].line == 2);
 }
+TEST_CASE("nesting past the YAML parser's limit is named as such, not as a bad file") {
+  Doc doc("a: " + std::string(100'000, '[') + "\n");
+  REQUIRE(doc.diagnostics->items().size() == 1);
+  const auto& message = doc.diagnostics->items()[0].message;
+  CHECK(message.find("invalid YAML: nested deeper than the parser's limit of") == 0);
+  CHECK(message.find("bad file") == std::string::npos);
+}
+
 
 TEST_CASE("duplicate keys are errors naming the first occurrence") {
   Doc doc("a: 1\nb:\n  x: 1\n  x: 2\na: 3\n");
