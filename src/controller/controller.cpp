@@ -250,10 +250,20 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
     }
     if (!result.status.ok()) {
       ++stats_.policyErrors;
-      spdlog::warn("policy {}: {}", name, result.status.error().message);
-      if (engine_->quarantined(name)) journalEvent("quarantine", name + ": " + result.status.error().message);
+      const std::string& message = result.status.error().message;
+      spdlog::warn("policy {}: {}", name, message);
+      if (engine_->quarantined(name)) {
+        journalEvent("quarantine", name + ": " + message);  // carries the error
+        continue;
+      }
+      auto [failing, first] = policyFailing_.try_emplace(name, message);
+      if (first || failing->second != message) {
+        failing->second = message;
+        journalEvent("policy_error", name + ": " + message);
+      }
       continue;
     }
+    policyFailing_.erase(name);
     for (auto& p : result.proposals) proposals.push_back(std::move(p));
   }
   return proposals;

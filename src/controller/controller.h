@@ -114,6 +114,10 @@ class Controller final : public PolicyHost {
   std::uint64_t readFilterGeneration_ = 0;
   std::map<std::string, std::unique_ptr<KnobSlot>> knobs_;
   std::map<std::string, Seconds> policyDue_;
+  // Per policy, the message of its last failed tick while it keeps failing
+  // (absent after a good tick): the journal gets a `policy_error` event for
+  // the first failure and for each new message, not for every repeat.
+  std::map<std::string, std::string> policyFailing_;
   DecisionListener listener_;
   ControllerStats stats_;
   Seconds lastTick_ = 0;

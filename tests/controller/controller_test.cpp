@@ -62,10 +62,7 @@ struct Fixture {
   std::shared_ptr<SourceIntervals> intervals = std::make_shared<SourceIntervals>();
   std::unique_ptr<Controller> controller;
 
-  Fixture() {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    std::ofstream(dir / "grow.lua") << R"(
+  static constexpr const char* kGrowPolicy = R"(
 return {
   name = "grow",
   interval = 1,
@@ -75,6 +72,11 @@ return {
     if w and k and w > 0 then ctx.propose("pool", k.value + 4, "waiting " .. w) end
   end,
 })";
+
+  explicit Fixture(const char* policySource = kGrowPolicy) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "grow.lua") << policySource;
     CompiledConfig c;
     c.config.service = "test";
     c.config.tick = 1;
@@ -142,6 +144,46 @@ TEST_CASE("a policy's proposal is governed, applied and journalled") {
   }
   CHECK(decisions == static_cast<int>(f.applied->size()));
   CHECK(outcomes == decisions);
+}
+
+TEST_CASE("a failing policy is journalled once per failure streak and per new message") {
+  // Fails while clients wait: with 1 or 2 waiting ("a"), then 3 or more ("b").
+  Fixture f(R"(
+return {
+  name = "grow",
+  interval = 1,
+  tick = function(ctx)
+    local w = ctx.value("clients_waiting") or 0
+    if w >= 3 then error("b") elseif w > 0 then error("a") end
+  end,
+})");
+  auto events = [&] {
+    std::vector<std::string> found;
+    auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+    REQUIRE(records.ok());
+    for (const auto& r : *records)
+      if (r.kind == "event" && r.event == "policy_error") found.push_back(r.message);
+    return found;
+  };
+  f.run(2);  // a good start, the source collected
+  f.script->waiting = 1;
+  f.run(2);  // two failures in a row (quarantine comes after 3): one event
+  REQUIRE(events().size() == 1);
+  CHECK(events()[0].find("grow: ") == 0);
+  CHECK(events()[0].find("grow.lua:7: a") != std::string::npos);
+  f.script->waiting = 0;
+  f.run(1);  // a good tick ends the streak
+  f.script->waiting = 3;
+  f.run(2);  // a new streak, a new message: one more event
+  f.script->waiting = 0;
+  f.run(1);
+  f.script->waiting = 3;
+  f.run(1);  // the same message again after a good tick: an event again
+  auto all = events();
+  REQUIRE(all.size() == 3);
+  CHECK(all[1].find("grow.lua:7: b") != std::string::npos);
+  CHECK(all[2] == all[1]);
+  CHECK(f.controller->stats().policyErrors == 5);
 }
 
 TEST_CASE("nextDue follows the fixed cadence and restarts from now after a stall") {
