@@ -33,3 +33,15 @@ foreach(input IN ITEMS file stdin)
     message(FATAL_ERROR "trimtab scrape (${input}) over --max-body: exit code ${rc}\n${stderr}")
   endif()
 endforeach()
+
+# A --policy file named like a config it is compared with: bad usage, and the
+# message says what to rename (not "compared twice").
+set(scratch ${CMAKE_CURRENT_BINARY_DIR}/cli_exit_codes_scratch)
+file(MAKE_DIRECTORY ${scratch})
+file(WRITE ${scratch}/static.lua "return { name = 'static', tick = function(ctx) end }\n")
+execute_process(COMMAND ${TRIMTAB} sim ${SCENARIO} --policy ${scratch}/static.lua --duration 1h
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
+file(REMOVE_RECURSE ${scratch})
+if(NOT rc EQUAL 2 OR NOT stderr MATCHES "--policy: the column would be named 'static'.*rename the file")
+  message(FATAL_ERROR "trimtab sim --policy static.lua: exit code ${rc}\n${stderr}")
+endif()

@@ -2,6 +2,9 @@
 #include "report_text.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
 
 #include "number_format.h"
 
@@ -18,16 +21,88 @@ std::string pad(const std::string& s, std::size_t width, bool right) {
   return right ? fill + s : s + fill;
 }
 
-// The index of the best value, or -1 when all are equal or none is better.
-int best(const std::vector<double>& values, Better better) {
-  if (better == Better::None || values.size() < 2) return -1;
+// The best value of a row, or nullopt when all are equal or none is better.
+// Every config at the best value gets the star, not only the first.
+std::optional<double> best(const std::vector<double>& values, Better better) {
+  if (better == Better::None || values.size() < 2) return std::nullopt;
   auto it = better == Better::Lower ? std::min_element(values.begin(), values.end())
                                     : std::max_element(values.begin(), values.end());
-  if (std::all_of(values.begin(), values.end(), [&](double v) { return v == *it; })) return -1;
-  return static_cast<int>(it - values.begin());
+  if (std::all_of(values.begin(), values.end(), [&](double v) { return v == *it; })) return std::nullopt;
+  return *it;
+}
+
+// Queueing tails leave expected counts like 5e-258 where nothing happened;
+// the table shows them as "~0" and ranks them as 0 (summary.json keeps the
+// exact value).
+constexpr double kNegligible = 1e-9;
+bool negligible(double v) { return v != 0 && std::fabs(v) < kNegligible; }
+
+std::string runsOf(std::size_t n, std::size_t total) {
+  return std::to_string(n) + " of " + std::to_string(total) + " run" + (total == 1 ? "" : "s");
+}
+
+// The first controller event `what` over the runs of one config, as
+// "at 01:00:00 (seed 2): detail".
+std::string firstEvent(const std::vector<RunResult>& runs, const std::string& what, std::size_t& runsWithIt) {
+  std::string first;
+  runsWithIt = 0;
+  for (const auto& run : runs) {
+    for (const auto& e : run.events) {
+      if (e.source != "controller" || e.what != what) continue;
+      if (first.empty())
+        first = "at " + virtualTime(e.time) + " (seed " + std::to_string(run.seed) + "): " + e.detail;
+      ++runsWithIt;
+      break;
+    }
+  }
+  return first;
+}
+
+std::string configProblems(const std::string& config, const std::vector<RunResult>& runs) {
+  std::string out;
+  std::uint64_t ticks = 0, failed = 0;
+  std::size_t failingRuns = 0;
+  for (const auto& run : runs) {
+    ticks += run.stats.policyTicks;
+    failed += run.stats.policyErrors;
+    failingRuns += run.stats.policyErrors > 0;
+  }
+  if (failed > 0) {
+    std::size_t withError = 0, quarantined = 0;
+    std::string error = firstEvent(runs, "policy_error", withError);
+    std::string quarantine = firstEvent(runs, "quarantine", quarantined);
+    out += "  " + config + ": " + std::to_string(failed) + " of " + std::to_string(ticks) + " policy ticks failed in " +
+           runsOf(failingRuns, runs.size()) + "\n";
+    if (!error.empty()) out += "    first failure " + error + "\n";
+    if (quarantined > 0)
+      out += "    quarantined in " + runsOf(quarantined, runs.size()) + ", first " + quarantine + "\n";
+  }
+  std::map<std::string, std::pair<std::uint64_t, std::string>> unpublished;
+  for (const auto& run : runs) {
+    for (const auto& u : run.unpublishedReads) {
+      auto& [count, suggestion] = unpublished[u.metric];
+      count += u.ticks;
+      suggestion = u.suggestion;
+    }
+  }
+  for (const auto& [metric, read] : unpublished) {
+    out += "  " + config + ": reads " + metric + ", which no model publishes (" + std::to_string(read.first) +
+           " ticks found no data)";
+    if (!read.second.empty()) out += "; did you mean " + read.second + "?";
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace
+
+std::string problemsText(const SimReport& report) {
+  std::string out;
+  for (std::size_t c = 0; c < report.configs.size() && c < report.runs.size(); ++c)
+    out += configProblems(report.configs[c].name, report.runs[c]);
+  if (out.empty()) return out;
+  return "problems (details in events.csv; docs/sim-models.md lists the metrics the models publish):\n" + out;
+}
 
 std::string summaryTable(const SimReport& report) {
   const Scenario& s = report.scenario;
@@ -50,12 +125,13 @@ std::string summaryTable(const SimReport& report) {
   if (columns.empty()) return out;
   for (std::size_t row = 0; row < columns.front().size(); ++row) {
     std::vector<double> values;
-    for (const auto& col : columns) values.push_back(col[row].value);
-    const int winner = best(values, columns.front()[row].better);
+    for (const auto& col : columns) values.push_back(negligible(col[row].value) ? 0.0 : col[row].value);
+    const std::optional<double> winner = best(values, columns.front()[row].better);
     const bool primary = s.primaryScore == columns.front()[row].key;
     out += pad(std::string(primary ? "> " : "") + columns.front()[row].label, kLabelWidth, false);
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      std::string cell = formatNumber(values[c]) + (static_cast<int>(c) == winner ? " *" : "  ");
+      const std::string number = negligible(columns[c][row].value) ? "~0" : formatNumber(values[c]);
+      std::string cell = number + (winner && values[c] == *winner ? " *" : "  ");
       out += pad(cell, widths[c], true);
     }
     out += "\n";

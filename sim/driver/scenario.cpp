@@ -180,7 +180,11 @@ class ScenarioReader {
         if (i.name == knob) info = &i;
       const ScenarioKnob* governed = s_.knob(knob);
       if (!info && !(governed && governed->actuator == "self")) {
-        value.error("", "no model accepts knob '" + knob + "'");
+        std::vector<std::string> names;
+        for (const auto& i : infos) names.push_back(i.name);
+        const std::string guess = closestMatch(knob, names);
+        value.error("", "no model accepts knob '" + knob + "'" +
+                            (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
         continue;
       }
       if (info && info->trigger) {

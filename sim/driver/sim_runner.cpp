@@ -7,8 +7,10 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <set>
 
 #include "actuators/self_actuator.h"
+#include "common/config_node.h"
 #include "controller/source_intervals.h"
 #include "controller/task_runner.h"
 #include "number_format.h"
@@ -71,6 +73,7 @@ class SimRun {
   void syncIntervals();
   void addEvent(RunEvent e);
   void rememberScrape(Seconds end);
+  void findUnpublishedReads();
   double predictOomEta();
 
   const Scenario& scenario_;
@@ -338,7 +341,21 @@ Status SimRun::run() {
     options_.progress->fetch_add(step * static_cast<double>(steps % kProgressSteps), std::memory_order_relaxed);
   controller_->shutdown();
   result_.stats = controller_->stats();
+  findUnpublishedReads();
   return Status::success();
+}
+
+void SimRun::findUnpublishedReads() {
+  if (result_.stats.missingReads.empty()) return;
+  SampleBatch batch;
+  stack_.publish(batch);  // the models publish the same families at every scrape
+  std::set<std::string> published;
+  for (std::size_t i = 0; i < batch.size(); ++i) published.emplace(batch.name(i));
+  const std::vector<std::string> names(published.begin(), published.end());
+  for (const auto& [metric, ticks] : result_.stats.missingReads) {
+    if (published.count(metric)) continue;
+    result_.unpublishedReads.push_back(UnpublishedRead{metric, ticks, closestMatch(metric, names)});
+  }
 }
 
 }  // namespace

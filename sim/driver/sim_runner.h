@@ -31,6 +31,14 @@ inline constexpr std::size_t kMaxKeptDecisions = 20000;
 inline constexpr std::size_t kMaxKeptVetoes = 1000;
 inline constexpr std::size_t kMaxKeptEvents = 50000;
 
+// A metric family the run's policies read and that no model publishes: a
+// misspelt name, or a metric of a set-up the scenario does not simulate.
+struct UnpublishedRead {
+  std::string metric;
+  std::uint64_t ticks = 0;  // policy ticks that read it
+  std::string suggestion;   // the closest published name, or ""
+};
+
 struct RunResult {
   std::string config;
   std::uint64_t seed = 0;
@@ -41,6 +49,7 @@ struct RunResult {
   std::vector<JournalRecord> decisions;  // applied and dry-run decisions, the first vetoes
   std::size_t decisionsDropped = 0;
   ControllerStats stats;
+  std::vector<UnpublishedRead> unpublishedReads;
   std::vector<AppliedPerturbation> perturbations;
   double memoryLimitBytes = 0;  // process_memory_limit_bytes, 0 without a memory model
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "driver_test_support.h"
@@ -50,6 +52,36 @@ TEST_CASE("reports: JSON parses, CSV has a row per bucket, HTML is self-containe
   CHECK(table.find("static") != std::string::npos);
   CHECK(table.find("timeouts") != std::string::npos);
   CHECK(table.find(" *") != std::string::npos);  // a best value is marked
+}
+
+TEST_CASE("the table stars every config at the best value and shows negligible means as ~0") {
+  SimReport report;
+  report.scenario.name = "ties";
+  report.seeds = {1};
+  for (const char* name : {"a", "b", "c"}) {
+    ScenarioConfig c;
+    c.name = name;
+    report.configs.push_back(c);
+  }
+  report.means.resize(3);
+  report.means[0].sloViolationSeconds = 0;
+  report.means[1].sloViolationSeconds = 7;
+  report.means[2].sloViolationSeconds = 0;
+  report.means[1].timeouts = 5e-258;
+  report.means[2].timeouts = 3;  // a: 0 and b: ~0 are both best
+  const std::string table = summaryTable(report);
+  INFO(table);
+  auto row = [&](const std::string& label) {
+    const auto at = table.find(label);
+    REQUIRE(at != std::string::npos);
+    return table.substr(at, table.find('\n', at) - at);
+  };
+  const std::string slo = row("SLO violation");
+  CHECK(std::count(slo.begin(), slo.end(), '*') == 2);
+  const std::string timeouts = row("timeouts");
+  CHECK(timeouts.find("~0") != std::string::npos);
+  CHECK(timeouts.find("e-258") == std::string::npos);
+  CHECK(std::count(timeouts.begin(), timeouts.end(), '*') == 2);  // ~0 ranks as 0
 }
 
 TEST_CASE("fixed number formatting") {

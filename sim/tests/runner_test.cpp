@@ -6,6 +6,7 @@
 #include "driver_test_support.h"
 #include "sim/driver/report_csv.h"
 #include "sim/driver/report_json.h"
+#include "sim/driver/report_text.h"
 #include "sim/driver/sim_batch.h"
 #include "sim/driver/sim_runner.h"
 
@@ -201,4 +202,48 @@ TEST_CASE("a policy that fails to load is an error naming the file") {
   auto r = runSimulation(s, *s.config("grow"), 1);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("grow.lua") != std::string::npos);
+}
+
+TEST_CASE("failed ticks and reads of unpublished metrics are reported after the table") {
+  ScratchDir dir("problems");
+  // Reads a misspelt metric every tick; fails once, at t=60.
+  dir.write("grow.lua", R"(
+return {
+  name = "grow",
+  interval = "5s",
+  tick = function(ctx)
+    if ctx.now == 60 then error("boom") end
+    local w = ctx.value("db_pool_clients_waitin")
+    if w then ctx.propose("db_pool_size", 40, "never") end
+  end,
+}
+)");
+  Scenario s = loadOrFail(kOverloadedPool, dir.write("s.yaml", kOverloadedPool));
+  BatchOptions options;
+  options.seeds = {1, 2};
+  options.threads = 1;
+  auto report = runBatch(s, {*s.config("static"), *s.config("grow")}, options);
+  REQUIRE(report.ok());
+  const RunResult& run = report->runs[1][0];
+  REQUIRE(run.unpublishedReads.size() == 1);
+  CHECK(run.unpublishedReads[0].metric == "db_pool_clients_waitin");
+  CHECK(run.unpublishedReads[0].suggestion == "db_pool_clients_waiting");
+  CHECK(run.unpublishedReads[0].ticks == run.stats.policyTicks - 1);  // all but the failed tick
+  bool journalled = false;
+  for (const auto& e : run.events) journalled = journalled || (e.what == "policy_error" && e.time == 60);
+  CHECK(journalled);
+
+  const std::string text = problemsText(*report);
+  INFO(text);
+  CHECK(text.find("grow: 2 of ") != std::string::npos);
+  CHECK(text.find("policy ticks failed in 2 of 2 runs") != std::string::npos);
+  CHECK(text.find("first failure at 00:01:00 (seed 1): grow: ") != std::string::npos);
+  CHECK(text.find("grow.lua:6: boom") != std::string::npos);
+  CHECK(text.find("grow: reads db_pool_clients_waitin, which no model publishes") != std::string::npos);
+  CHECK(text.find("did you mean db_pool_clients_waiting?") != std::string::npos);
+  CHECK(text.find("static") == std::string::npos);  // the baseline had no problem
+
+  auto clean = runBatch(s, {*s.config("static")}, options);
+  REQUIRE(clean.ok());
+  CHECK(problemsText(*clean).empty());
 }

@@ -51,6 +51,12 @@ knobs: [{name: db_pool_sise}]
 )");
   CHECK(knob.find("bad.yaml:3") != std::string::npos);
   CHECK(knob.find("did you mean 'db_pool_size'") != std::string::npos);
+  const std::string value = errorsOf(R"(
+models: [{model: load.constant}, {model: pool}]
+configs: [{name: a, knobs: {db_pool_sise: 4}}]
+)");
+  CHECK(value.find("bad.yaml:3") != std::string::npos);
+  CHECK(value.find("no model accepts knob 'db_pool_sise' (did you mean 'db_pool_size'?)") != std::string::npos);
   CHECK(errorsOf("duration: soon\nmodels: [{model: load.constant}]").find("duration") != std::string::npos);
   CHECK(errorsOf("models: [{model: load.constant}]\nconfigz: []").find("did you mean 'configs'") != std::string::npos);
   CHECK(errorsOf("models: [{model: load.constant}]\nconfigs: [{name: a, policies: [{file: nope.lua}]}]")

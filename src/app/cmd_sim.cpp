@@ -91,8 +91,12 @@ std::vector<ScenarioConfig> selectConfigs(const Scenario& scenario, const SimOpt
     configs.push_back(policyConfig(scenario, o.policies));
   }
   std::set<std::string> names;
-  for (const auto& c : configs)
-    if (!names.insert(c.name).second) fail("config '" + c.name + "' is compared twice", 2);
+  for (const auto& c : configs) {
+    if (names.insert(c.name).second) continue;
+    if (!o.policies.empty() && &c == &configs.back())  // the --policy column is named after its file
+      fail("--policy: the column would be named '" + c.name + "', as a config it is compared with; rename the file", 2);
+    fail("config '" + c.name + "' is compared twice", 2);
+  }
   return configs;
 }
 
@@ -172,6 +176,7 @@ void runSim(const SimOptions& o) {
   std::cout << summaryTable(*report);
   writeOutputs(*report, dir);
   std::cout.flush();
+  std::cerr << problemsText(*report);
   if (o.timing) {
     const double wall = elapsed();
     const double simulated = scenario.duration * static_cast<double>(report->configs.size() * report->seeds.size());

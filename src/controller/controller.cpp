@@ -243,6 +243,7 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
     if (engine_->quarantined(name)) continue;
     PolicyTickResult result = engine_->tick(name, now);
     ++stats_.policyTicks;
+    countMissingReads(result.missing);
     for (const auto& line : result.logs) spdlog::info("policy {}", line);
     if (metrics_) {
       metrics_->observePolicy(name, result.duration);
@@ -267,6 +268,18 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
     for (auto& p : result.proposals) proposals.push_back(std::move(p));
   }
   return proposals;
+}
+
+void Controller::countMissingReads(const std::vector<MissingRead>& missing) {
+  for (const MissingRead& m : missing) {
+    if (m.metric.empty()) continue;
+    auto it = stats_.missingReads.find(m.metric);
+    if (it != stats_.missingReads.end()) {
+      ++it->second;
+    } else if (stats_.missingReads.size() < kMaxTrackedMissingMetrics) {
+      stats_.missingReads.emplace(m.metric, 1);
+    }
+  }
 }
 
 void Controller::reapplyNotYetEffective(Seconds now) {

@@ -33,7 +33,13 @@ struct ControllerStats {
   std::uint64_t actuationsOk = 0;
   std::uint64_t actuationsFailed = 0;
   std::map<std::string, std::uint64_t> decisionsByVerdict;
+  // Per metric family a policy read and found no data for: the ticks that
+  // read it so (the simulator names the ones no model publishes). At most
+  // kMaxTrackedMissingMetrics families.
+  std::map<std::string, std::uint64_t> missingReads;
 };
+
+inline constexpr std::size_t kMaxTrackedMissingMetrics = 64;
 
 // Receives every decision and actuation outcome as it happens (the CLI prints
 // them; the simulator records them).
@@ -98,6 +104,7 @@ class Controller final : public PolicyHost {
   void reapplyNotYetEffective(Seconds now);
   void record(const JournalRecord& record);
   void journalEvent(const std::string& event, const std::string& message);
+  void countMissingReads(const std::vector<MissingRead>& missing);
 
   Config config_;
   std::shared_ptr<SourceIntervals> intervals_;
