@@ -70,7 +70,7 @@ void addScrapeCommand(CLI::App& app) {
         throw CLI::RuntimeError(1);
       }
       if (resp->status < 200 || resp->status > 299) {
-        std::cerr << "scrape: HTTP " << resp->status << " from " << o->target << "\n";
+        std::cerr << "scrape: HTTP " << resp->status << " from " << redactUrl(o->target) << "\n";
         throw CLI::RuntimeError(1);
       }
       body = std::move(resp->body);

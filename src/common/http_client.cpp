@@ -300,7 +300,11 @@ Result<HttpUrl> parseHttpUrl(const std::string& url) {
   std::size_t authorityEnd = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, authorityEnd);
   std::string_view tail = authorityEnd == std::string_view::npos ? "" : rest.substr(authorityEnd);
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  // Credentials in the URL would be silently dropped (the client sends no
+  // Authorization from them) and sit in the config as plain text.
+  if (authority.find('@') != std::string_view::npos)
+    return bad("user:password@ in the URL is not sent; give credentials as a header, "
+               "e.g. headers: {Authorization: env:NAME}");
 
   HttpUrl out;
   std::string_view port;

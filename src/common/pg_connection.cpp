@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -85,6 +86,24 @@ std::string quoteConninfoValue(const std::string& v) {
   return out + "'";
 }
 
+// host, port, dbname and user appear in logs and in libpq's errors. A URI
+// whose password holds an unencoded '@' or '/' (postgresql://u:p@ss@host)
+// puts the rest of the password there: refuse it without echoing the value.
+Status checkShownFields(const std::map<std::string, std::string>& kv) {
+  for (const char* key : {"host", "hostaddr", "port", "dbname", "user"}) {
+    auto it = kv.find(key);
+    if (it == kv.end()) continue;
+    if (it->second.find('@') != std::string::npos)
+      return makeError(std::string("'@' in its ") + key + " (percent-encode '@' in a URI's password as %40)");
+  }
+  if (auto it = kv.find("port"); it != kv.end()) {
+    for (char c : it->second)
+      if (!std::isdigit(static_cast<unsigned char>(c)) && c != ',')
+        return makeError("its port is not a number (percent-encode ':' and '/' in a URI's password)");
+  }
+  return Status::success();
+}
+
 }  // namespace
 
 void readPgOptions(ConfigNode& params, PgOptions& out,
@@ -99,7 +118,9 @@ void readPgOptions(ConfigNode& params, PgOptions& out,
         char* err = nullptr;
         PQconninfoOption* opts = PQconninfoParse(dsn->c_str(), &err);
         if (!opts) {
-          params.error("dsn", "invalid connection string: " + oneLine(err ? err : "libpq could not parse it"));
+          // libpq quotes the offending token, which may be a password.
+          params.error("dsn", "invalid connection string: libpq could not parse it (key=value pairs or a "
+                              "postgresql:// URI; percent-encode '@', ':' and '/' in a URI's values)");
         } else {
           for (auto* o = opts; o->keyword; ++o)
             if (o->val && std::string_view(o->keyword) == "password")
@@ -128,6 +149,9 @@ Result<std::string> buildConninfo(const PgOptions& options, std::string& display
   for (auto* o = opts; o->keyword; ++o)
     if (o->val) kv[o->keyword] = o->val;
   PQconninfoFree(opts);
+  if (Status s = checkShownFields(kv); !s)
+    return makeError("postgres: the connection string from " + options.dsn.origin() + " is invalid: " +
+                     s.error().message);
   if (!options.password.empty()) {
     auto secret = readSecret(options.password);
     if (!secret) return makeError("postgres: password: " + secret.error().message);

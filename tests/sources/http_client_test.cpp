@@ -35,7 +35,7 @@ TEST_CASE("parseHttpUrl splits host, port and target") {
   CHECK(u->port == "9100");
   CHECK(u->target == "/metrics?x=1");
 
-  auto d = parseHttpUrl("HTTP://user:secret@localhost");
+  auto d = parseHttpUrl("HTTP://localhost");
   REQUIRE(d.ok());
   CHECK(d->host == "localhost");
   CHECK(d->port == "80");
@@ -57,6 +57,17 @@ TEST_CASE("parseHttpUrl rejects malformed URLs with a reason") {
     REQUIRE_FALSE(u.ok());
     CHECK(contains(u.error().message, "invalid URL"));
   }
+}
+
+TEST_CASE("credentials in a URL are refused, since they would not be sent") {
+  auto u = parseHttpUrl("http://bob:hunter2@example.org/metrics");
+  REQUIRE_FALSE(u.ok());
+  CHECK(contains(u.error().message, "user:password@ in the URL is not sent"));
+  CHECK(contains(u.error().message, "headers: {Authorization: env:NAME}"));
+  CHECK(contains(u.error().message, "http://example.org/metrics"));
+  CHECK_FALSE(contains(u.error().message, "hunter2"));
+  CHECK_FALSE(parseHttpUrl("http://bob@example.org/").ok());
+  CHECK(parseHttpUrl("http://example.org/a@b").ok());  // an '@' in the path is no userinfo
 }
 
 TEST_CASE("https is rejected clearly and secrets never appear in messages") {

@@ -155,6 +155,11 @@ TEST_CASE("postgres and pgbouncer source settings") {
   auto b = build("postgres", std::string("dsn: 'host=x password=") + kSecret + "'\n");
   REQUIRE(!b.source.ok());
   CHECK(contains(b.source.error().message, "holds a password"));
+  // libpq's parse error quotes the token it stumbled on: not echoed.
+  b = build("postgres", std::string("dsn: 'host=x ") + kSecret + "'\n");
+  REQUIRE(!b.source.ok());
+  CHECK(contains(b.diagnosticsText(), "invalid connection string: libpq could not parse it"));
+  CHECK(!contains(b.diagnosticsText(), kSecret));
   CHECK(!contains(b.diagnosticsText(), kSecret));
   b = build("postgres", std::string("dsn: postgresql://u:") + kSecret + "@h/db\n");
   REQUIRE(!b.source.ok());
@@ -212,6 +217,33 @@ TEST_CASE("connection strings: timeouts and application_name are added, the pass
   CHECK(!contains(*info, "statement_timeout"));
   ::unsetenv("TRIMTAB_TEST_PG_PW");
   CHECK(!buildConninfo(o, display, password));  // the variable is gone
+}
+
+TEST_CASE("connection strings: a URI whose password spills into host, port or dbname is refused unechoed") {
+  // Unencoded '@' and '/' in a URI's password: libpq parses the rest of the
+  // password as the host, or the port and database.
+  for (std::string uri : {"postgresql://postgres:P@ss555@127.0.0.1:5432/app",
+                          "postgresql://u:pa/ss555@127.0.0.1/app"}) {
+    CAPTURE(uri);
+    ::setenv("TRIMTAB_TEST_PG_DSN", uri.c_str(), 1);
+    PgOptions o;
+    o.dsn = *parseSecretRef("env:TRIMTAB_TEST_PG_DSN", true);
+    std::string display, password;
+    auto info = buildConninfo(o, display, password);
+    REQUIRE_FALSE(info);
+    CHECK(contains(info.error().message, "from environment variable TRIMTAB_TEST_PG_DSN is invalid"));
+    CHECK_FALSE(contains(info.error().message, "ss555"));
+    CHECK(display.empty());
+  }
+  ::setenv("TRIMTAB_TEST_PG_DSN", "postgresql://u:P%40ss555@127.0.0.1:5432/app", 1);
+  PgOptions o;
+  o.dsn = *parseSecretRef("env:TRIMTAB_TEST_PG_DSN", true);
+  std::string display, password;
+  auto info = buildConninfo(o, display, password);
+  REQUIRE(info);
+  CHECK(password == "P@ss555");
+  CHECK(display == "postgres 127.0.0.1:5432/app user=u");
+  ::unsetenv("TRIMTAB_TEST_PG_DSN");
 }
 
 }  // namespace trimtab
