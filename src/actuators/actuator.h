@@ -70,6 +70,13 @@ class Actuator {
  public:
   virtual ~Actuator() = default;
   virtual ActuationOutcome apply(const ActuationRequest& request) = 0;
+  // True when the target holds the value as a runtime setting that a server
+  // restart loses (CONFIG SET, pgbouncer's SET, a hash without persistence)
+  // and applying the same value again is harmless. The controller then
+  // applies the knob's value again when a source comes back after being down.
+  // False for actions (a purge, a vacuum: applying again acts again), for
+  // settings that persist, and for targets whose semantics trimtab cannot know.
+  virtual bool losesSettingOnRestart() const { return false; }
 };
 
 using ActuatorFactory = Result<std::unique_ptr<Actuator>>(ConfigNode& params,

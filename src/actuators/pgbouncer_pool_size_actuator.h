@@ -39,6 +39,7 @@ class PgbouncerPoolSizeActuator final : public PgActuatorBase {
   PgbouncerPoolSizeActuator(Options options, std::function<void(Seconds)> sleep);
 
   ActuationOutcome apply(const ActuationRequest& request) override;
+  bool losesSettingOnRestart() const override { return true; }
 
   // Largest number of server connections of one pool (database, user) of
   // `database` ("" = every database but the admin one) in SHOW POOLS.

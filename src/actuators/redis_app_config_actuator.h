@@ -31,6 +31,7 @@ class RedisAppConfigActuator final : public RedisActuatorBase {
   RedisAppConfigActuator(Options options, std::function<void(Seconds)> sleep);
 
   ActuationOutcome apply(const ActuationRequest& request) override;
+  bool losesSettingOnRestart() const override { return true; }
 
   // The message published for `request`.
   std::string message(const ActuationRequest& request) const;

@@ -49,6 +49,7 @@ class RedisConfigActuator final : public RedisActuatorBase {
   RedisConfigActuator(Options options, std::function<void(Seconds)> sleep);
 
   ActuationOutcome apply(const ActuationRequest& request) override;
+  bool losesSettingOnRestart() const override { return true; }
 
   // The literal CONFIG SET receives for `value`, or an Error saying why the
   // value does not fit the parameter.

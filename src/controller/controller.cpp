@@ -34,6 +34,10 @@ struct Controller::KnobSlot {
   int reapplies = 0;
   Seconds reapplyAt = 0;
   Decision last;
+  // A source came back after being down: its server may have restarted and
+  // lost this knob's runtime setting, which the governor still believes in
+  // (a proposal of the same value is "unchanged"). Applied again once.
+  std::string resyncAfter;  // the source that came back; "" = nothing to do
 };
 
 namespace {
@@ -147,6 +151,7 @@ void Controller::tick() {
     }
   }
   reapplyNotYetEffective(now);
+  resyncSettings(now);
   if (metrics_) {
     metrics_->setSeries(store_.seriesCount());
     metrics_->syncSeriesDropped(store_.droppedSeries());
@@ -198,6 +203,7 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
     if (!slot.up) {
       spdlog::info("source {} is back", slot.spec.name);
       journalEvent("source_up", slot.spec.name);
+      markForResync(slot.spec.name);
     }
     slot.up = true;
     for (const auto& w : result.warnings) spdlog::warn("source {}: {}", slot.spec.name, w);
@@ -301,6 +307,39 @@ void Controller::reapplyNotYetEffective(Seconds now) {
   }
 }
 
+void Controller::markForResync(const std::string& source) {
+  if (config_.dryRun) return;
+  for (auto& [name, slot] : knobs_) {
+    const KnobState* state = governor_.knob(name);
+    if (!slot->actuator || !slot->actuator->losesSettingOnRestart() || !state || slot->spec.dryRun) continue;
+    // At its baseline the knob holds what a restarted server starts with.
+    if (state->current == slot->spec.baseline) continue;
+    slot->resyncAfter = source;
+  }
+}
+
+void Controller::resyncSettings(Seconds now) {
+  for (auto& [name, slot] : knobs_) {
+    if (slot->resyncAfter.empty()) continue;
+    const KnobState* state = governor_.knob(name);
+    if (!state || state->pending) continue;  // after the apply in flight
+    Decision again;
+    again.time = now;
+    again.policy = "controller";
+    again.knob = name;
+    again.proposed = again.decided = again.previous = state->current;
+    again.verdict = Verdict::Apply;
+    again.reason = "source " + slot->resyncAfter +
+                   " is back: applied again, a restarted server loses runtime settings";
+    slot->resyncAfter.clear();
+    JournalRecord rec;
+    rec.kind = "decision";
+    rec.decision = again;
+    record(rec);
+    dispatch(again);
+  }
+}
+
 void Controller::dispatch(const Decision& decision) {
   auto it = knobs_.find(decision.knob);
   if (it == knobs_.end() || !it->second->actuator) return;
@@ -336,7 +375,16 @@ void Controller::dispatch(const Decision& decision) {
           slot.reapply = false;
           ++stats_.actuationsFailed;
           governor_.markFailed(decision.knob, decision.previous, decision.time);
+          // Journalled below; logged too, so that an operator watching the
+          // service's log sees a knob that does not take its value.
+          if (decision.policy == "shutdown") {
+            spdlog::error("knob {}: not restored to its baseline {}: {}", decision.knob, decision.decided,
+                          outcome->detail);
+          } else {
+            spdlog::warn("knob {}: applying {} failed: {}", decision.knob, decision.decided, outcome->detail);
+          }
         }
+        if (outcome->ok && decision.policy == "shutdown") ++stats_.restoresOk;
         if (metrics_) metrics_->observeActuation(decision.knob, outcome->ok, outcome->effective, outcome->latency);
         JournalRecord rec;
         rec.kind = "outcome";
@@ -399,6 +447,7 @@ void Controller::shutdown() {
     JournalRecord rec;
     rec.decision = d;
     record(rec);
+    ++stats_.restoresDispatched;
     dispatch(d);
   }
   journalEvent("stop", "service " + config_.service);

@@ -32,6 +32,8 @@ struct ControllerStats {
   std::uint64_t policyErrors = 0;
   std::uint64_t actuationsOk = 0;
   std::uint64_t actuationsFailed = 0;
+  std::uint64_t restoresDispatched = 0;  // restore_on_exit applies at shutdown
+  std::uint64_t restoresOk = 0;          // ... that succeeded (the rest failed or are still running)
   std::map<std::string, std::uint64_t> decisionsByVerdict;
   // Per metric family a policy read and found no data for: the ticks that
   // read it so (the simulator names the ones no model publishes). At most
@@ -102,6 +104,8 @@ class Controller final : public PolicyHost {
   std::vector<Proposal> runDuePolicies(Seconds now);
   void dispatch(const Decision& decision);
   void reapplyNotYetEffective(Seconds now);
+  void markForResync(const std::string& source);
+  void resyncSettings(Seconds now);
   void record(const JournalRecord& record);
   void journalEvent(const std::string& event, const std::string& message);
   void countMissingReads(const std::vector<MissingRead>& missing);

@@ -55,7 +55,8 @@ std::chrono::steady_clock::duration toDuration(Seconds s) {
 }
 
 void printSummary(const Controller& controller, const std::map<std::string, double>& startValues,
-                  const std::map<std::string, int>& changes, std::ostream& out) {
+                  const std::map<std::string, int>& changes, const std::map<std::string, double>& restored,
+                  std::ostream& out) {
   const auto& st = controller.stats();
   out << "\n== trimtab run summary ==\n";
   out << "ticks " << st.ticks << ", scrapes ok " << st.scrapesOk << " / failed " << st.scrapesFailed
@@ -69,7 +70,9 @@ void printSummary(const Controller& controller, const std::map<std::string, doub
     auto c = changes.find(name);
     out << "knob " << name << ": " << (s == startValues.end() ? state.current : s->second) << " -> "
         << state.current << " (" << (c == changes.end() ? 0 : c->second) << " changes, bounds ["
-        << state.spec.min << ", " << state.spec.max << "])\n";
+        << state.spec.min << ", " << state.spec.max << "])";
+    if (auto r = restored.find(name); r != restored.end()) out << ", restored to " << r->second << " on exit";
+    out << "\n";
   }
   out.flush();
 }
@@ -87,9 +90,13 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
   Controller controller(std::move(compiled), intervals, clock, runner, &metrics);
 
   std::map<std::string, int> changes;
+  std::map<std::string, double> restored;  // knob -> baseline restored on exit
   if (options.printDecisions || options.printSummary) {
     controller.setListener([&](const JournalRecord& rec) {
-      if (rec.kind == "outcome" && rec.ok.value_or(false)) ++changes[rec.decision.knob];
+      if (rec.kind == "outcome" && rec.ok.value_or(false)) {
+        ++changes[rec.decision.knob];
+        if (rec.decision.policy == "shutdown") restored[rec.decision.knob] = rec.decision.decided;
+      }
       bool quiet = rec.kind == "decision" && rec.decision.verdict == Verdict::Unchanged;
       if (options.printDecisions && !quiet) out << formatJournalRecord(rec) << "\n" << std::flush;
     });
@@ -216,7 +223,14 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
     httpIo.stop();
     httpThread.join();
   }
-  if (options.printSummary) printSummary(controller, startValues, changes, out);
+  if (options.printSummary) printSummary(controller, startValues, changes, restored, out);
+  const auto& stats = controller.stats();
+  if (stats.restoresOk < stats.restoresDispatched) {
+    spdlog::error("{} of {} knobs with restore_on_exit were not restored to their baseline (the journal has "
+                  "each outcome)",
+                  stats.restoresDispatched - stats.restoresOk, stats.restoresDispatched);
+    return 1;
+  }
   return 0;
 }
 

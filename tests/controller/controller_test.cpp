@@ -43,14 +43,17 @@ class FakeSource final : public MetricSource {
 // Records what it was asked to apply.
 class RecordingActuator final : public Actuator {
  public:
-  explicit RecordingActuator(std::shared_ptr<std::vector<double>> applied) : applied_(std::move(applied)) {}
+  explicit RecordingActuator(std::shared_ptr<std::vector<double>> applied, bool losesSetting = false)
+      : applied_(std::move(applied)), losesSetting_(losesSetting) {}
   ActuationOutcome apply(const ActuationRequest& request) override {
     applied_->push_back(request.value);
     return ActuationOutcome{true, true, "recorded", 1, 0};
   }
+  bool losesSettingOnRestart() const override { return losesSetting_; }
 
  private:
   std::shared_ptr<std::vector<double>> applied_;
+  bool losesSetting_;
 };
 
 struct Fixture {
@@ -73,7 +76,7 @@ return {
   end,
 })";
 
-  explicit Fixture(const char* policySource = kGrowPolicy) {
+  explicit Fixture(const char* policySource = kGrowPolicy, bool losesSetting = false) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     std::ofstream(dir / "grow.lua") << policySource;
@@ -96,7 +99,7 @@ return {
     k.min = 2;
     k.max = 20;
     k.baseline = 4;
-    c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied)});
+    c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, losesSetting)});
     controller = std::make_unique<Controller>(std::move(c), intervals, clock, runner);
     REQUIRE(controller->start().ok());
   }
@@ -184,6 +187,38 @@ return {
   CHECK(all[1].find("grow.lua:7: b") != std::string::npos);
   CHECK(all[2] == all[1]);
   CHECK(f.controller->stats().policyErrors == 5);
+}
+
+TEST_CASE("a runtime setting is applied again when its source comes back from being down") {
+  for (bool losesSetting : {true, false}) {
+    CAPTURE(losesSetting);
+    Fixture f(Fixture::kGrowPolicy, losesSetting);
+    f.script->waiting = 3;
+    f.run(2);
+    f.script->waiting = 0;  // no more proposals: the governor believes in the last value
+    f.run(3);
+    REQUIRE_FALSE(f.applied->empty());
+    const double held = f.controller->governor().knob("pool")->current;
+    const std::size_t before = f.applied->size();
+    f.script->up = false;  // the server restarts...
+    f.run(3);
+    f.script->up = true;   // ...and comes back without the setting
+    f.run(3);
+    if (!losesSetting) {
+      CHECK(f.applied->size() == before);  // an action or a persisted setting: not again
+      continue;
+    }
+    REQUIRE(f.applied->size() == before + 1);  // once, not at every tick
+    CHECK(f.applied->back() == held);
+    auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+    REQUIRE(records.ok());
+    const JournalRecord* resync = nullptr;
+    for (const auto& r : *records)
+      if (r.kind == "decision" && r.decision.policy == "controller") resync = &r;
+    REQUIRE(resync);
+    CHECK(resync->decision.reason.find("source app is back") == 0);
+    CHECK(resync->decision.decided == held);
+  }
 }
 
 TEST_CASE("nextDue follows the fixed cadence and restarts from now after a stall") {

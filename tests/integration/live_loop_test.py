@@ -10,6 +10,8 @@ HTTP target (examples/demo/demo_target.py) on 127.0.0.1.
    decision is applied on stale data.
 4. SIGTERM stops it cleanly: exit code 0, journal flushed, and a knob with
    restore_on_exit is put back to its baseline.
+5. A restore that fails at exit (the target is gone) is logged and makes the
+   exit code 1.
 """
 import argparse
 import json
@@ -160,6 +162,25 @@ def main():
             checks.check(events[-1:] == ["stop"] or "stop" in events, "the journal ends with a stop event")
             if checks.failed:
                 print("--- trimtab stderr ---\n" + err[-4000:])
+
+            # 5. A restore that cannot happen (the target is gone at exit) is
+            # an error on stderr and exit code 1, not a silent 0.
+            os.remove(os.path.join(tmp, "journal.jsonl"))  # start from the baseline again
+            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "60s"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+            wait_http(f"http://127.0.0.1:{server_port}/healthz")
+            time.sleep(2.0)
+            target.kill()
+            target.wait(timeout=5)
+            trimtab.send_signal(signal.SIGTERM)
+            out, err = trimtab.communicate(timeout=30)
+            checks.check(trimtab.returncode == 1, f"a failed restore makes the exit code 1 (rc {trimtab.returncode})")
+            checks.check("knob db_pool_size: not restored to its baseline 3" in err,
+                         "the failed restore is logged with the knob and its baseline")
+            checks.check("1 of 1 knobs with restore_on_exit were not restored" in err,
+                         "the exit says how many knobs were not restored")
+            if checks.failed:
+                print("--- trimtab stderr (restore) ---\n" + err[-4000:])
         finally:
             if trimtab and trimtab.poll() is None:
                 trimtab.kill()
