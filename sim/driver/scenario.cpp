@@ -49,7 +49,7 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<Pol
     PolicySpec policy;
     policy.order = static_cast<int>(out.size());
     if (!element.isMap()) {
-      element.error("", "expected a mapping with file, interval, priority, params");
+      element.error("", "expected a mapping with file, name, interval, priority, params");
       continue;
     }
     if (auto file = element.requiredString("file")) {
@@ -59,6 +59,7 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<Pol
         element.error("file", "expected an existing policy file, got '" + *file + "' (" + policy.file + ")");
       }
     }
+    policy.name = element.getString("name", "");
     Seconds interval = element.getDuration("interval", 0);
     if (interval < 0) element.error("interval", "expected a duration > 0");
     policy.interval = interval;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controller/compile.h"
 
+#include <map>
+
 namespace trimtab {
 
 namespace {
@@ -61,14 +63,26 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
     out.knobs.push_back(CompiledKnob{kc.spec, kc.actuatorKind, std::move(built.value())});
   }
 
+  std::map<std::string, const PolicySpec*> byName;  // the engine refuses two policies of one name
   for (const auto& policy : config.policies) {
-    Status checked = PolicyEngine::check(policy, config.policyLimits);
-    if (!checked.ok())
-      // Located at the config's entry (its params are often the problem);
-      // the message names the policy file and line itself.
+    // Located at the config's entry (its params are often the problem); the
+    // message names the policy file and line itself.
+    auto problem = [&](const std::string& message) {
       diagnostics->add(ConfigDiagnostic{config.file.empty() ? policy.file : config.file, policy.configLine,
                                         policy.configColumn, "policies[" + std::to_string(policy.order) + "]",
-                                        checked.error().message});
+                                        message});
+    };
+    std::string name;
+    Status checked = PolicyEngine::check(policy, config.policyLimits, &name);
+    if (!checked.ok()) {
+      problem(checked.error().message);
+      continue;
+    }
+    auto [other, fresh] = byName.emplace(name, &policy);
+    if (!fresh)
+      problem("policy name '" + name + "' is already used by policies[" + std::to_string(other->second->order) +
+              "] (line " + std::to_string(other->second->configLine) +
+              "); to run one file twice, give each entry its own name: (policies[].name)");
   }
   out.config = std::move(config);
   return out;

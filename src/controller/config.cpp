@@ -293,6 +293,7 @@ class Loader {
           element.error("file", "expected an existing policy file, got '" + *file + "' (" + policy.file + why + ")");
         }
       }
+      policy.name = element.getString("name", "");
       policy.interval = positiveDuration(element, "interval", kNoLimit).value_or(0);
       policy.priority = static_cast<int>(integerIn(element, "priority", 0, INT_MIN, INT_MAX));
       readPolicyParams(element, policy.params);

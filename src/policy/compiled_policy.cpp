@@ -81,6 +81,12 @@ bool readName(lua_State* L, int def, CompileJob& job) {
   }
   job.out->name.assign(s, n);
   lua_pop(L, 1);
+  if (const std::string& given = job.spec->name; !given.empty()) {  // the config entry's `name`
+    if (!validName(given.data(), given.size()))
+      return fail(job, "name '" + given + "' (from the config) must be letters, digits, '_', '-' or '.' starting "
+                       "with a letter, at most " + std::to_string(kMaxPolicyNameLength) + " characters");
+    job.out->name = given;
+  }
   return true;
 }
 

@@ -76,9 +76,10 @@ Status PolicyEngine::add(const PolicySpec& spec) {
   return Status::success();
 }
 
-Status PolicyEngine::check(const PolicySpec& spec, const PolicyLimits& limits) {
+Status PolicyEngine::check(const PolicySpec& spec, const PolicyLimits& limits, std::string* name) {
   Result<std::unique_ptr<CompiledPolicy>> compiled = compilePolicy(spec, limits, nullptr);
   if (!compiled.ok()) return compiled.error();
+  if (name) *name = (*compiled)->name;
   return Status::success();
 }
 

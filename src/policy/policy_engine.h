@@ -37,6 +37,7 @@ using ParamValue = std::variant<double, bool, std::string, ParamMap>;
 // One policy entry of the config.
 struct PolicySpec {
   std::string file;
+  std::string name;      // "": the policy's own `name`; else replaces it (one file run twice)
   Seconds interval = 0;  // 0: the policy's own `interval`, else 10 s
   int priority = 0;      // higher wins conflicts on a knob
   int order = 0;         // position in the config (ties: earlier wins)
@@ -85,8 +86,9 @@ class PolicyEngine {
 
   // Compiles and checks a policy, then adds it. Errors name file:line.
   Status add(const PolicySpec& spec);
-  // Compile and check only, without a host (trimtab check).
-  static Status check(const PolicySpec& spec, const PolicyLimits& limits);
+  // Compile and check only, without a host (trimtab check). On success
+  // `name`, when given, receives the policy's name (names must be unique).
+  static Status check(const PolicySpec& spec, const PolicyLimits& limits, std::string* name = nullptr);
 
   // Policy names in config order (asked every tick: kept, not built). A
   // reload that renames a policy changes it.

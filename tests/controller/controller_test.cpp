@@ -130,6 +130,34 @@ TEST_CASE("a policy that does not compile is located at the config's entry, its 
   fs::remove_all(dir);
 }
 
+TEST_CASE("one file listed twice is refused by check unless an entry names it; the name reaches the engine") {
+  const fs::path dir = fs::temp_directory_path() / "trimtab-compile-names";
+  fs::create_directories(dir);
+  std::ofstream(dir / "p.lua") << "return { name = 'p', params = { target = 1 }, tick = function(ctx) end }\n";
+  auto check = [&](const std::string& policies) {
+    std::ofstream(dir / "trimtab.yaml") << "service: x\npolicies:\n" << policies;
+    auto diagnostics = std::make_shared<ConfigDiagnostics>();
+    Config config = loadConfig((dir / "trimtab.yaml").string(), diagnostics);
+    CompiledConfig compiled = compileConfig(std::move(config), nullptr, diagnostics);
+    return std::make_pair(diagnostics->format(), std::move(compiled));
+  };
+  auto [twice, unused] = check("  - file: p.lua\n  - file: p.lua\n    params: {target: 2}\n");
+  CHECK_MESSAGE(twice.find("trimtab.yaml:4:5: policies[1]: policy name 'p' is already used by policies[0] (line 3)") !=
+                    std::string::npos,
+                twice);
+  CHECK_MESSAGE(twice.find("give each entry its own name:") != std::string::npos, twice);
+
+  auto [named, compiled] = check("  - file: p.lua\n  - file: p.lua\n    name: p-replica\n    params: {target: 2}\n");
+  CHECK_MESSAGE(named.empty(), named);
+  ManualClock clock{0};
+  InlineTaskRunner runner;
+  Controller controller(std::move(compiled), std::make_shared<SourceIntervals>(), clock, runner);
+  CHECK(controller.start().ok());  // the engine refuses two policies of one name
+  auto [bad, unused2] = check("  - file: p.lua\n    name: '9 lives'\n");
+  CHECK_MESSAGE(bad.find("name '9 lives' (from the config) must be letters") != std::string::npos, bad);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a policy's proposal is governed, applied and journalled") {
   Fixture f;
   f.script->waiting = 3;
