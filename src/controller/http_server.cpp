@@ -83,6 +83,14 @@ struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   std::atomic<unsigned short> boundPort{0};
   std::atomic<std::size_t> open{0};
   std::atomic<std::size_t> rejected{0};
+  std::atomic<std::size_t> evicted{0};
+  std::chrono::steady_clock::time_point lastFullWarning{};  // io thread only
+
+  // When every slot is taken: closes the connection that has waited longest
+  // for a request (idle keep-alive, or headers trickling in), so that idle
+  // or slow local clients cannot lock /healthz out. False when every
+  // connection is mid-answer.
+  bool evictLongestWaiting();
 
   // Serializes handler calls with route() and stop(), which is what lets
   // stop() promise that no handler runs after it returns.
@@ -116,17 +124,24 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().close(ignored);
   }
 
+  // Waiting for (the rest of) a request, since when; io thread only.
+  bool waiting() const { return waiting_; }
+  std::chrono::steady_clock::time_point waitingSince() const { return waitingSince_; }
+
  private:
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.maxHeaderBytes));
     parser_->body_limit(server_->limits.maxBodyBytes);
     stream_.expires_after(toDuration(server_->limits.readTimeout));
+    waiting_ = true;
+    waitingSince_ = std::chrono::steady_clock::now();
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
   }
 
   void onRead(beast::error_code ec) {
+    waiting_ = false;
     if (ec == http::error::header_limit) return reply(431, "request header too large\n", false);
     if (ec == http::error::body_limit) return reply(413, "request body too large\n", false);
     if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
@@ -167,14 +182,42 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
   unsigned version_ = 11;
+  bool waiting_ = false;
+  std::chrono::steady_clock::time_point waitingSince_{};
   std::shared_ptr<HttpServerState> server_;
 };
+
+bool HttpServerState::evictLongestWaiting() {
+  std::shared_ptr<Session> oldest;
+  for (auto& [_, weak] : sessions) {
+    auto session = weak.lock();
+    if (!session || !session->waiting()) continue;
+    if (!oldest || session->waitingSince() < oldest->waitingSince()) oldest = std::move(session);
+  }
+  if (!oldest) return false;
+  sessions.erase(oldest.get());  // no longer a candidate; it is destroyed once its read ends
+  oldest->close();
+  evicted.fetch_add(1);
+  return true;
+}
 
 void HttpServerState::accept() {
   acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
     if (!ec) {
-      if (self->open.load() >= self->limits.maxConnections) {
+      bool room = self->open.load() < self->limits.maxConnections;
+      if (!room) {
+        room = self->evictLongestWaiting();
+        const auto now = std::chrono::steady_clock::now();
+        if (now - self->lastFullWarning > std::chrono::minutes(1)) {  // once a minute at most
+          self->lastFullWarning = now;
+          spdlog::warn("own HTTP server on {}: {} connections open (the limit); {}", self->listen,
+                       self->limits.maxConnections,
+                       room ? "closed the one that waited longest for a request"
+                            : "refused a new one, every connection is mid-answer");
+        }
+      }
+      if (!room) {
         self->rejected.fetch_add(1);
         beast::error_code ignored;
         socket.close(ignored);
@@ -274,5 +317,7 @@ void HttpServer::stop() {
 unsigned short HttpServer::port() const { return impl_->boundPort.load(); }
 
 std::size_t HttpServer::rejectedConnections() const { return impl_->rejected.load(); }
+
+std::size_t HttpServer::evictedConnections() const { return impl_->evicted.load(); }
 
 }  // namespace trimtab

@@ -24,7 +24,7 @@ struct HttpReply {
 
 // Bounds of the own HTTP server: it must stay cheap whoever connects.
 struct HttpServerLimits {
-  std::size_t maxConnections = 64;       // further connections are closed at once
+  std::size_t maxConnections = 64;       // past it, the one waiting longest for a request is closed
   Seconds readTimeout = 10;              // per request, idle keep-alive included
   Seconds writeTimeout = 10;
   std::size_t maxHeaderBytes = 8u << 10; // larger -> 431, connection closed
@@ -44,7 +44,8 @@ struct HttpServerState;  // private to http_server.cpp
 
 // trimtab's own HTTP/1.1 server (/metrics, /healthz, /readyz): GET only
 // (405 otherwise), 404 for an unknown path, keep-alive, bounded request size,
-// read timeout and connection cap.
+// read timeout and connection cap (a new connection past the cap closes the
+// one that has waited longest for a request).
 //
 // It runs asynchronously on an io_context the caller owns and runs (the live
 // loop gives it its own thread); handlers are called on that thread.
@@ -74,8 +75,11 @@ class HttpServer {
   // The bound port (the kernel's choice when listening on port 0); 0 before start().
   unsigned short port() const;
 
-  // Connections closed at once because maxConnections were open.
+  // Connections closed at once because maxConnections were open and every
+  // one of them was mid-answer.
   std::size_t rejectedConnections() const;
+  // Connections closed to make room: the one waiting longest for a request.
+  std::size_t evictedConnections() const;
 
  private:
   std::shared_ptr<HttpServerState> impl_;

@@ -205,20 +205,47 @@ TEST_CASE("own HTTP server closes idle connections after the read timeout") {
   CHECK(idle.closedByServer());  // within 0.2 s, well before the client's own timeout
 }
 
-TEST_CASE("own HTTP server caps open connections") {
+TEST_CASE("own HTTP server caps open connections: a new one closes the one idle longest") {
   HttpServerLimits limits;
-  limits.maxConnections = 1;
+  limits.maxConnections = 2;
   Running run("127.0.0.1:0", limits);
   run.server.route("/healthz", [] { return HttpReply{}; });
   run.start();
-  Client first(run.server.port());
-  REQUIRE(first.send(http::verb::get, "/healthz"));  // open and registered
-  Client second(run.server.port());
-  CHECK(second.closedByServer());
-  CHECK(run.server.rejectedConnections() == 1);
-  auto still = first.send(http::verb::get, "/healthz");
-  REQUIRE(still);
-  CHECK(still->result_int() == 200);
+  // Two idle clients hold every slot, as a local process holding connections
+  // open (or trickling headers) would: the health probe must still get in.
+  Client idle(run.server.port());
+  REQUIRE(idle.send(http::verb::get, "/healthz"));  // registered, now idle
+  Client slow(run.server.port());
+  slow.writeRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // headers never finished
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Client probe(run.server.port());
+  auto answer = probe.send(http::verb::get, "/healthz");
+  REQUIRE(answer);
+  CHECK(answer->result_int() == 200);
+  CHECK(idle.closedByServer());  // idle the longest: closed to make room
+  CHECK(run.server.evictedConnections() == 1);
+  Client next(run.server.port());
+  auto again = next.send(http::verb::get, "/healthz");
+  REQUIRE(again);
+  CHECK(slow.closedByServer());  // then the trickling one
+  CHECK(run.server.evictedConnections() == 2);
+  CHECK(run.server.rejectedConnections() == 0);
+}
+
+TEST_CASE("own HTTP server answers pipelined requests in order") {
+  Running run;
+  run.server.route("/a", [] { return HttpReply{200, "text/plain", "a\n"}; });
+  run.server.route("/b", [] { return HttpReply{200, "text/plain", "b\n"}; });
+  run.start();
+  Client client(run.server.port());
+  client.writeRaw("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  for (const char* body : {"a\n", "b\n", "a\n"}) {
+    auto r = client.read();
+    REQUIRE(r);
+    CHECK(r->body() == body);
+  }
+  CHECK(client.closedByServer());
 }
 
 TEST_CASE("own HTTP server stop closes connections and calls no handler after") {
