@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <variant>
 
@@ -26,6 +27,7 @@ struct CompileJob {
   const CompiledPolicy* previous;
   std::string error;               // a failed check; the protected call itself succeeds
   std::vector<std::string> words;  // candidates for "did you mean"
+  std::vector<std::string> paramProblems;  // every bad config param, reported together
 };
 
 bool fail(CompileJob& job, const std::string& message) {
@@ -225,7 +227,20 @@ bool readParams(lua_State* L, int def, int params, CompileJob& job) {
 }
 
 bool failParam(CompileJob& job, const std::string& key, const std::string& message) {
-  return fail(job, "params." + key + ": " + message);
+  job.paramProblems.push_back("params." + key + ": " + message);
+  return false;
+}
+
+// How a config value reads in a message: "the number 120", "a mapping".
+std::string describeParam(const ParamValue& value) {
+  if (const double* d = std::get_if<double>(&value)) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.15g", *d);
+    return std::string("the number ") + text;
+  }
+  if (const bool* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  if (const std::string* s = std::get_if<std::string>(&value)) return "'" + *s + "'";
+  return "a mapping";
 }
 
 // The config's value for a param, converted to the type of its default (on
@@ -257,19 +272,25 @@ bool pushOverride(lua_State* L, const std::string& key, const ParamValue& value,
   }
   if (defaultType == LUA_TBOOLEAN) {
     const bool* b = std::get_if<bool>(&value);
-    if (!b) return failParam(job, key, "expected true or false");
+    if (!b) return failParam(job, key, "expected true or false, got " + describeParam(value));
     lua_pushboolean(L, *b);
     return true;
   }
   if (defaultType == LUA_TSTRING) {
     const std::string* s = std::get_if<std::string>(&value);
-    if (!s) return failParam(job, key, "expected a string");
+    if (!s) {
+      const bool number = std::holds_alternative<double>(value);
+      return failParam(job, key, "expected a string, got " + describeParam(value) +
+                                     (number ? " (quote it to pass it as text)" : ""));
+    }
     lua_pushlstring(L, s->data(), s->size());
     return true;
   }
   if (defaultType == LUA_TTABLE) {
     const ParamMap* map = std::get_if<ParamMap>(&value);
-    if (!map) return failParam(job, key, "expected a mapping of names to values (the default is a table)");
+    if (!map)
+      return failParam(job, key, "expected a mapping of names to values (the default is a table), got " +
+                                     describeParam(value));
     lua_createtable(L, 0, static_cast<int>(map->size()));
     for (const auto& [name, text] : *map) {
       lua_pushlstring(L, text.data(), text.size());
@@ -280,6 +301,7 @@ bool pushOverride(lua_State* L, const std::string& key, const ParamValue& value,
   return failParam(job, key, std::string("a ") + lua_typename(L, defaultType) + " parameter cannot be set from the config");
 }
 
+// Every bad param is reported, not only the first: one `check` run shows them all.
 bool applyOverrides(lua_State* L, int params, CompileJob& job) {
   for (const auto& [key, value] : job.spec->params) {
     lua_pushlstring(L, key.data(), key.size());
@@ -289,8 +311,9 @@ bool applyOverrides(lua_State* L, int params, CompileJob& job) {
       std::string known = job.out->paramNames.empty() ? " (this policy declares no params)" : " (params:";
       for (const auto& name : job.out->paramNames) known += " " + name;
       if (!job.out->paramNames.empty()) known += ")";
-      return fail(job, "params." + key + ": unknown parameter of policy '" + job.out->name + "'" +
-                           (suggestion.empty() ? known : " (did you mean '" + suggestion + "'?)"));
+      failParam(job, key, "unknown parameter of policy '" + job.out->name + "'" +
+                              (suggestion.empty() ? known : " (did you mean '" + suggestion + "'?)"));
+      continue;
     }
     bool ok = pushOverride(L, key, value, job);
     if (ok) {
@@ -299,9 +322,11 @@ bool applyOverrides(lua_State* L, int params, CompileJob& job) {
       lua_rawset(L, params);
     }
     lua_pop(L, 1);
-    if (!ok) return false;
   }
-  return true;
+  if (job.paramProblems.empty()) return true;
+  std::string all;
+  for (const auto& problem : job.paramProblems) all += (all.empty() ? "" : "; ") + problem;
+  return fail(job, all);
 }
 
 void pushInitialState(lua_State* L, CompileJob& job) {
@@ -391,7 +416,7 @@ Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, co
   policy->context = std::make_unique<PolicyContext>(host, spec.priority, spec.order);
   policy->file = spec.file;
 
-  CompileJob job{&spec, policy.get(), previous, {}, {}};
+  CompileJob job{&spec, policy.get(), previous, {}, {}, {}};
   lua_State* from = previous ? previous->sandbox->state() : nullptr;
   const int fromTop = from ? lua_gettop(from) : 0;
   Status ran = policy->sandbox->run(compileChunk, &job);

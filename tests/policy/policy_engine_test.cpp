@@ -122,6 +122,13 @@ TEST_CASE("engine: params take config overrides, coerce durations and sizes, ref
   CHECK(contains(failure({{"threshold", ParamMap{{"a", "1"}}}}), "params.threshold: expected a number, got a mapping"));
   CHECK(contains(failure({{"label", ParamMap{{"a", "1"}}}}), "params.label: expected a string"));
   CHECK(contains(failure({{"threshold", true}}), "params.threshold: expected a number, got a boolean"));
+  CHECK(contains(failure({{"label", 120.0}}), "params.label: expected a string, got the number 120 (quote it"));
+  CHECK(contains(failure({{"enabled", std::string("yes")}}), "params.enabled: expected true or false, got 'yes'"));
+  // Every bad param in one message, not only the first.
+  const std::string all = failure({{"enabled", 1.0}, {"label", true}, {"treshold", 1.0}});
+  CHECK_MESSAGE(contains(all, "params.enabled: expected true or false, got the number 1; "
+                              "params.label: expected a string, got true; params.treshold: unknown parameter"),
+                all);
 }
 
 TEST_CASE("engine: ctx.params is read-only and typos in it are errors") {
