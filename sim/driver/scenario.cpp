@@ -5,12 +5,14 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "common/units.h"
 #include "controller/config.h"
 #include "controller/source_intervals.h"
 #include "number_format.h"
+#include "policy/policy_engine.h"
 #include "scenario_models.h"
 #include "scores.h"
 #include "sim/models/model_stack.h"
@@ -44,7 +46,12 @@ bool isConfigName(const std::string& s) {
 }
 
 // Same rules as a trimtab.yaml policy entry (docs/config.md).
-void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<PolicySpec>& out) {
+// Each policy is compiled with its params here, as `trimtab check` does, so
+// that a bad param or a duplicate name is reported at its entry before any run
+// (and not after the configs listed before it have run).
+void readPolicies(ConfigNode& node, const std::string& baseFile, const PolicyLimits& limits,
+                  std::vector<PolicySpec>& out) {
+  std::map<std::string, int> names;  // policy name -> the entry's line
   for (ConfigNode& element : node.childList("policies")) {
     PolicySpec policy;
     policy.order = static_cast<int>(out.size());
@@ -52,10 +59,12 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<Pol
       element.error("", "expected a mapping with file, name, interval, priority, params");
       continue;
     }
+    bool readable = false;
     if (auto file = element.requiredString("file")) {
       policy.file = resolve(baseFile, *file);
       std::error_code ec;
-      if (!fs::is_regular_file(policy.file, ec)) {
+      readable = fs::is_regular_file(policy.file, ec);
+      if (!readable) {
         element.error("file", "expected an existing policy file, got '" + *file + "' (" + policy.file + ")");
       }
     }
@@ -66,6 +75,15 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, std::vector<Pol
     policy.priority = static_cast<int>(element.getInteger("priority", 0));
     readPolicyParams(element, policy.params);  // as in a trimtab.yaml policy entry
     element.finish();
+    std::string name;
+    if (readable) {
+      if (Status checked = PolicyEngine::check(policy, limits, &name); !checked) {
+        element.error("", checked.error().message);
+      } else if (auto [first, fresh] = names.emplace(name, element.line()); !fresh) {
+        element.error("", "policy name '" + name + "' is already used by the entry at line " +
+                              std::to_string(first->second) + "; give this one its own name:");
+      }
+    }
     out.push_back(std::move(policy));
   }
 }
@@ -203,7 +221,7 @@ class ScenarioReader {
       }
       c.knobValues[knob] = *v;
     }
-    readPolicies(e, baseFile, c.policies);
+    readPolicies(e, baseFile, s_.policyLimits, c.policies);
     e.finish();
     return c;
   }

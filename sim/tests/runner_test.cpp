@@ -195,13 +195,41 @@ configs:
   CHECK(fast->scores.monitoringOverhead > 5 * slow->scores.monitoringOverhead);
 }
 
-TEST_CASE("a policy that fails to load is an error naming the file") {
+TEST_CASE("a policy that fails to load is an error naming the file, found when the scenario loads") {
   ScratchDir dir("badpolicy");
   dir.write("grow.lua", "return { name = 'grow', tick = function(ctx) end");  // syntax error
+  auto diagnostics = std::make_shared<ConfigDiagnostics>();
+  auto loaded = loadScenarioString(kOverloadedPool, dir.write("s.yaml", kOverloadedPool), diagnostics);
+  REQUIRE_FALSE(loaded.ok());
+  const std::string message = diagnostics->format();
+  CHECK_MESSAGE(message.find("s.yaml:") != std::string::npos, message);  // at the config's entry
+  CHECK_MESSAGE(message.find("configs[1].policies[0]: ") != std::string::npos, message);
+  CHECK_MESSAGE(message.find("grow.lua:1: ") != std::string::npos, message);
+
+  // Broken after the scenario loaded: the run fails, naming the file.
+  dir.write("grow.lua", kGrowPolicy);
   Scenario s = loadOrFail(kOverloadedPool, dir.write("s.yaml", kOverloadedPool));
+  dir.write("grow.lua", "return { name = 'grow', tick = function(ctx) end");
   auto r = runSimulation(s, *s.config("grow"), 1);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find("grow.lua") != std::string::npos);
+}
+
+TEST_CASE("a config's bad params and duplicate policy names are found when the scenario loads") {
+  ScratchDir dir("badparams");
+  dir.write("grow.lua", kGrowPolicy);
+  std::string text = kOverloadedPool;
+  text += "  - name: twice\n    policies:\n      - file: grow.lua\n      - file: grow.lua\n"
+          "  - name: typo\n    policies:\n      - file: grow.lua\n        params: {limit: 2}\n";
+  auto diagnostics = std::make_shared<ConfigDiagnostics>();
+  auto loaded = loadScenarioString(text, dir.write("s.yaml", text), diagnostics);
+  REQUIRE_FALSE(loaded.ok());
+  const std::string message = diagnostics->format();
+  CHECK_MESSAGE(message.find("configs[2].policies[1]: policy name 'grow' is already used by the entry at line") !=
+                    std::string::npos,
+                message);
+  CHECK_MESSAGE(message.find("configs[3].policies[0]: ") != std::string::npos, message);
+  CHECK_MESSAGE(message.find("params.limit: unknown parameter of policy 'grow'") != std::string::npos, message);
 }
 
 TEST_CASE("failed ticks and reads of unpublished metrics are reported after the table") {

@@ -13,6 +13,7 @@
 
 #include "app/commands.h"
 #include "common/units.h"
+#include "policy/policy_engine.h"
 #include "sim/driver/number_format.h"
 #include "sim/driver/report_csv.h"
 #include "sim/driver/report_html.h"
@@ -89,6 +90,10 @@ std::vector<ScenarioConfig> selectConfigs(const Scenario& scenario, const SimOpt
       if (!fs::is_regular_file(p, ec)) fail("--policy " + p + ": no such file", 2);
     }
     configs.push_back(policyConfig(scenario, o.policies));
+    for (const auto& policy : configs.back().policies) {  // before any run, as the scenario's own policies
+      if (Status checked = PolicyEngine::check(policy, scenario.policyLimits); !checked)
+        fail("--policy " + policy.file + ": " + checked.error().message, 1);
+    }
   }
   std::set<std::string> names;
   for (const auto& c : configs) {
