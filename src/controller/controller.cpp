@@ -22,6 +22,12 @@ struct Controller::SourceSlot {
   bool up = true;  // for up/down transition logs
   std::shared_ptr<CollectResult> result;  // filled by the worker, read on the loop thread
   std::shared_ptr<const FamilyFilter> filter;
+  // A target that sends the same bad lines at every scrape would log them
+  // every scrape: the warnings are logged when they change, and otherwise at
+  // most every kRepeatedWarningInterval, with how many scrapes repeated them.
+  std::string loggedWarnings;
+  Seconds loggedAt = 0;
+  std::uint64_t repeats = 0;
 };
 
 struct Controller::KnobSlot {
@@ -47,6 +53,7 @@ constexpr Seconds kDueSlack = Controller::kDueSlack;
 // How often, and how many times, an accepted but not yet effective change is
 // applied again before trimtab gives up and says so in the journal.
 constexpr Seconds kReapplyInterval = 2;
+constexpr Seconds kRepeatedWarningInterval = 300;
 constexpr int kMaxReapplies = 30;
 
 // Next due time on a fixed cadence; after a stall, restart from now instead
@@ -195,6 +202,21 @@ void Controller::collectDueSources(Seconds now) {
   }
 }
 
+void Controller::logScrapeWarnings(SourceSlot& slot, const std::vector<std::string>& warnings, Seconds now) {
+  std::string all;
+  for (const auto& w : warnings) all += w + "\n";
+  if (all == slot.loggedWarnings && now - slot.loggedAt < kRepeatedWarningInterval) {
+    slot.repeats += !all.empty();
+    return;
+  }
+  if (slot.repeats > 0)
+    spdlog::warn("source {}: the warnings above repeated at {} more scrapes", slot.spec.name, slot.repeats);
+  for (const auto& w : warnings) spdlog::warn("source {}: {}", slot.spec.name, w);
+  slot.loggedWarnings = std::move(all);
+  slot.loggedAt = now;
+  slot.repeats = 0;
+}
+
 void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds now) {
   if (result.status.ok()) {
     store_.ingest(slot.storeId, result.batch, now);
@@ -206,7 +228,7 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
       markForResync(slot.spec.name);
     }
     slot.up = true;
-    for (const auto& w : result.warnings) spdlog::warn("source {}: {}", slot.spec.name, w);
+    logScrapeWarnings(slot, result.warnings, now);
   } else {
     store_.markFailedScrape(slot.storeId, now);
     ++stats_.scrapesFailed;

@@ -109,6 +109,7 @@ class Controller final : public PolicyHost {
   void record(const JournalRecord& record);
   void journalEvent(const std::string& event, const std::string& message);
   void countMissingReads(const std::vector<MissingRead>& missing);
+  void logScrapeWarnings(SourceSlot& slot, const std::vector<std::string>& warnings, Seconds now);
 
   Config config_;
   std::shared_ptr<SourceIntervals> intervals_;

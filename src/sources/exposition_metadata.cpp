@@ -258,7 +258,7 @@ void ExpositionRun::finish() {
     fail(std::max<std::size_t>(line_, 1), "missing '# EOF' at the end of an OpenMetrics exposition");
   }
   if (stats_.samplesDropped > 0 && dropError_ < stats_.errors.size()) {
-    stats_.errors[dropError_].message = "series limit reached (maxSeriesPerScrape = " +
+    stats_.errors[dropError_].message = "series limit reached (limits.max_series = " +
                                         std::to_string(limits_.maxSeriesPerScrape) +
                                         "): this and the following samples were dropped (" +
                                         std::to_string(stats_.samplesDropped) + " in all)";

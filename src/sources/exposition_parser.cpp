@@ -36,7 +36,7 @@ void ExpositionRun::parseBody(std::string_view body) {
     lineLength_ = static_cast<std::size_t>(le - p);
     if (lineLength_ > limits_.maxLineBytes) [[unlikely]] {
       fail("line of " + std::to_string(lineLength_) + " bytes exceeds the limit of " +
-           std::to_string(limits_.maxLineBytes) + " bytes (maxLineBytes)");
+           std::to_string(limits_.maxLineBytes) + " bytes (limits.max_line)");
       p = next;
       continue;
     }
@@ -184,7 +184,7 @@ const char* ExpositionRun::parseLabels(const char* q, const char* le, std::vecto
       return nullptr;
     }
     if (!exemplar && out.size() >= limits_.maxLabelsPerSeries) [[unlikely]] {
-      return fail("more than " + std::to_string(limits_.maxLabelsPerSeries) + " labels (maxLabelsPerSeries)"),
+      return fail("more than " + std::to_string(limits_.maxLabelsPerSeries) + " labels (limits.max_labels)"),
              nullptr;
     }
     for (const LabelView& l : out) {

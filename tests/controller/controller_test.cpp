@@ -5,6 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "controller/compile.h"
 #include "controller/config.h"
@@ -21,6 +25,7 @@ class FakeSource final : public MetricSource {
   struct Script {
     bool up = true;
     double waiting = 0;
+    std::vector<std::string> warnings;  // rejected lines of a scrape
   };
   explicit FakeSource(std::shared_ptr<Script> script) : script_(std::move(script)) {}
   CollectResult collect(const FamilyFilter& filter) override {
@@ -31,6 +36,7 @@ class FakeSource final : public MetricSource {
       return r;
     }
     if (filter.wants("clients_waiting")) r.batch.add("clients_waiting", MetricType::Gauge, script_->waiting);
+    r.warnings = script_->warnings;
     if (filter.wants("unread_metric")) r.batch.add("unread_metric", MetricType::Gauge, 1);
     return r;
   }
@@ -247,6 +253,33 @@ TEST_CASE("a runtime setting is applied again when its source comes back from be
     CHECK(resync->decision.reason.find("source app is back") == 0);
     CHECK(resync->decision.decided == held);
   }
+}
+
+TEST_CASE("the same scrape warnings are logged when they change, not at every scrape") {
+  auto lines = std::make_shared<std::ostringstream>();
+  auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(*lines));
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  Fixture f;
+  f.script->warnings = {"line 3: bad"};
+  f.run(20);  // 20 scrapes with the same warning
+  f.script->warnings = {"line 4: worse"};
+  f.run(2);
+  f.script->warnings = {};
+  f.run(2);
+  f.clock.advance(400);  // past the repeat interval: logged again
+  f.script->warnings = {"line 4: worse"};
+  f.run(1);
+  spdlog::set_default_logger(previous);
+  const std::string text = lines->str();
+  auto count = [&](const std::string& needle) {
+    int n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK_MESSAGE(count("source app: line 3: bad") == 1, text);
+  CHECK_MESSAGE(count("repeated at 19 more scrapes") == 1, text);
+  CHECK_MESSAGE(count("source app: line 4: worse") == 2, text);
 }
 
 TEST_CASE("nextDue follows the fixed cadence and restarts from now after a stall") {

@@ -134,14 +134,14 @@ TEST_CASE("openmetrics EOF: required, and last") {
 TEST_CASE("limits: labels per series and line length") {
   ExpositionLimits limits;
   limits.maxLabelsPerSeries = 3;
-  checkBadLine("foo{a=\"1\",b=\"2\",c=\"3\",d=\"4\"} 1", "more than 3 labels (maxLabelsPerSeries)",
+  checkBadLine("foo{a=\"1\",b=\"2\",c=\"3\",d=\"4\"} 1", "more than 3 labels (limits.max_labels)",
                ExpositionFormat::Prometheus004, limits);
   auto ok = prom("foo{a=\"1\",b=\"2\",c=\"3\"} 1\n", limits);
   CHECK(ok.stats.errors.empty());
 
   ExpositionLimits shortLines;
   shortLines.maxLineBytes = 20;
-  checkBadLine("foo{a=\"12345678901234\"} 1", "line of 25 bytes exceeds the limit of 20 bytes (maxLineBytes)",
+  checkBadLine("foo{a=\"12345678901234\"} 1", "line of 25 bytes exceeds the limit of 20 bytes (limits.max_line)",
                ExpositionFormat::Prometheus004, shortLines);
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("limits: series per scrape drops and counts the rest with one error") 
   auto p = prom("a 1\nb 2\nc 3\n# TYPE d gauge\nd 4\nbad{ 5\n", limits);
   REQUIRE(p.stats.errors.size() == 1);
   CHECK(p.stats.errors[0].line == 3);
-  CHECK(p.stats.errors[0].message.find("maxSeriesPerScrape = 2") != std::string::npos);
+  CHECK(p.stats.errors[0].message.find("limits.max_series = 2") != std::string::npos);
   CHECK(p.stats.errors[0].message.find("3 in all") != std::string::npos);
   CHECK(p.samples.size() == 2);
   CHECK(p.stats.samplesDropped == 3);
