@@ -218,6 +218,9 @@ void Controller::logScrapeWarnings(SourceSlot& slot, const std::vector<std::stri
 }
 
 void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds now) {
+  // A scrape that ends after shutdown() (cut short by the stop itself) says
+  // nothing about the source: no up/down event after the journal's "stop".
+  if (stopping_) return;
   if (result.status.ok()) {
     store_.ingest(slot.storeId, result.batch, now);
     ++stats_.scrapesOk;
@@ -454,6 +457,7 @@ void Controller::reloadPolicies(bool all) {
 }
 
 void Controller::shutdown() {
+  stopping_ = true;
   for (const auto& [name, slot] : knobs_) {
     const KnobState* state = governor_.knob(name);
     if (!state || !slot->spec.restoreOnExit || !slot->actuator) continue;

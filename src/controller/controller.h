@@ -133,6 +133,7 @@ class Controller final : public PolicyHost {
   DecisionListener listener_;
   ControllerStats stats_;
   Seconds lastTick_ = 0;
+  bool stopping_ = false;  // shutdown() was called
   std::size_t inFlight_ = 0;
 };
 

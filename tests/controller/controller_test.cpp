@@ -62,6 +62,25 @@ class RecordingActuator final : public Actuator {
   bool losesSetting_;
 };
 
+// Holds submitted work until the test runs it: scrapes and actuations in flight.
+class DeferredTaskRunner final : public TaskRunner {
+ public:
+  void submit(std::function<void()> work, std::function<void()> done) override {
+    tasks_.emplace_back(std::move(work), std::move(done));
+  }
+  void runAll() {
+    auto tasks = std::move(tasks_);
+    tasks_.clear();
+    for (auto& [work, done] : tasks) {
+      work();
+      done();
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::function<void()>, std::function<void()>>> tasks_;
+};
+
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("trimtab-controller-" + std::to_string(::getpid()));
   ManualClock clock{1000};
@@ -82,7 +101,8 @@ return {
   end,
 })";
 
-  explicit Fixture(const char* policySource = kGrowPolicy, bool losesSetting = false) {
+  explicit Fixture(const char* policySource = kGrowPolicy, bool losesSetting = false,
+                   TaskRunner* taskRunner = nullptr) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     std::ofstream(dir / "grow.lua") << policySource;
@@ -106,7 +126,7 @@ return {
     k.max = 20;
     k.baseline = 4;
     c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, losesSetting)});
-    controller = std::make_unique<Controller>(std::move(c), intervals, clock, runner);
+    controller = std::make_unique<Controller>(std::move(c), intervals, clock, taskRunner ? *taskRunner : runner);
     REQUIRE(controller->start().ok());
   }
   ~Fixture() { fs::remove_all(dir); }
@@ -280,6 +300,24 @@ TEST_CASE("the same scrape warnings are logged when they change, not at every sc
   CHECK_MESSAGE(count("source app: line 3: bad") == 1, text);
   CHECK_MESSAGE(count("repeated at 19 more scrapes") == 1, text);
   CHECK_MESSAGE(count("source app: line 4: worse") == 2, text);
+}
+
+TEST_CASE("a scrape that ends after shutdown journals no source event after stop") {
+  DeferredTaskRunner deferred;
+  Fixture f(Fixture::kGrowPolicy, false, &deferred);
+  f.controller->tick();
+  deferred.runAll();  // the first scrape: the source is up
+  f.clock.advance(1);
+  f.controller->tick();  // a scrape in flight...
+  f.script->up = false;  // ...cut short by the stop
+  f.controller->shutdown();
+  deferred.runAll();
+  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+  REQUIRE(records.ok());
+  REQUIRE_FALSE(records->empty());
+  CHECK(records->back().event == "stop");
+  for (const auto& r : *records) CHECK(r.event != "source_down");
+  CHECK(f.controller->stats().scrapesFailed == 0);
 }
 
 TEST_CASE("nextDue follows the fixed cadence and restarts from now after a stall") {
