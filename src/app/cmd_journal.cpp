@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <fstream>
@@ -46,6 +48,45 @@ void print(const JournalOptions_& o, const JournalRecord& r) {
   std::cout << (o.json ? toJsonLine(r) : formatJournalRecord(r)) << "\n";
 }
 
+// Prints the records appended to `path` as they come, until killed. The
+// journal rotates by renaming the file to .1 and starting a new one (or a
+// file may be truncated): then follow the new file from its start.
+[[noreturn]] void follow(const JournalOptions_& o, const std::string& path) {
+  std::ifstream in(path);
+  in.seekg(0, std::ios::end);
+  struct stat opened {};
+  ::stat(path.c_str(), &opened);
+  std::string partial;
+  for (;;) {
+    std::string line;
+    while (std::getline(in, line)) {
+      if (in.eof()) {  // no newline yet: wait for the rest of the line
+        partial += line;
+        break;
+      }
+      auto rec = fromJsonLine(partial + line);
+      partial.clear();
+      if (rec.ok() && selected(o, *rec)) print(o, *rec);
+    }
+    in.clear();
+    std::cout.flush();
+    std::this_thread::sleep_for(kFollowPoll);
+    struct stat now {};
+    const bool exists = ::stat(path.c_str(), &now) == 0;
+    const auto position = in.tellg();
+    const bool rotated = exists && (now.st_ino != opened.st_ino || now.st_dev != opened.st_dev);
+    const bool truncated = exists && position > 0 && now.st_size < position;
+    if (rotated || truncated) {
+      // What was left in the old file was read above; the new one from its start.
+      in.close();
+      in.clear();
+      in.open(path);
+      opened = now;
+      partial.clear();
+    }
+  }
+}
+
 }  // namespace
 
 void addJournalCommand(CLI::App& app) {
@@ -83,26 +124,7 @@ void addJournalCommand(CLI::App& app) {
       if (selected(*o, r)) chosen.push_back(&r);
     std::size_t first = (isTail && chosen.size() > o->lines) ? chosen.size() - o->lines : 0;
     for (std::size_t i = first; i < chosen.size(); ++i) print(*o, *chosen[i]);
-    if (!isTail || !o->follow) return;
-    // Follow: poll the file for appended complete lines.
-    std::ifstream in(path);
-    in.seekg(0, std::ios::end);
-    std::string partial;
-    for (;;) {
-      std::string line;
-      while (std::getline(in, line)) {
-        if (in.eof()) {  // no newline yet: wait for the rest of the line
-          partial += line;
-          break;
-        }
-        auto rec = fromJsonLine(partial + line);
-        partial.clear();
-        if (rec.ok() && selected(*o, *rec)) print(*o, *rec);
-      }
-      in.clear();
-      std::cout.flush();
-      std::this_thread::sleep_for(kFollowPoll);
-    }
+    if (isTail && o->follow) follow(*o, path);
   };
   show->callback([run] { run(false); });
   tail->callback([run] { run(true); });

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "controller/journal.h"
@@ -15,8 +16,21 @@ namespace {
 // Insertion order keeps the lines readable with plain `tail`.
 using Json = nlohmann::ordered_json;
 
-// nlohmann writes non-finite numbers as null; reading null gives NaN back.
-Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+// JSON has no NaN or infinity: NaN (a missing value) is written as null and
+// the infinities as the strings "+Inf" and "-Inf" (Prometheus' spelling), so
+// an audit can tell an infinite proposal from a missing one.
+Json number(double v) {
+  if (std::isfinite(v)) return Json(v);
+  if (std::isnan(v)) return Json(nullptr);
+  return Json(v > 0 ? "+Inf" : "-Inf");
+}
+
+std::optional<double> nonFinite(const std::string& text) {
+  if (text == "+Inf" || text == "Inf") return std::numeric_limits<double>::infinity();
+  if (text == "-Inf") return -std::numeric_limits<double>::infinity();
+  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  return std::nullopt;
+}
 
 std::optional<Verdict> parseVerdict(const std::string& name) {
   for (Verdict v : {Verdict::Apply, Verdict::DryRun, Verdict::Unchanged, Verdict::Vetoed}) {
@@ -43,6 +57,12 @@ struct Reader {
     if (it->is_null()) {
       out = NAN;
       return true;
+    }
+    if (it->is_string()) {
+      if (auto v = nonFinite(it->get<std::string>())) {
+        out = *v;
+        return true;
+      }
     }
     if (!it->is_number()) return fail(key, "a number");
     out = it->get<double>();

@@ -140,7 +140,12 @@ TEST_CASE("journal records round-trip through JSON lines") {
   CHECK(ob->attempts == 1);
   CHECK(ob->actuatorLatency == doctest::Approx(0.012));
   CHECK(ob->decision.verdict == Verdict::DryRun);
-  CHECK(std::isnan(ob->decision.proposed));  // infinite is written as null
+  CHECK(toJsonLine(o).find("\"proposed\":\"+Inf\"") != std::string::npos);
+  CHECK(ob->decision.proposed == std::numeric_limits<double>::infinity());  // not NaN: told apart
+  o.decision.proposed = -std::numeric_limits<double>::infinity();
+  CHECK(fromJsonLine(toJsonLine(o))->decision.proposed == -std::numeric_limits<double>::infinity());
+  CHECK(std::isnan(fromJsonLine(R"({"kind":"decision","ts":1,"knob":"k","policy":"p","proposed":null,)"
+                                R"("decided":1,"previous":1,"verdict":"vetoed"})")->decision.proposed));
 
   JournalRecord e = event("start", "trimtab 0.1.0");
   e.applied = {{"a", 1}, {"b", 2.5}};
