@@ -21,9 +21,13 @@ void addCheckCommand(CLI::App& app) {
       throw CLI::RuntimeError(1);
     }
     const Config& c = loaded.compiled.config;
-    std::cout << *file << ": ok (service " << c.service << ", " << c.sources.size() << " sources, "
-              << c.knobs.size() << " knobs, " << c.policies.size() << " policies, mode "
-              << (c.dryRun ? "dry-run" : "enforce") << ")\n";
+    auto count = [](std::size_t n, const char* one, const char* many) {
+      return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    std::cout << *file << ": ok (service " << c.service << ", " << count(c.sources.size(), "source", "sources")
+              << ", " << count(c.knobs.size(), "knob", "knobs") << ", "
+              << count(c.policies.size(), "policy", "policies") << ", mode " << (c.dryRun ? "dry-run" : "enforce")
+              << ")\n";
   });
 }
 

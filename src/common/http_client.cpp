@@ -292,6 +292,9 @@ Result<HttpUrl> parseHttpUrl(const std::string& url) {
     return makeError("https is not supported; use an http:// URL (trimtab is built without TLS) "
                      "or put a TLS-terminating proxy in front: '" + redactUrl(url) + "'");
   }
+  if (url.rfind("env:", 0) == 0 || url.rfind("file:", 0) == 0)
+    return bad("give the URL itself: env: and file: are for secrets, and an http URL here carries none "
+               "(credentials go in headers)");
   if (!startsWithNoCase(url, "http://")) return bad("expected http://host[:port][/path]");
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad("contains a space or control character");

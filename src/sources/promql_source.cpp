@@ -133,7 +133,7 @@ Result<std::unique_ptr<MetricSource>> PromqlSource::create(const SourceSpec& spe
     o.url = *url;
     while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
     if (o.url.find_first_of("?#") != std::string::npos) params.error("url", "expected the server's base URL, without a query");
-    else if (auto parsed = parseHttpUrl(o.url + std::string(kQueryPath)); !parsed) params.error("url", parsed.error().message);
+    else if (auto parsed = parseHttpUrl(o.url); !parsed) params.error("url", parsed.error().message);
   }
   auto list = params.childList("queries");
   if (list.empty()) params.error("queries", "expected a list of {name, query}");

@@ -68,6 +68,9 @@ TEST_CASE("credentials in a URL are refused, since they would not be sent") {
   CHECK_FALSE(contains(u.error().message, "hunter2"));
   CHECK_FALSE(parseHttpUrl("http://bob@example.org/").ok());
   CHECK(parseHttpUrl("http://example.org/a@b").ok());  // an '@' in the path is no userinfo
+  auto env = parseHttpUrl("env:PROMETHEUS_URL");
+  REQUIRE_FALSE(env.ok());
+  CHECK(contains(env.error().message, "give the URL itself"));
 }
 
 TEST_CASE("https is rejected clearly and secrets never appear in messages") {
