@@ -104,8 +104,12 @@ ActuationOutcome PgbouncerPoolSizeActuator::apply(const ActuationRequest& reques
         for (std::size_t row = 0; row < dbs.rows.size(); ++row)
           if (cell(dbs, row, dbs.column("name")) == options_.database) dbPoolSize = cell(dbs, row, dbs.column("pool_size"));
       }
+      // Shrinking is about what the pools hold, not only the old setting: a
+      // pool can hold more than default_pool_size already says (set lower
+      // by someone else, or by an apply whose reconnect did not finish).
       double old = 0;
-      const bool shrinking = cellNumber(before, old) && size < old;
+      const bool shrinking = (cellNumber(before, old) && size < old) ||
+                             largestPool(tx.exec("SHOW POOLS"), options_.database) > size;
       if (shrinking && options_.reconnectOnShrink) {
         tx.exec(options_.database.empty() ? std::string("RECONNECT") : "RECONNECT " + options_.database);
         reconnected = true;

@@ -81,6 +81,24 @@ TEST_CASE("pgbouncer: pgbench with more clients than the pool; raising the pool 
   REQUIRE_MESSAGE(shrink.ok, shrink.detail);
   CHECK(shrink.detail.find("RECONNECT sent") != std::string::npos);
   CHECK_MESSAGE(shrink.effective, shrink.detail);
+
+  // The setting already lowered while the pools still hold more (by a
+  // client that sent no RECONNECT): the same size applied again must still
+  // reconnect, since what the pools hold decides, not the old setting.
+  REQUIRE(pool->apply(change(kLargePool, kShrunkPool)).ok);
+  REQUIRE(eventually(10, [&] {
+    return valueOr(collectMap(*source), "pgbouncer_pools_server_active_connections" + kPool, 0) > kShrunkPool;
+  }));
+  auto lazy = makeActuator("pgbouncer_pool_size",
+                           adminYaml(*s) + "database: app\nverify_timeout: 200ms\nreconnect_on_shrink: false\n");
+  ActuationOutcome lowered = lazy->apply(change(kShrunkPool, kLargePool));
+  REQUIRE_MESSAGE(lowered.ok, lowered.detail);
+  MESSAGE(lowered.detail);
+  ActuationOutcome again = pool->apply(change(kShrunkPool, kShrunkPool));
+  REQUIRE_MESSAGE(again.ok, again.detail);
+  if (!lowered.effective)  // the pools still held more than the setting
+    CHECK_MESSAGE(again.detail.find("RECONNECT sent") != std::string::npos, again.detail);
+  CHECK_MESSAGE(again.effective, again.detail);
   CHECK(bench.running());
   bench.stop();
   REQUIRE(pool->apply(change(kSmallPool)).ok);
