@@ -132,6 +132,21 @@ TEST_CASE("policy tests: each kind of mismatch is reported") {
   CHECK_MESSAGE(!contains(r.failures[3], "it logged"), r.failures[3]);
 }
 
+TEST_CASE("policy tests: a policy that does not compile is one failure, not one per case") {
+  TempDir dir;
+  dir.write("broken.lua", "return { name = 'broken', tick = function(ctx) ctx.propose( end }\n");
+  dir.write("broken_test.lua", R"(return {
+  { name = "a", expect = { no_proposal = true } },
+  { name = "b", expect = { no_proposal = true } },
+  { name = "c", expect = { no_proposal = true } },
+}
+)");
+  PolicyTestReport r = runIn(dir);
+  REQUIRE(r.failed() == 1);
+  CHECK_MESSAGE(contains(r.failures[0], "broken.lua: the policy does not load: "), r.failures[0]);
+  CHECK_MESSAGE(contains(r.failures[0], "broken.lua:1: unexpected symbol"), r.failures[0]);
+}
+
 TEST_CASE("policy tests: a failed case names the reads that found no data") {
   TempDir dir;
   dir.write("grow.lua", kGrowPolicy);

@@ -188,6 +188,13 @@ PolicyTestReport runPolicyTests(const PolicyTestOptions& options) {
         continue;
       }
     }
+    // A policy that does not compile would fail every case the same way: said once.
+    PolicySpec plain;
+    plain.file = policy;
+    if (Status compiles = PolicyEngine::check(plain, PolicyLimits{}); !compiles.ok()) {
+      report.failures.push_back(policy + ": the policy does not load: " + compiles.error().message);
+      continue;
+    }
     Result<std::unique_ptr<TestFile>> loaded = TestFile::load(test);
     if (!loaded.ok()) {
       report.failures.push_back(loaded.error().message);
