@@ -90,7 +90,11 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, const PolicyLim
 
 class ScenarioReader {
  public:
-  ScenarioReader(Scenario& s, const ModelStack& stack) : s_(s), stack_(stack) {}
+  // `modelsComplete`: false when a model entry failed to build (its error is
+  // reported): its knobs are then unknown, and "no model accepts knob" for
+  // each of them would only bury that one error.
+  ScenarioReader(Scenario& s, const ModelStack& stack, bool modelsComplete = true)
+      : s_(s), stack_(stack), modelsComplete_(modelsComplete) {}
 
   void readKnobs(ConfigNode& root) {
     std::set<std::string> seen;
@@ -115,7 +119,7 @@ class ScenarioReader {
       std::vector<SimKnobInfo> infos = stack_.knobs();
       for (const auto& i : infos)
         if (i.name == spec.name) info = &i;
-      if (k.actuator == "sim" && !spec.name.empty() && !info) {
+      if (k.actuator == "sim" && !spec.name.empty() && !info && modelsComplete_) {
         std::vector<std::string> names;
         for (const auto& i : infos) names.push_back(i.name);
         std::string guess = closestMatch(spec.name, names);
@@ -199,6 +203,7 @@ class ScenarioReader {
         if (i.name == knob) info = &i;
       const ScenarioKnob* governed = s_.knob(knob);
       if (!info && !(governed && governed->actuator == "self")) {
+        if (!modelsComplete_) continue;
         std::vector<std::string> names;
         for (const auto& i : infos) names.push_back(i.name);
         const std::string guess = closestMatch(knob, names);
@@ -264,6 +269,7 @@ class ScenarioReader {
  private:
   Scenario& s_;
   const ModelStack& stack_;
+  bool modelsComplete_;
 };
 
 void readLimits(ConfigNode& root, Scenario& s) {
@@ -365,7 +371,7 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
   if (const SimModel* monitoring = stack.find("monitoring")) {
     if (auto v = monitoring->knobValue("scrape_interval_seconds")) s.sourceInterval = *v;
   }
-  ScenarioReader reader(s, stack);
+  ScenarioReader reader(s, stack, added.ok());
   reader.readKnobs(root);
   reader.readConfigs(root);
   reader.readPerturb(root, models);

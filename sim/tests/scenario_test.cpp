@@ -51,6 +51,14 @@ knobs: [{name: db_pool_sise}]
 )");
   CHECK(knob.find("bad.yaml:3") != std::string::npos);
   CHECK(knob.find("did you mean 'db_pool_size'") != std::string::npos);
+  // A model that fails to build is one error, not one more per knob of it.
+  const std::string model = errorsOf(R"(
+models: [{model: load.constant}, {model: cache, ttl: 1 hour}]
+knobs: [{name: cache_ttl_seconds}, {name: cache_capacity_entries}]
+configs: [{name: a, knobs: {cache_ttl_seconds: 60}}]
+)");
+  CHECK_MESSAGE(model.find("ttl: expected a duration") != std::string::npos, model);
+  CHECK_MESSAGE(model.find("no model accepts") == std::string::npos, model);
   const std::string value = errorsOf(R"(
 models: [{model: load.constant}, {model: pool}]
 configs: [{name: a, knobs: {db_pool_sise: 4}}]
