@@ -58,6 +58,28 @@ std::string firstEvent(const std::vector<RunResult>& runs, const std::string& wh
   return first;
 }
 
+// "cfg: reads NAME, WHAT (N ticks found nothing); did you mean X?" per name,
+// summed over the config's runs.
+std::string unknownReads(const std::string& config, const std::vector<RunResult>& runs,
+                         std::vector<UnknownRead> RunResult::*which, const char* what) {
+  std::map<std::string, std::pair<std::uint64_t, std::string>> byName;
+  for (const auto& run : runs) {
+    for (const auto& u : run.*which) {
+      auto& [count, suggestion] = byName[u.name];
+      count += u.ticks;
+      suggestion = u.suggestion;
+    }
+  }
+  std::string out;
+  for (const auto& [name, read] : byName) {
+    out += "  " + config + ": reads " + name + ", " + what + " (" + std::to_string(read.first) +
+           " ticks found nothing)";
+    if (!read.second.empty()) out += "; did you mean " + read.second + "?";
+    out += "\n";
+  }
+  return out;
+}
+
 std::string configProblems(const std::string& config, const std::vector<RunResult>& runs) {
   std::string out;
   std::uint64_t ticks = 0, failed = 0;
@@ -77,20 +99,8 @@ std::string configProblems(const std::string& config, const std::vector<RunResul
     if (quarantined > 0)
       out += "    quarantined in " + runsOf(quarantined, runs.size()) + ", first " + quarantine + "\n";
   }
-  std::map<std::string, std::pair<std::uint64_t, std::string>> unpublished;
-  for (const auto& run : runs) {
-    for (const auto& u : run.unpublishedReads) {
-      auto& [count, suggestion] = unpublished[u.metric];
-      count += u.ticks;
-      suggestion = u.suggestion;
-    }
-  }
-  for (const auto& [metric, read] : unpublished) {
-    out += "  " + config + ": reads " + metric + ", which no model publishes (" + std::to_string(read.first) +
-           " ticks found no data)";
-    if (!read.second.empty()) out += "; did you mean " + read.second + "?";
-    out += "\n";
-  }
+  out += unknownReads(config, runs, &RunResult::unpublishedMetrics, "which no model publishes");
+  out += unknownReads(config, runs, &RunResult::ungovernedKnobs, "a knob the scenario does not govern");
   return out;
 }
 

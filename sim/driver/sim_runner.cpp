@@ -73,7 +73,7 @@ class SimRun {
   void syncIntervals();
   void addEvent(RunEvent e);
   void rememberScrape(Seconds end);
-  void findUnpublishedReads();
+  void findUnknownReads();
   double predictOomEta();
 
   const Scenario& scenario_;
@@ -341,21 +341,26 @@ Status SimRun::run() {
     options_.progress->fetch_add(step * static_cast<double>(steps % kProgressSteps), std::memory_order_relaxed);
   controller_->shutdown();
   result_.stats = controller_->stats();
-  findUnpublishedReads();
+  findUnknownReads();
   return Status::success();
 }
 
-void SimRun::findUnpublishedReads() {
-  if (result_.stats.missingReads.empty()) return;
-  SampleBatch batch;
-  stack_.publish(batch);  // the models publish the same families at every scrape
-  std::set<std::string> published;
-  for (std::size_t i = 0; i < batch.size(); ++i) published.emplace(batch.name(i));
-  const std::vector<std::string> names(published.begin(), published.end());
-  for (const auto& [metric, ticks] : result_.stats.missingReads) {
-    if (published.count(metric)) continue;
-    result_.unpublishedReads.push_back(UnpublishedRead{metric, ticks, closestMatch(metric, names)});
+void SimRun::findUnknownReads() {
+  if (!result_.stats.missingReads.empty()) {
+    SampleBatch batch;
+    stack_.publish(batch);  // the models publish the same families at every scrape
+    std::set<std::string> published;
+    for (std::size_t i = 0; i < batch.size(); ++i) published.emplace(batch.name(i));
+    const std::vector<std::string> names(published.begin(), published.end());
+    for (const auto& [metric, ticks] : result_.stats.missingReads) {
+      if (published.count(metric)) continue;
+      result_.unpublishedMetrics.push_back(UnknownRead{metric, ticks, closestMatch(metric, names)});
+    }
   }
+  std::vector<std::string> knobs;
+  for (const auto& k : scenario_.knobs) knobs.push_back(k.spec.name);
+  for (const auto& [knob, ticks] : result_.stats.unknownKnobs)
+    result_.ungovernedKnobs.push_back(UnknownRead{knob, ticks, closestMatch(knob, knobs)});
 }
 
 }  // namespace

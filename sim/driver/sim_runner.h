@@ -31,12 +31,13 @@ inline constexpr std::size_t kMaxKeptDecisions = 20000;
 inline constexpr std::size_t kMaxKeptVetoes = 1000;
 inline constexpr std::size_t kMaxKeptEvents = 50000;
 
-// A metric family the run's policies read and that no model publishes: a
-// misspelt name, or a metric of a set-up the scenario does not simulate.
-struct UnpublishedRead {
-  std::string metric;
+// A name the run's policies read that the scenario does not have: a metric
+// family no model publishes, or a knob it does not govern (a misspelt name,
+// or one of a set-up the scenario does not simulate).
+struct UnknownRead {
+  std::string name;
   std::uint64_t ticks = 0;  // policy ticks that read it
-  std::string suggestion;   // the closest published name, or ""
+  std::string suggestion;   // the closest name the scenario has, or ""
 };
 
 struct RunResult {
@@ -49,7 +50,8 @@ struct RunResult {
   std::vector<JournalRecord> decisions;  // applied and dry-run decisions, the first vetoes
   std::size_t decisionsDropped = 0;
   ControllerStats stats;
-  std::vector<UnpublishedRead> unpublishedReads;
+  std::vector<UnknownRead> unpublishedMetrics;
+  std::vector<UnknownRead> ungovernedKnobs;
   std::vector<AppliedPerturbation> perturbations;
   double memoryLimitBytes = 0;  // process_memory_limit_bytes, 0 without a memory model
 };

@@ -241,6 +241,7 @@ return {
   interval = "5s",
   tick = function(ctx)
     if ctx.now == 60 then error("boom") end
+    if not ctx.knob("db_pool_sise") then ctx.log("no such knob") end
     local w = ctx.value("db_pool_clients_waitin")
     if w then ctx.propose("db_pool_size", 40, "never") end
   end,
@@ -253,10 +254,13 @@ return {
   auto report = runBatch(s, {*s.config("static"), *s.config("grow")}, options);
   REQUIRE(report.ok());
   const RunResult& run = report->runs[1][0];
-  REQUIRE(run.unpublishedReads.size() == 1);
-  CHECK(run.unpublishedReads[0].metric == "db_pool_clients_waitin");
-  CHECK(run.unpublishedReads[0].suggestion == "db_pool_clients_waiting");
-  CHECK(run.unpublishedReads[0].ticks == run.stats.policyTicks - 1);  // all but the failed tick
+  REQUIRE(run.unpublishedMetrics.size() == 1);
+  CHECK(run.unpublishedMetrics[0].name == "db_pool_clients_waitin");
+  CHECK(run.unpublishedMetrics[0].suggestion == "db_pool_clients_waiting");
+  CHECK(run.unpublishedMetrics[0].ticks == run.stats.policyTicks - 1);  // all but the failed tick
+  REQUIRE(run.ungovernedKnobs.size() == 1);
+  CHECK(run.ungovernedKnobs[0].name == "db_pool_sise");
+  CHECK(run.ungovernedKnobs[0].suggestion == "db_pool_size");
   bool journalled = false;
   for (const auto& e : run.events) journalled = journalled || (e.what == "policy_error" && e.time == 60);
   CHECK(journalled);
@@ -267,8 +271,10 @@ return {
   CHECK(text.find("policy ticks failed in 2 of 2 runs") != std::string::npos);
   CHECK(text.find("first failure at 00:01:00 (seed 1): grow: ") != std::string::npos);
   CHECK(text.find("grow.lua:6: boom") != std::string::npos);
-  CHECK(text.find("grow: reads db_pool_clients_waitin, which no model publishes") != std::string::npos);
+  CHECK(text.find("grow: reads db_pool_clients_waitin, which no model publishes (") != std::string::npos);
   CHECK(text.find("did you mean db_pool_clients_waiting?") != std::string::npos);
+  CHECK(text.find("grow: reads db_pool_sise, a knob the scenario does not govern (") != std::string::npos);
+  CHECK(text.find("did you mean db_pool_size?") != std::string::npos);
   CHECK(text.find("static") == std::string::npos);  // the baseline had no problem
 
   auto clean = runBatch(s, {*s.config("static")}, options);

@@ -104,12 +104,15 @@ ActuationOutcome PgbouncerPoolSizeActuator::apply(const ActuationRequest& reques
         for (std::size_t row = 0; row < dbs.rows.size(); ++row)
           if (cell(dbs, row, dbs.column("name")) == options_.database) dbPoolSize = cell(dbs, row, dbs.column("pool_size"));
       }
-      // Shrinking is about what the pools hold, not only the old setting: a
-      // pool can hold more than default_pool_size already says (set lower
-      // by someone else, or by an apply whose reconnect did not finish).
+      // Shrinking is a lower setting, or the same one while the pools still
+      // hold more (set lower by a client that sent no RECONNECT, or an apply
+      // whose reconnect did not finish). Not a growth: pools may hold more
+      // than default_pool_size by design (reserve_pool_size, a database's
+      // own pool_size), and a RECONNECT under that load would hurt.
       double old = 0;
-      const bool shrinking = (cellNumber(before, old) && size < old) ||
-                             largestPool(tx.exec("SHOW POOLS"), options_.database) > size;
+      const bool haveOld = cellNumber(before, old);
+      const bool shrinking = haveOld && (size < old || (size == old && largestPool(tx.exec("SHOW POOLS"),
+                                                                                   options_.database) > size));
       if (shrinking && options_.reconnectOnShrink) {
         tx.exec(options_.database.empty() ? std::string("RECONNECT") : "RECONNECT " + options_.database);
         reconnected = true;

@@ -76,8 +76,18 @@ void print(const JournalOptions_& o, const JournalRecord& r) {
     const auto position = in.tellg();
     const bool rotated = exists && (now.st_ino != opened.st_ino || now.st_dev != opened.st_dev);
     const bool truncated = exists && position > 0 && now.st_size < position;
+    if (rotated) {
+      // Records appended to the old file during the sleep, before the rename,
+      // are still in the open stream: read them before switching.
+      std::string rest;
+      while (std::getline(in, rest)) {
+        if (in.eof()) break;  // an unfinished last line is lost with the old file
+        auto rec = fromJsonLine(partial + rest);
+        partial.clear();
+        if (rec.ok() && selected(o, *rec)) print(o, *rec);
+      }
+    }
     if (rotated || truncated) {
-      // What was left in the old file was read above; the new one from its start.
       in.close();
       in.clear();
       in.open(path);

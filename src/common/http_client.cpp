@@ -285,8 +285,17 @@ std::string redactUrl(const std::string& url) {
 }
 
 Result<HttpUrl> parseHttpUrl(const std::string& url) {
+  // A malformed URL may hold a password with an unencoded '/', '?' or '#'
+  // (http://u:pa/ss@h/), which redactUrl does not see as user info: in this
+  // message everything up to the last '@' goes.
   auto bad = [&](const std::string& why) {
-    return makeError("invalid URL '" + redactUrl(url) + "': " + why);
+    std::string shown = redactUrl(url);
+    if (auto at = shown.rfind('@'); at != std::string::npos) {
+      auto scheme = shown.find("://");
+      shown = (scheme == std::string::npos || scheme > at ? "" : shown.substr(0, scheme + 3)) + "..." +
+              shown.substr(at + 1);
+    }
+    return makeError("invalid URL '" + shown + "': " + why);
   };
   if (startsWithNoCase(url, "https://")) {
     return makeError("https is not supported; use an http:// URL (trimtab is built without TLS) "

@@ -86,11 +86,13 @@ std::string quoteConninfoValue(const std::string& v) {
   return out + "'";
 }
 
-// host, port, dbname and user appear in logs and in libpq's errors. A URI
+// host, port and dbname appear in logs and in libpq's errors. A URI
 // whose password holds an unencoded '@' or '/' (postgresql://u:p@ss@host)
 // puts the rest of the password there: refuse it without echoing the value.
 Status checkShownFields(const std::map<std::string, std::string>& kv) {
-  for (const char* key : {"host", "hostaddr", "port", "dbname", "user"}) {
+  // Not `user`: libpq splits a URI's user info at its first '@', so the rest
+  // of a password never lands there, and real user names hold '@' (cloud IAM).
+  for (const char* key : {"host", "port", "dbname"}) {
     auto it = kv.find(key);
     if (it == kv.end()) continue;
     if (it->second.find('@') != std::string::npos)

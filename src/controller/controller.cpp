@@ -53,8 +53,10 @@ constexpr Seconds kDueSlack = Controller::kDueSlack;
 // How often, and how many times, an accepted but not yet effective change is
 // applied again before trimtab gives up and says so in the journal.
 constexpr Seconds kReapplyInterval = 2;
-constexpr Seconds kRepeatedWarningInterval = 300;
 constexpr int kMaxReapplies = 30;
+
+// How often a source's unchanged scrape warnings are logged again.
+constexpr Seconds kRepeatedWarningInterval = 300;
 
 // Next due time on a fixed cadence; after a stall, restart from now instead
 // of running a burst of catch-up work.
@@ -104,9 +106,16 @@ Status Controller::start() {
     if (!recovery.ok()) return recovery.error();
     for (const auto& w : recovery->warnings) spdlog::warn("journal: {}", w);
     for (const auto& [knob, value] : recovery->lastApplied) {
-      if (!governor_.knob(knob)) continue;  // a knob removed from the config since
-      governor_.setCurrent(knob, value);
-      spdlog::info("knob {} recovered at {} from the journal", knob, value);
+      const KnobState* state = governor_.knob(knob);
+      if (!state) continue;  // a knob removed from the config since
+      // The bounds may have changed since: what trimtab believes, and may
+      // apply again, stays within the ones configured now.
+      const double within = std::clamp(value, state->spec.min, state->spec.max);
+      if (within != value)
+        spdlog::warn("knob {}: {} from the journal is outside its bounds [{}, {}]; taken as {}", knob, value,
+                     state->spec.min, state->spec.max, within);
+      governor_.setCurrent(knob, within);
+      spdlog::info("knob {} recovered at {} from the journal", knob, within);
     }
   }
   for (const auto& spec : config_.policies) {
@@ -286,6 +295,7 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
       spdlog::warn("policy {}: {}", name, message);
       if (engine_->quarantined(name)) {
         journalEvent("quarantine", name + ": " + message);  // carries the error
+        policyFailing_.erase(name);  // a reload lifts it: its first failure is news again
         continue;
       }
       auto [failing, first] = policyFailing_.try_emplace(name, message);
@@ -302,14 +312,17 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
 }
 
 void Controller::countMissingReads(const std::vector<MissingRead>& missing) {
-  for (const MissingRead& m : missing) {
-    if (m.metric.empty()) continue;
-    auto it = stats_.missingReads.find(m.metric);
-    if (it != stats_.missingReads.end()) {
+  auto count = [](std::map<std::string, std::uint64_t>& counts, const std::string& name) {
+    auto it = counts.find(name);
+    if (it != counts.end()) {
       ++it->second;
-    } else if (stats_.missingReads.size() < kMaxTrackedMissingMetrics) {
-      stats_.missingReads.emplace(m.metric, 1);
+    } else if (counts.size() < kMaxTrackedMissingMetrics) {
+      counts.emplace(name, 1);
     }
+  };
+  for (const MissingRead& m : missing) {
+    if (!m.knob.empty()) count(stats_.unknownKnobs, m.knob);
+    if (!m.metric.empty()) count(stats_.missingReads, m.metric);
   }
 }
 
@@ -348,6 +361,10 @@ void Controller::resyncSettings(Seconds now) {
     if (slot->resyncAfter.empty()) continue;
     const KnobState* state = governor_.knob(name);
     if (!state || state->pending) continue;  // after the apply in flight
+    if (!(state->current >= slot->spec.min && state->current <= slot->spec.max)) {  // never out of bounds
+      slot->resyncAfter.clear();
+      continue;
+    }
     Decision again;
     again.time = now;
     again.policy = "controller";

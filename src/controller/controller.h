@@ -39,6 +39,9 @@ struct ControllerStats {
   // read it so (the simulator names the ones no model publishes). At most
   // kMaxTrackedMissingMetrics families.
   std::map<std::string, std::uint64_t> missingReads;
+  // Per knob name a policy asked ctx.knob() for and that is not governed:
+  // the ticks that did (bounded as missingReads).
+  std::map<std::string, std::uint64_t> unknownKnobs;
 };
 
 inline constexpr std::size_t kMaxTrackedMissingMetrics = 64;

@@ -24,6 +24,7 @@ struct InputRead {
 struct MissingRead {
   std::string metric;
   std::string what;
+  std::string knob;  // ctx.knob() of a knob the controller does not govern ("" for metric reads)
 };
 // Bound on the missing reads reported per tick: enough to name a misspelt metric.
 inline constexpr std::size_t kMaxReportedMissing = 8;

@@ -32,6 +32,8 @@ namespace {
 
 constexpr const char* kDefaultHost = "127.0.0.1";
 constexpr Seconds kAcceptRetryDelay = 0.1;
+// A full server is logged at most this often (a local client can keep it full).
+constexpr auto kFullWarningInterval = std::chrono::minutes(1);
 
 std::chrono::steady_clock::duration toDuration(Seconds s) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
@@ -209,7 +211,7 @@ void HttpServerState::accept() {
       if (!room) {
         room = self->evictLongestWaiting();
         const auto now = std::chrono::steady_clock::now();
-        if (now - self->lastFullWarning > std::chrono::minutes(1)) {  // once a minute at most
+        if (now - self->lastFullWarning > kFullWarningInterval) {
           self->lastFullWarning = now;
           spdlog::warn("own HTTP server on {}: {} connections open (the limit); {}", self->listen,
                        self->limits.maxConnections,

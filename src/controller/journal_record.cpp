@@ -181,8 +181,10 @@ Result<JournalRecord> fromJsonLine(const std::string& line) {
       if (auto it = j.find("applied"); it != j.end() && !it->is_null()) {
         if (!it->is_object()) return makeError("field \"applied\": expected an object");
         for (const auto& [knob, value] : it->items()) {
-          if (!value.is_number() && !value.is_null()) return makeError("field \"applied\": expected numbers");
-          rec.applied[knob] = value.is_null() ? NAN : value.get<double>();
+          std::optional<double> special = value.is_string() ? nonFinite(value.get<std::string>()) : std::nullopt;
+          if (!value.is_number() && !value.is_null() && !special)
+            return makeError("field \"applied\": expected numbers");
+          rec.applied[knob] = special ? *special : value.is_null() ? NAN : value.get<double>();
         }
       }
       return rec;

@@ -108,6 +108,7 @@ int ctxKnob(lua_State* L) {
   const char* name = luaL_checkstring(L, 1);
   const KnobState* knob = c.host()->knob(name);
   if (!knob) {
+    c.noteUnknownKnob(name);
     lua_pushnil(L);
     return 1;
   }
@@ -358,6 +359,7 @@ void PolicyContext::begin(Seconds now) {
   proposals_.clear();
   logs_.clear();
   droppedLogs_ = 0;
+  unknownKnobs_.clear();
   active_ = true;
 }
 
@@ -400,11 +402,23 @@ void PolicyContext::recordInput(const std::string& what, const ReadOutcome& outc
   r->metric = metric;
 }
 
+void PolicyContext::noteUnknownKnob(std::string_view name) {
+  if (unknownKnobs_.size() >= kMaxReportedMissing) return;
+  for (const auto& known : unknownKnobs_)
+    if (known == name) return;
+  unknownKnobs_.emplace_back(name);
+}
+
 void PolicyContext::missingReads(std::vector<MissingRead>& out) const {
+  for (const auto& knob : unknownKnobs_) {
+    if (out.size() >= kMaxReportedMissing) return;
+    out.push_back(MissingRead{"", "knob(" + knob + ")", knob});
+  }
   for (std::size_t i = 0; i < readCount_ && out.size() < kMaxReportedMissing; ++i) {
     const RecordedRead& r = reads_[i];
     if (!r.missing) continue;
-    MissingRead m{r.function ? r.query.metric : r.metric, r.function ? describeRead(r.query, r.function) : r.what};
+    MissingRead m{r.function ? r.query.metric : r.metric, r.function ? describeRead(r.query, r.function) : r.what,
+                  {}};
     bool seen = false;
     for (const MissingRead& o : out) seen = seen || o.what == m.what;
     if (!seen) out.push_back(std::move(m));

@@ -77,6 +77,9 @@ class PolicyContext {
   // Appends the reads of the current (or last) tick that found no data, each
   // once, up to kMaxReportedMissing in all. Formats only those.
   void missingReads(std::vector<MissingRead>& out) const;
+  // ctx.knob() of a knob nobody governs answers nil (documented) and is no
+  // input, so it vetoes nothing; it is reported with the missing reads.
+  void noteUnknownKnob(std::string_view name);
   std::vector<Proposal>& proposals() { return proposals_; }
   std::vector<std::string>& logs() { return logs_; }
 
@@ -135,6 +138,7 @@ class PolicyContext {
   // The next slot to record into, or null when the read is folded into the summary.
   RecordedRead* nextRead(const ReadOutcome& outcome);
   std::vector<RecordedRead> reads_;  // [0, readCount_) this tick; kept to reuse their buffers
+  std::vector<std::string> unknownKnobs_;  // this tick, each once, at most kMaxReportedMissing
   std::size_t readCount_ = 0;
   std::size_t foldedInputs_ = 0;  // reads past kMaxRecordedInputs, summarised
   bool foldedStale_ = false;

@@ -404,6 +404,42 @@ TEST_CASE("knob values are recovered from the journal on restart") {
   }
 }
 
+TEST_CASE("a journal value outside the bounds configured now is recovered clamped, and resynced so") {
+  Fixture f(Fixture::kGrowPolicy, true);
+  f.script->waiting = 3;
+  f.run(3);
+  const double last = f.controller->governor().knob("pool")->current;
+  REQUIRE(last > 6);
+  CompiledConfig c;
+  c.config.service = "test";
+  c.config.journal.path = (f.dir / "journal.jsonl").string();
+  c.config.tick = 1;
+  c.config.store.staleAfterScrapes = 2;
+  SourceSpec s;
+  s.name = "app";
+  s.kind = "fake";
+  s.interval = 1;
+  c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(f.script)});
+  KnobSpec k;
+  k.name = "pool";
+  k.min = 2;
+  k.max = 6;  // lowered since the journal was written
+  k.baseline = 4;
+  auto applied = std::make_shared<std::vector<double>>();
+  c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, true)});
+  f.controller.reset();
+  Controller again(std::move(c), f.intervals, f.clock, f.runner);
+  REQUIRE(again.start().ok());
+  CHECK(again.governor().knob("pool")->current == 6);
+  f.script->waiting = 0;
+  f.script->up = false;  // down, then back: the knob is applied again, within its bounds
+  for (int i = 0; i < 3; ++i, f.clock.advance(1)) again.tick();
+  f.script->up = true;
+  for (int i = 0; i < 3; ++i, f.clock.advance(1)) again.tick();
+  REQUIRE(applied->size() == 1);
+  CHECK(applied->front() == 6);
+}
+
 }  // namespace
 }  // namespace trimtab
 

@@ -93,11 +93,10 @@ TEST_CASE("pgbouncer: pgbench with more clients than the pool; raising the pool 
                            adminYaml(*s) + "database: app\nverify_timeout: 200ms\nreconnect_on_shrink: false\n");
   ActuationOutcome lowered = lazy->apply(change(kShrunkPool, kLargePool));
   REQUIRE_MESSAGE(lowered.ok, lowered.detail);
-  MESSAGE(lowered.detail);
   ActuationOutcome again = pool->apply(change(kShrunkPool, kShrunkPool));
   REQUIRE_MESSAGE(again.ok, again.detail);
-  if (!lowered.effective)  // the pools still held more than the setting
-    CHECK_MESSAGE(again.detail.find("RECONNECT sent") != std::string::npos, again.detail);
+  REQUIRE_FALSE_MESSAGE(lowered.effective, lowered.detail);  // the pools still hold more than the setting
+  CHECK_MESSAGE(again.detail.find("RECONNECT sent") != std::string::npos, again.detail);
   CHECK_MESSAGE(again.effective, again.detail);
   CHECK(bench.running());
   bench.stop();

@@ -153,11 +153,14 @@ TEST_CASE("policy tests: a failed case names the reads that found no data") {
   dir.write("grow_test.lua", R"(return {
   { name = "misspelt", params = { metric = "xx" }, values = { x = 30 }, knobs = { k = 5 }, expect = { proposals = { k = 6 } } },
   { name = "fine", params = { metric = "xx" }, values = { x = 30 }, knobs = { k = 5 }, expect = { no_proposal = true } },
+  { name = "knob", values = { x = 30 }, knobs = { kk = 5 }, expect = { proposals = { kk = 6 } } },
 }
 )");
   PolicyTestReport r = runIn(dir);
-  REQUIRE(r.failed() == 1);
+  REQUIRE(r.failed() == 2);
   CHECK_MESSAGE(contains(r.failures[0], "expected proposal k=6, got no proposal; no data for xx"), r.failures[0]);
+  // ctx.knob() of a knob the case does not give answers nil: named too.
+  CHECK_MESSAGE(contains(r.failures[1], "expected proposal kk=6, got no proposal; no data for knob(k)"), r.failures[1]);
 }
 
 TEST_CASE("policy tests: steps advance the clock, keep state and move knobs") {

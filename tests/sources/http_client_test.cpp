@@ -68,6 +68,10 @@ TEST_CASE("credentials in a URL are refused, since they would not be sent") {
   CHECK_FALSE(contains(u.error().message, "hunter2"));
   CHECK_FALSE(parseHttpUrl("http://bob@example.org/").ok());
   CHECK(parseHttpUrl("http://example.org/a@b").ok());  // an '@' in the path is no userinfo
+  auto slash = parseHttpUrl("http://bob:hun/ter2@example.org/metrics");  // '/' in the password
+  REQUIRE_FALSE(slash.ok());
+  CHECK_FALSE(contains(slash.error().message, "ter2"));
+  CHECK_FALSE(contains(slash.error().message, "hun"));
   auto env = parseHttpUrl("env:PROMETHEUS_URL");
   REQUIRE_FALSE(env.ok());
   CHECK(contains(env.error().message, "give the URL itself"));

@@ -243,6 +243,11 @@ TEST_CASE("connection strings: a URI whose password spills into host, port or db
   REQUIRE(info);
   CHECK(password == "P@ss555");
   CHECK(display == "postgres 127.0.0.1:5432/app user=u");
+  // A user name may hold an '@' (cloud IAM users are e-mail addresses).
+  ::setenv("TRIMTAB_TEST_PG_DSN", "postgresql://me%40example.org:pw@127.0.0.1/app", 1);
+  info = buildConninfo(o, display, password);
+  REQUIRE(info);
+  CHECK(display == "postgres 127.0.0.1:5432/app user=me@example.org");
   ::unsetenv("TRIMTAB_TEST_PG_DSN");
 }
 

@@ -134,8 +134,6 @@ class Checker {
   std::vector<std::string>& problems_;
 };
 
-}  // namespace
-
 // What the tick saw, after a failed expectation: a read that found no data is
 // the usual reason for a missing proposal (a misspelt metric, a series the
 // case did not give), and its log lines say what it decided.
@@ -147,6 +145,8 @@ void addTickContext(const PolicyTickResult& result, bool logsShown, std::vector<
   }
   if (!logsShown && !result.logs.empty()) problems.push_back("it logged " + quoteLogLines(result.logs));
 }
+
+}  // namespace
 
 std::vector<std::string> checkTick(const Expectation& expect, const PolicyTickResult& result,
                                    const std::vector<Decision>& decisions, PolicyTestHost& host,
