@@ -251,6 +251,13 @@ std::string formatSize(std::uint64_t bytes) {
   return std::to_string(bytes) + "B";
 }
 
+std::optional<double> parseNonFinite(std::string_view text) {
+  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (text == "+Inf" || text == "Inf") return std::numeric_limits<double>::infinity();
+  if (text == "-Inf") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
+
 std::optional<double> parseFiniteNumber(std::string_view text) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   double v = 0;

@@ -23,6 +23,10 @@ Result<std::uint64_t> parseSize(std::string_view text);
 // finite, nothing after it. No units (see parseDuration, parseSize).
 std::optional<double> parseFiniteNumber(std::string_view text);
 
+// Prometheus' spelling of the values JSON has no number for: "NaN", "+Inf"
+// (or "Inf") and "-Inf". nullopt for anything else.
+std::optional<double> parseNonFinite(std::string_view text);
+
 // "90s", "2m30s", "1h": the shortest exact spelling, for messages and docs.
 std::string formatDuration(Seconds seconds);
 

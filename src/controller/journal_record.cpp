@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/units.h"
 #include "controller/journal.h"
 
 namespace trimtab {
@@ -25,12 +26,6 @@ Json number(double v) {
   return Json(v > 0 ? "+Inf" : "-Inf");
 }
 
-std::optional<double> nonFinite(const std::string& text) {
-  if (text == "+Inf" || text == "Inf") return std::numeric_limits<double>::infinity();
-  if (text == "-Inf") return -std::numeric_limits<double>::infinity();
-  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  return std::nullopt;
-}
 
 std::optional<Verdict> parseVerdict(const std::string& name) {
   for (Verdict v : {Verdict::Apply, Verdict::DryRun, Verdict::Unchanged, Verdict::Vetoed}) {
@@ -59,7 +54,7 @@ struct Reader {
       return true;
     }
     if (it->is_string()) {
-      if (auto v = nonFinite(it->get<std::string>())) {
+      if (auto v = parseNonFinite(it->get<std::string>())) {
         out = *v;
         return true;
       }
@@ -181,7 +176,7 @@ Result<JournalRecord> fromJsonLine(const std::string& line) {
       if (auto it = j.find("applied"); it != j.end() && !it->is_null()) {
         if (!it->is_object()) return makeError("field \"applied\": expected an object");
         for (const auto& [knob, value] : it->items()) {
-          std::optional<double> special = value.is_string() ? nonFinite(value.get<std::string>()) : std::nullopt;
+          std::optional<double> special = value.is_string() ? parseNonFinite(value.get<std::string>()) : std::nullopt;
           if (!value.is_number() && !value.is_null() && !special)
             return makeError("field \"applied\": expected numbers");
           rec.applied[knob] = special ? *special : value.is_null() ? NAN : value.get<double>();

@@ -13,6 +13,7 @@
 
 #include "common/http_client.h"
 #include "common/secret.h"
+#include "common/units.h"
 #include "sources/source_params.h"
 
 namespace trimtab {
@@ -31,16 +32,8 @@ bool isMetricName(std::string_view s) {
 
 // Prometheus writes sample values as strings: "1.5", "NaN", "+Inf", "-Inf".
 bool parseValue(std::string_view s, double& out) {
-  if (s == "NaN") {
-    out = std::numeric_limits<double>::quiet_NaN();
-    return true;
-  }
-  if (s == "+Inf" || s == "Inf") {
-    out = std::numeric_limits<double>::infinity();
-    return true;
-  }
-  if (s == "-Inf") {
-    out = -std::numeric_limits<double>::infinity();
+  if (auto special = parseNonFinite(s)) {
+    out = *special;
     return true;
   }
   if (s.empty()) return false;
