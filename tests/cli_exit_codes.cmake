@@ -41,7 +41,16 @@ file(MAKE_DIRECTORY ${scratch})
 file(WRITE ${scratch}/static.lua "return { name = 'static', tick = function(ctx) end }\n")
 execute_process(COMMAND ${TRIMTAB} sim ${SCENARIO} --policy ${scratch}/static.lua --duration 1h
                 RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
-file(REMOVE_RECURSE ${scratch})
 if(NOT rc EQUAL 2 OR NOT stderr MATCHES "--policy: the column would be named 'static'.*rename the file")
   message(FATAL_ERROR "trimtab sim --policy static.lua: exit code ${rc}\n${stderr}")
+endif()
+
+# Two --policy files that declare one name: refused before any run.
+file(WRITE ${scratch}/a.lua "return { name = 'same', tick = function(ctx) end }\n")
+file(WRITE ${scratch}/b.lua "return { name = 'same', tick = function(ctx) end }\n")
+execute_process(COMMAND ${TRIMTAB} sim ${SCENARIO} --policy ${scratch}/a.lua --policy ${scratch}/b.lua --duration 1h
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
+file(REMOVE_RECURSE ${scratch})
+if(NOT rc EQUAL 1 OR NOT stderr MATCHES "b.lua: policy name 'same' is already used by .*a.lua")
+  message(FATAL_ERROR "trimtab sim with two --policy files of one name: exit code ${rc}\n${stderr}")
 endif()

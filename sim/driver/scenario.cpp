@@ -12,7 +12,7 @@
 #include "controller/config.h"
 #include "controller/source_intervals.h"
 #include "number_format.h"
-#include "policy/policy_engine.h"
+#include "policy/policy_entry_check.h"
 #include "scenario_models.h"
 #include "scores.h"
 #include "sim/models/model_stack.h"
@@ -51,7 +51,7 @@ bool isConfigName(const std::string& s) {
 // (and not after the configs listed before it have run).
 void readPolicies(ConfigNode& node, const std::string& baseFile, const PolicyLimits& limits,
                   std::vector<PolicySpec>& out) {
-  std::map<std::string, int> names;  // policy name -> the entry's line
+  PolicyEntryCheck entries(limits);
   for (ConfigNode& element : node.childList("policies")) {
     PolicySpec policy;
     policy.order = static_cast<int>(out.size());
@@ -75,14 +75,10 @@ void readPolicies(ConfigNode& node, const std::string& baseFile, const PolicyLim
     policy.priority = static_cast<int>(element.getInteger("priority", 0));
     readPolicyParams(element, policy.params);  // as in a trimtab.yaml policy entry
     element.finish();
-    std::string name;
+    policy.configLine = element.line();
+    policy.configColumn = element.column();
     if (readable) {
-      if (Status checked = PolicyEngine::check(policy, limits, &name); !checked) {
-        element.error("", checked.error().message);
-      } else if (auto [first, fresh] = names.emplace(name, element.line()); !fresh) {
-        element.error("", "policy name '" + name + "' is already used by the entry at line " +
-                              std::to_string(first->second) + "; give this one its own name:");
-      }
+      if (Status checked = entries.check(policy); !checked) element.error("", checked.error().message);
     }
     out.push_back(std::move(policy));
   }

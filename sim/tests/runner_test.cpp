@@ -225,7 +225,8 @@ TEST_CASE("a config's bad params and duplicate policy names are found when the s
   auto loaded = loadScenarioString(text, dir.write("s.yaml", text), diagnostics);
   REQUIRE_FALSE(loaded.ok());
   const std::string message = diagnostics->format();
-  CHECK_MESSAGE(message.find("configs[2].policies[1]: policy name 'grow' is already used by the entry at line") !=
+  CHECK_MESSAGE(message.find("configs[2].policies[1]: policy name 'grow' is already used by " +
+                             (dir.path / "grow.lua").string() + " (the entry at line") !=
                     std::string::npos,
                 message);
   CHECK_MESSAGE(message.find("configs[3].policies[0]: ") != std::string::npos, message);

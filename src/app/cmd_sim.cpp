@@ -9,12 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <set>
 
 #include "app/commands.h"
 #include "common/units.h"
-#include "policy/policy_engine.h"
+#include "policy/policy_entry_check.h"
 #include "sim/driver/number_format.h"
 #include "sim/driver/report_csv.h"
 #include "sim/driver/report_html.h"
@@ -91,13 +90,10 @@ std::vector<ScenarioConfig> selectConfigs(const Scenario& scenario, const SimOpt
       if (!fs::is_regular_file(p, ec)) fail("--policy " + p + ": no such file", 2);
     }
     configs.push_back(policyConfig(scenario, o.policies));
-    std::map<std::string, std::string> fileOf;  // policy name -> its file: names must be unique
+    PolicyEntryCheck entries(scenario.policyLimits);
     for (const auto& policy : configs.back().policies) {  // before any run, as the scenario's own policies
-      std::string name;
-      if (Status checked = PolicyEngine::check(policy, scenario.policyLimits, &name); !checked)
+      if (Status checked = entries.check(policy); !checked)
         fail("--policy " + policy.file + ": " + checked.error().message, 1);
-      if (auto [first, fresh] = fileOf.emplace(name, policy.file); !fresh)
-        fail("--policy " + policy.file + ": policy name '" + name + "' is already used by " + first->second, 1);
     }
   }
   std::set<std::string> names;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controller/compile.h"
 
-#include <map>
+#include "policy/policy_entry_check.h"
 
 namespace trimtab {
 
@@ -63,26 +63,14 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
     out.knobs.push_back(CompiledKnob{kc.spec, kc.actuatorKind, std::move(built.value())});
   }
 
-  std::map<std::string, const PolicySpec*> byName;  // the engine refuses two policies of one name
+  PolicyEntryCheck entries(config.policyLimits);
   for (const auto& policy : config.policies) {
     // Located at the config's entry (its params are often the problem); the
     // message names the policy file and line itself.
-    auto problem = [&](const std::string& message) {
+    if (Status checked = entries.check(policy); !checked.ok())
       diagnostics->add(ConfigDiagnostic{config.file.empty() ? policy.file : config.file, policy.configLine,
                                         policy.configColumn, "policies[" + std::to_string(policy.order) + "]",
-                                        message});
-    };
-    std::string name;
-    Status checked = PolicyEngine::check(policy, config.policyLimits, &name);
-    if (!checked.ok()) {
-      problem(checked.error().message);
-      continue;
-    }
-    auto [other, fresh] = byName.emplace(name, &policy);
-    if (!fresh)
-      problem("policy name '" + name + "' is already used by policies[" + std::to_string(other->second->order) +
-              "] (line " + std::to_string(other->second->configLine) +
-              "); to run one file twice, give each entry its own name: (policies[].name)");
+                                        checked.error().message});
   }
   out.config = std::move(config);
   return out;

@@ -168,10 +168,10 @@ TEST_CASE("one file listed twice is refused by check unless an entry names it; t
     return std::make_pair(diagnostics->format(), std::move(compiled));
   };
   auto [twice, unused] = check("  - file: p.lua\n  - file: p.lua\n    params: {target: 2}\n");
-  CHECK_MESSAGE(twice.find("trimtab.yaml:4:5: policies[1]: policy name 'p' is already used by policies[0] (line 3)") !=
-                    std::string::npos,
+  CHECK_MESSAGE(twice.find("trimtab.yaml:4:5: policies[1]: policy name 'p' is already used by " +
+                           (dir / "p.lua").string() + " (the entry at line 3)") != std::string::npos,
                 twice);
-  CHECK_MESSAGE(twice.find("give each entry its own name:") != std::string::npos, twice);
+  CHECK_MESSAGE(twice.find("give an entry its own name:") != std::string::npos, twice);
 
   auto [named, compiled] = check("  - file: p.lua\n  - file: p.lua\n    name: p-replica\n    params: {target: 2}\n");
   CHECK_MESSAGE(named.empty(), named);
