@@ -123,7 +123,10 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
   std::thread httpThread;
   if (config.server.enabled) {
     server = std::make_unique<HttpServer>(httpIo, config.server.listen);
-    server->route("/metrics", [&] { return HttpReply{200, kPrometheusTextContentType, metrics.serialize()}; });
+    server->route("/metrics", [&] {
+      metrics.syncHttpConnectionsClosed(server->evictedConnections(), server->rejectedConnections());
+      return HttpReply{200, kPrometheusTextContentType, metrics.serialize()};
+    });
     server->route("/healthz", [&] {
       bool alive = steadyNow() - lastTickSteady.load() < kHealthyTickFactor * config.tick + 1;
       return alive ? HttpReply{200, "text/plain; charset=utf-8", "ok\n"}

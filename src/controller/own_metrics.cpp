@@ -156,6 +156,13 @@ struct OwnMetrics::Impl {
           .Add({});
   std::mutex droppedMu;
   std::uint64_t droppedSeen = 0;
+  Labelled<Counter> httpClosed{
+      counter(registry, "trimtab_http_connections_closed_total",
+              "Connections the own HTTP server closed at its connection cap: evicted (waited longest for a "
+              "request) or refused (every one mid-answer)."),
+      "reason"};
+  std::mutex httpMu;
+  std::uint64_t evictedSeen = 0, refusedSeen = 0;
 };
 
 OwnMetrics::OwnMetrics(const std::string& version) : impl_(std::make_unique<Impl>()) {
@@ -212,6 +219,17 @@ void OwnMetrics::syncSeriesDropped(std::uint64_t cumulative) {
   if (cumulative <= impl_->droppedSeen) return;
   impl_->seriesDropped.Increment(static_cast<double>(cumulative - impl_->droppedSeen));
   impl_->droppedSeen = cumulative;
+}
+
+void OwnMetrics::syncHttpConnectionsClosed(std::uint64_t evicted, std::uint64_t refused) {
+  std::lock_guard lock(impl_->httpMu);
+  auto sync = [&](const char* reason, std::uint64_t cumulative, std::uint64_t& seen) {
+    Counter& c = impl_->httpClosed.get(reason);  // present at 0 from the first sync
+    if (cumulative > seen) c.Increment(static_cast<double>(cumulative - seen));
+    seen = std::max(seen, cumulative);
+  };
+  sync("evicted", evicted, impl_->evictedSeen);
+  sync("refused", refused, impl_->refusedSeen);
 }
 
 std::string OwnMetrics::serialize() const {

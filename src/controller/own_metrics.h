@@ -61,6 +61,9 @@ class OwnMetrics {
   // The store reports a cumulative count (SeriesStore::droppedSeries()); the
   // counter follows it, ignoring any decrease.
   void syncSeriesDropped(std::uint64_t cumulative);
+  // The own HTTP server's cumulative counts of connections closed at its cap
+  // (HttpServer::evictedConnections, rejectedConnections), likewise.
+  void syncHttpConnectionsClosed(std::uint64_t evicted, std::uint64_t refused);
 
   // Text exposition format 0.0.4 of every metric above.
   std::string serialize() const;

@@ -40,6 +40,7 @@ OwnMetrics& populated(OwnMetrics& m) {
   m.setSourceUp("redis", false);
   m.setSeries(1500);
   m.syncSeriesDropped(7);
+  m.syncHttpConnectionsClosed(1, 0);
   return m;
 }
 
@@ -52,7 +53,7 @@ TEST_CASE("own metrics carry every documented family with its labels") {
         "trimtab_actuations_total", "trimtab_actuator_errors_total", "trimtab_actuator_latency_seconds",
         "trimtab_scrape_duration_seconds", "trimtab_scrape_errors_total", "trimtab_scrape_samples",
         "trimtab_scrape_rejected_lines_total", "trimtab_series", "trimtab_series_dropped_total",
-        "trimtab_knob_value", "trimtab_source_up", "trimtab_build_info"})
+        "trimtab_knob_value", "trimtab_source_up", "trimtab_build_info", "trimtab_http_connections_closed_total"})
     CHECK_MESSAGE(contains(text, std::string("# TYPE ") + family + " "), family);
   CHECK(contains(text, "trimtab_build_info{version=\"0.1.0\"} 1"));
   CHECK(contains(text, "trimtab_policy_duration_seconds_count{policy=\"pool\"} 1"));
@@ -67,6 +68,18 @@ TEST_CASE("own metrics carry every documented family with its labels") {
   CHECK(contains(text, "trimtab_knob_value{knob=\"db_pool_size\"} 25"));
   CHECK(contains(text, "trimtab_series 1500"));
   CHECK(contains(text, "trimtab_series_dropped_total 7"));
+}
+
+TEST_CASE("closed HTTP connections follow the server's cumulative counts") {
+  OwnMetrics m("x");
+  m.syncHttpConnectionsClosed(0, 0);
+  CHECK(contains(m.serialize(), "trimtab_http_connections_closed_total{reason=\"evicted\"} 0"));
+  m.syncHttpConnectionsClosed(4, 1);
+  m.syncHttpConnectionsClosed(2, 1);  // never backwards
+  m.syncHttpConnectionsClosed(6, 1);
+  const std::string text = m.serialize();
+  CHECK(contains(text, "trimtab_http_connections_closed_total{reason=\"evicted\"} 6"));
+  CHECK(contains(text, "trimtab_http_connections_closed_total{reason=\"refused\"} 1"));
 }
 
 TEST_CASE("series dropped follows the store's cumulative count") {
