@@ -51,9 +51,9 @@ void print(const JournalOptions_& o, const JournalRecord& r) {
 // Prints the records appended to `path` as they come, until killed. The
 // journal rotates by renaming the file to .1 and starting a new one (or a
 // file may be truncated): then follow the new file from its start.
-[[noreturn]] void follow(const JournalOptions_& o, const std::string& path) {
+[[noreturn]] void follow(const JournalOptions_& o, const std::string& path, std::uint64_t from) {
   std::ifstream in(path);
-  in.seekg(0, std::ios::end);
+  in.seekg(static_cast<std::streamoff>(from));
   struct stat opened {};
   ::stat(path.c_str(), &opened);
   std::string partial;
@@ -123,7 +123,8 @@ void addJournalCommand(CLI::App& app) {
   auto run = [o](bool isTail) {
     std::string path = journalPath(*o);
     std::vector<std::string> warnings;
-    auto records = Journal::readAll(path, &warnings);
+    std::uint64_t completeBytes = 0;
+    auto records = Journal::readAll(path, &warnings, isTail && o->follow ? &completeBytes : nullptr);
     if (!records.ok()) {
       std::cerr << records.error().message << "\n";
       throw CLI::RuntimeError(1);
@@ -134,7 +135,7 @@ void addJournalCommand(CLI::App& app) {
       if (selected(*o, r)) chosen.push_back(&r);
     std::size_t first = (isTail && chosen.size() > o->lines) ? chosen.size() - o->lines : 0;
     for (std::size_t i = first; i < chosen.size(); ++i) print(*o, *chosen[i]);
-    if (isTail && o->follow) follow(*o, path);
+    if (isTail && o->follow) follow(*o, path, completeBytes);
   };
   show->callback([run] { run(false); });
   tail->callback([run] { run(true); });

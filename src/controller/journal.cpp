@@ -23,6 +23,7 @@ struct ScanResult {
   bool torn = false;          // the last line had no newline
   bool tornKept = false;      // ...but held a whole record
   std::uint64_t tornOffset = 0;  // where the torn line starts
+  std::uint64_t completeBytes = 0;  // where the last terminated line ends
 };
 
 // Reads a journal line by line, calling onRecord for every good record.
@@ -40,6 +41,7 @@ bool scan(const std::string& path, std::vector<std::string>& warnings, ScanResul
     const bool terminated = !in.eof();
     const std::uint64_t start = offset;
     offset += line.size() + (terminated ? 1 : 0);
+    if (terminated) res.completeBytes = offset;
     if (line.empty()) continue;
     auto rec = fromJsonLine(line);
     if (!terminated) {
@@ -203,14 +205,18 @@ Status Journal::rotateIfNeeded(std::size_t nextBytes, Seconds now) {
   return write(toJsonLine(checkpoint) + "\n");
 }
 
-Result<std::vector<JournalRecord>> Journal::readAll(const std::string& path,
-                                                    std::vector<std::string>* warnings) {
+Result<std::vector<JournalRecord>> Journal::readAll(const std::string& path, std::vector<std::string>* warnings,
+                                                    std::uint64_t* completeBytes) {
   std::vector<std::string> local;
   std::vector<JournalRecord> records;
   ScanResult scanned;
   bool readable = scan(path, warnings ? *warnings : local, scanned,
                        [&](JournalRecord rec) { records.push_back(std::move(rec)); });
   if (!readable) return makeError(fmt::format("journal {}: cannot read: {}", path, errnoText()));
+  if (completeBytes) {
+    *completeBytes = scanned.completeBytes;
+    if (scanned.torn && scanned.tornKept && !records.empty()) records.pop_back();  // read again once complete
+  }
   return records;
 }
 

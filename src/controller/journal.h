@@ -90,9 +90,12 @@ class Journal {
 
   // Reads every record of a journal file (and reports bad lines, as
   // "file:line: ..." warnings) for `trimtab journal show|tail`. Fails when the
-  // file cannot be read.
-  static Result<std::vector<JournalRecord>> readAll(const std::string& path,
-                                                    std::vector<std::string>* warnings);
+  // file cannot be read. `completeBytes`, when given, receives where the
+  // last newline-terminated line ends: `journal tail --follow` goes on from
+  // there, so a record appended meanwhile is neither lost nor printed twice
+  // (a torn last line is then left out of the records).
+  static Result<std::vector<JournalRecord>> readAll(const std::string& path, std::vector<std::string>* warnings,
+                                                    std::uint64_t* completeBytes = nullptr);
 
  private:
   Status rotateIfNeeded(std::size_t nextBytes, Seconds now);

@@ -286,6 +286,21 @@ TEST_CASE("a whole last record that only lacks its newline is kept") {
   CHECK(all->size() == 3);
 }
 
+TEST_CASE("readAll says where the complete lines end, for tail --follow to go on from there") {
+  TempDir dir;
+  const std::string path = dir.file("journal.jsonl");
+  const std::string complete = line(decision("a", 1, 2)) + line(outcome("a", 1, 2, true));
+  spit(path, complete + toJsonLine(event("start", "")));  // the writer is mid-line
+  auto whole = Journal::readAll(path, nullptr);
+  REQUIRE(whole.ok());
+  CHECK(whole->size() == 3);  // show: the unterminated record is whole, kept
+  std::uint64_t end = 0;
+  auto followed = Journal::readAll(path, nullptr, &end);
+  REQUIRE(followed.ok());
+  CHECK(end == complete.size());
+  CHECK(followed->size() == 2);  // follow reads the third once its line is complete
+}
+
 TEST_CASE("garbage lines in the middle are counted, named and skipped") {
   TempDir dir;
   JournalOptions opt;
