@@ -232,6 +232,24 @@ TEST_CASE("own HTTP server caps open connections: a new one closes the one idle 
   CHECK(run.server.rejectedConnections() == 0);
 }
 
+TEST_CASE("own HTTP server refuses a new connection when every one is mid-answer") {
+  HttpServerLimits limits;
+  limits.maxConnections = 1;
+  limits.writeTimeout = 5;  // bounds the stuck answer below
+  Running run("127.0.0.1:0", limits);
+  // An answer far larger than the socket buffers: a client that never reads
+  // keeps its connection mid-answer.
+  run.server.route("/big", [] { return HttpReply{200, "text/plain", std::string(64u << 20, 'x')}; });
+  run.start();
+  Client stuck(run.server.port());
+  stuck.writeRaw("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the answer is being written
+  Client late(run.server.port());
+  CHECK(late.closedByServer());
+  CHECK(run.server.rejectedConnections() == 1);
+  CHECK(run.server.evictedConnections() == 0);  // nobody was waiting for a request
+}
+
 TEST_CASE("own HTTP server answers pipelined requests in order") {
   Running run;
   run.server.route("/a", [] { return HttpReply{200, "text/plain", "a\n"}; });
