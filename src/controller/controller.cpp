@@ -17,6 +17,7 @@ struct Controller::SourceSlot {
   std::unique_ptr<MetricSource> source;
   int storeId = 0;
   Seconds nextDue = 0;
+  Seconds lastStart = -1;  // when the last collection started; -1: none yet
   bool inFlight = false;
   bool everOk = false;
   bool up = true;  // for up/down transition logs
@@ -177,11 +178,20 @@ void Controller::tick() {
   }
 }
 
+// A shorter interval set since the last collection (the self actuator, the
+// simulator's monitoring knob) counts from that collection: a policy that
+// speeds scraping up near a limit must not wait out the old, longer interval.
+Seconds Controller::dueWith(const SourceSlot& slot, Seconds interval) {
+  return slot.lastStart >= 0 ? std::min(slot.nextDue, slot.lastStart + interval) : slot.nextDue;
+}
+
 void Controller::collectDueSources(Seconds now) {
   for (auto& slotPtr : sources_) {
     SourceSlot& slot = *slotPtr;
+    const Seconds interval = intervals_->sourceInterval(slot.spec.name).value_or(slot.spec.interval);
+    slot.nextDue = dueWith(slot, interval);
     if (slot.inFlight || now + kDueSlack < slot.nextDue) continue;
-    Seconds interval = intervals_->sourceInterval(slot.spec.name).value_or(slot.spec.interval);
+    slot.lastStart = now;
     slot.nextDue = advanceDue(slot.nextDue, now, interval);
     slot.inFlight = true;
     ++inFlight_;
@@ -265,7 +275,8 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
 Seconds Controller::nextDue() const {
   Seconds next = std::numeric_limits<Seconds>::infinity();
   for (const auto& slot : sources_) {
-    if (!slot->inFlight) next = std::min(next, slot->nextDue);
+    if (!slot->inFlight)
+      next = std::min(next, dueWith(*slot, intervals_->sourceInterval(slot->spec.name).value_or(slot->spec.interval)));
   }
   for (const auto& name : engine_->names()) {
     auto due = policyDue_.find(name);
@@ -459,11 +470,25 @@ void Controller::journalEvent(const std::string& event, const std::string& messa
 
 void Controller::reloadPolicies(bool all) {
   std::vector<std::string> names = all ? engine_->names() : engine_->changedPolicies();
+  const Seconds now = clock_.now();
   for (const auto& name : names) {
+    const auto& order = engine_->names();
+    const std::size_t position = static_cast<std::size_t>(std::find(order.begin(), order.end(), name) - order.begin());
     Status reloaded = engine_->reload(name);
     if (reloaded.ok()) {
-      spdlog::info("policy {} reloaded", name);
-      journalEvent("reload", name);
+      // A reload may rename the policy (its state then starts afresh) and
+      // change its interval: a shorter one counts from now, not after the old
+      // one ran out; the schedule follows the new name.
+      const std::string renamed = position < engine_->names().size() ? engine_->names()[position] : name;
+      Seconds due = now + engine_->interval(renamed);
+      if (auto old = policyDue_.find(name); old != policyDue_.end()) {
+        due = std::min(due, old->second);
+        policyDue_.erase(old);
+      }
+      policyDue_[renamed] = due;
+      const std::string what = renamed == name ? name : name + " -> " + renamed + " (renamed: its state starts afresh)";
+      spdlog::info("policy {} reloaded", what);
+      journalEvent("reload", what);
     } else {
       spdlog::error("policy {} reload failed, the old version keeps running: {}", name,
                     reloaded.error().message);

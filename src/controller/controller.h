@@ -104,6 +104,7 @@ class Controller final : public PolicyHost {
   struct KnobSlot;
   void collectDueSources(Seconds now);
   void onCollected(SourceSlot& slot, CollectResult& result, Seconds now);
+  static Seconds dueWith(const SourceSlot& slot, Seconds interval);
   std::vector<Proposal> runDuePolicies(Seconds now);
   void dispatch(const Decision& decision);
   void reapplyNotYetEffective(Seconds now);

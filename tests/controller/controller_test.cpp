@@ -320,6 +320,46 @@ TEST_CASE("a scrape that ends after shutdown journals no source event after stop
   CHECK(f.controller->stats().scrapesFailed == 0);
 }
 
+TEST_CASE("a shorter scrape interval takes effect from the last collection, not after the old one ran out") {
+  Fixture f;
+  REQUIRE(f.intervals->setSourceInterval("app", 20).ok());
+  f.controller->tick();  // t=1000: collects; the next collection is due at 1020
+  const std::uint64_t first = f.controller->stats().scrapesOk;
+  f.clock.set(1003);
+  f.controller->tick();
+  CHECK(f.controller->stats().scrapesOk == first);
+  REQUIRE(f.intervals->setSourceInterval("app", 2).ok());  // a policy speeds scraping up
+  CHECK(f.controller->nextDue() <= 1002);  // 1000 + 2: due already
+  f.clock.set(1004);
+  f.controller->tick();
+  CHECK(f.controller->stats().scrapesOk == first + 1);  // not at 1020
+  CHECK(f.controller->nextDue() <= 1006);
+  f.clock.set(1006);
+  f.controller->tick();
+  CHECK(f.controller->stats().scrapesOk == first + 2);
+}
+
+TEST_CASE("a reload that shortens or renames a policy's interval schedules it from now") {
+  const char* slow = R"(
+return { name = "slow", interval = "20s", tick = function(ctx) ctx.state.n = (ctx.state.n or 0) + 1 end })";
+  Fixture f(slow);
+  f.controller->tick();  // t=1000: runs; next at 1020
+  f.clock.set(1002);
+  std::ofstream(f.dir / "grow.lua") << R"(
+return { name = "fast", interval = "1s", tick = function(ctx) end })";
+  f.controller->reloadPolicies(true);
+  CHECK(f.controller->nextDue() <= 1003);  // 1002 + 1 s, not 1020
+  const std::uint64_t ticks = f.controller->stats().policyTicks;
+  f.clock.set(1003);
+  f.controller->tick();
+  CHECK(f.controller->stats().policyTicks == ticks + 1);
+  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+  REQUIRE(records.ok());
+  bool renamed = false;
+  for (const auto& r : *records) renamed = renamed || (r.event == "reload" && r.message.find("slow -> fast") == 0);
+  CHECK(renamed);
+}
+
 TEST_CASE("nextDue follows the fixed cadence and restarts from now after a stall") {
   // The simulator and replay tick only at nextDue(): it must say exactly when
   // the next collection or policy run would happen.
