@@ -8,6 +8,7 @@
 #include <pqxx/nontransaction>
 
 #include "actuators/actuator_support.h"
+#include "common/pg_backends.h"
 
 namespace trimtab {
 
@@ -27,7 +28,7 @@ constexpr const char* kTerminateSql = R"sql(
 WITH victims AS MATERIALIZED (
   SELECT a.pid, a.usename, a.application_name, a.state
   FROM pg_stat_activity a
-  WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+  WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND NOT (a.pid = ANY($6::int[]))
     AND a.state = ANY($1::text[])
     AND a.state_change < now() - make_interval(secs => $2::double precision)
     AND (cardinality($3::text[]) = 0 OR a.application_name = ANY($3::text[]))
@@ -90,7 +91,8 @@ ActuationOutcome PostgresTerminateIdleActuator::apply(const ActuationRequest& re
       std::string call = c.server_version() >= kPg14 ? fmt::format("pg_terminate_backend(pid, {})", kTerminateWaitMs)
                                                      : std::string("pg_terminate_backend(pid)");
       sql.replace(sql.find("%s"), 2, call);
-      auto rows = tx.exec_params(sql, states, request.value, apps, users, options_.maxPerApply);
+      // Not trimtab's other connections either (a postgres source idle between scrapes).
+      auto rows = tx.exec_params(sql, states, request.value, apps, users, options_.maxPerApply, ownBackendsArray());
       for (const auto& row : rows) {
         std::string who = fmt::format("{} ({}, {})", row[0].as<int>(), row[1].is_null() ? "" : row[1].c_str(),
                                       row[2].is_null() ? "" : row[2].c_str());

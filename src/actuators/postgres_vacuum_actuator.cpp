@@ -18,10 +18,15 @@ constexpr int kMaxTablesCeiling = 100;
 // A vacuum takes long: the default bound on one apply is longer than other actuators'.
 constexpr Seconds kDefaultVacuumTimeout = 300;
 
+// $2: the allowlist's `schema.table` entries, matched against the qualified
+// name only; $4: its bare `table` entries, matched against the table name
+// only. (One list for both let an entry public.orders match a table of that
+// very name in any schema: evil."public.orders".) Both empty: every table.
 constexpr const char* kCandidatesSql =
     "SELECT schemaname, relname, n_dead_tup FROM pg_stat_user_tables "
     "WHERE n_dead_tup > $1::double precision "
-    "AND (cardinality($2::text[]) = 0 OR schemaname || '.' || relname = ANY($2::text[]) OR relname = ANY($2::text[])) "
+    "AND ((cardinality($2::text[]) = 0 AND cardinality($4::text[]) = 0) "
+    "OR schemaname || '.' || relname = ANY($2::text[]) OR relname = ANY($4::text[])) "
     "ORDER BY n_dead_tup DESC, schemaname, relname LIMIT $3";
 
 }  // namespace
@@ -59,14 +64,18 @@ ActuationOutcome PostgresVacuumActuator::apply(const ActuationRequest& request) 
                      actuator_support::formatValue(request.value);
     return refused;
   }
-  const std::string tables = pgTextArray(options_.tables);
+  std::vector<std::string> qualified, bare;
+  for (const auto& t : options_.tables) (t.find('.') != std::string::npos ? qualified : bare).push_back(t);
+  const std::string qualifiedTables = pgTextArray(qualified);
+  const std::string bareTables = pgTextArray(bare);
   return guarded([&]() -> AttemptResult {
     std::vector<std::string> done;
     std::size_t remaining = 0;
     AttemptResult r;
     bool ran = runOrFail([&](pqxx::connection& c) {
       pqxx::nontransaction tx(c, "trimtab_vacuum");
-      auto candidates = tx.exec_params(kCandidatesSql, request.value, tables, options_.maxTablesPerApply);
+      auto candidates =
+          tx.exec_params(kCandidatesSql, request.value, qualifiedTables, options_.maxTablesPerApply, bareTables);
       for (const auto& row : candidates) {
         const std::string name = c.quote_name(row[0].c_str()) + "." + c.quote_name(row[1].c_str());
         // The statistics may name a table dropped since: check before touching it.
@@ -77,7 +86,7 @@ ActuationOutcome PostgresVacuumActuator::apply(const ActuationRequest& request) 
       }
       // Pending statistics reach the view at once (PostgreSQL 15+), so the check below sees this vacuum.
       if (c.server_version() >= 150000) tx.exec("SELECT pg_stat_force_next_flush()");
-      remaining = tx.exec_params(kCandidatesSql, request.value, tables, 1000).size();
+      remaining = tx.exec_params(kCandidatesSql, request.value, qualifiedTables, 1000, bareTables).size();
     }, r);
     if (!ran) return r;
     r.ok = true;

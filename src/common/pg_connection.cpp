@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <pqxx/except>
 
+#include "common/pg_backends.h"
+
 namespace trimtab {
 
 namespace {
@@ -188,6 +190,8 @@ std::string PgConnection::display() const {
 }
 
 void PgConnection::disconnect() {
+  if (backendPid_ > 0) unregisterOwnBackend(backendPid_);
+  backendPid_ = 0;
   try {
     conn_.reset();
   } catch (...) {
@@ -235,6 +239,8 @@ Status PgConnection::connect() {
   }
   try {
     conn_ = std::make_unique<pqxx::connection>(*info);
+    backendPid_ = conn_->backendpid();
+    registerOwnBackend(backendPid_);
   } catch (const std::exception& e) {
     conn_.reset();
     guard_.failed();

@@ -110,6 +110,7 @@ class PgConnection {
   ServerGuard guard_;
   mutable std::mutex mu_;
   std::unique_ptr<pqxx::connection> conn_;  // postgres
+  int backendPid_ = 0;                       // conn_'s, registered as trimtab's own (pg_backends.h)
   pg_conn* raw_ = nullptr;                  // admin console (libpq's PGconn)
   std::string display_ = "postgres";
   std::string password_;

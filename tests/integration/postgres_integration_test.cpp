@@ -97,36 +97,65 @@ TEST_CASE("postgres: idle-in-transaction sessions opened by the test are termina
   CHECK(o.detail.find("terminated 0 sessions") != std::string::npos);
 }
 
+TEST_CASE("postgres: terminate_idle never ends trimtab's other connections, idle between two scrapes") {
+  TRIMTAB_REQUIRE_SERVICES(s);
+  // A postgres source connected as the application's (non-superuser) role.
+  auto source = makeSource("postgres", "dsn: 'host=" + (*s)["PG_HOST"] + " port=" + (*s)["PG_PORT"] +
+                                           " dbname=app user=app_user'\npassword: env:PG_APP_PASSWORD\n");
+  REQUIRE(!collectMap(*source).empty());  // its connection now idles until the next scrape
+  Session worker((*s)["PG_APP_DSN"], "worker", false);
+  sleepFor(1.5);
+  auto actuator =
+      makeActuator("postgres_terminate_idle", pgYaml(*s) + "users: [app_user]\nstates: [idle]\nmax_per_apply: 10\n");
+  ActuationOutcome o = actuator->apply(change(1));
+  REQUIRE_MESSAGE(o.ok, o.detail);
+  MESSAGE(o.detail);
+  CHECK(o.detail.find("terminated 1 session") != std::string::npos);  // the worker only
+  CHECK(o.detail.find(", trimtab)") == std::string::npos);
+  CHECK(!worker.alive());
+}
+
 TEST_CASE("postgres: VACUUM (ANALYZE) of the tables above a dead-tuple threshold, quoted names") {
   TRIMTAB_REQUIRE_SERVICES(s);
   pqxx::connection c((*s)["PG_DSN"]);
   {
     pqxx::nontransaction n(c);
     n.exec("DROP TABLE IF EXISTS \"Weird \"\"Name\", bystander");
+    n.exec("DROP SCHEMA IF EXISTS evil CASCADE");
+    n.exec("CREATE SCHEMA evil");
     n.exec("CREATE TABLE \"Weird \"\"Name\" (id int) WITH (autovacuum_enabled = false)");
     n.exec("CREATE TABLE bystander (id int) WITH (autovacuum_enabled = false)");
-    n.exec("INSERT INTO \"Weird \"\"Name\" SELECT generate_series(1, 10000)");
-    n.exec("INSERT INTO bystander SELECT generate_series(1, 10000)");
-    n.exec("DELETE FROM \"Weird \"\"Name\" WHERE id <= 6000");
-    n.exec("DELETE FROM bystander WHERE id <= 6000");
+    // Named like the allowlist's qualified entry, in another schema: not listed.
+    n.exec("CREATE TABLE evil.\"public.Weird \"\"Name\" (id int) WITH (autovacuum_enabled = false)");
+    for (const char* table : {"\"Weird \"\"Name\"", "bystander", "evil.\"public.Weird \"\"Name\""}) {
+      n.exec(std::string("INSERT INTO ") + table + " SELECT generate_series(1, 10000)");
+      n.exec(std::string("DELETE FROM ") + table + " WHERE id <= 6000");
+    }
     n.exec("SELECT pg_stat_force_next_flush()");
   }
   auto source = makeSource("postgres", pgYaml(*s));
   const std::string weird = "pg_stat_user_tables_n_dead_tup{relname=\"Weird \\\"Name\",schemaname=\"public\"}";
   const std::string other = "pg_stat_user_tables_n_dead_tup{relname=\"bystander\",schemaname=\"public\"}";
+  const std::string lookalike =
+      "pg_stat_user_tables_n_dead_tup{relname=\"public.Weird \\\"Name\",schemaname=\"evil\"}";
   REQUIRE(eventually(10, [&] { return valueOr(collectMap(*source), weird) >= 6000; }));
 
-  auto actuator = makeActuator("postgres_vacuum", pgYaml(*s) + "tables: ['public.Weird \"Name']\ntimeout: 60s\n");
+  REQUIRE(eventually(10, [&] { return valueOr(collectMap(*source), lookalike) >= 6000; }));
+  auto actuator = makeActuator("postgres_vacuum",
+                               pgYaml(*s) + "tables: ['public.Weird \"Name']\nmax_tables_per_apply: 5\ntimeout: 60s\n");
   ActuationOutcome o = actuator->apply(change(1000));
   REQUIRE_MESSAGE(o.ok, o.detail);
   CHECK(o.effective);
   CHECK(o.detail.find("vacuumed \"public\".\"Weird \"\"Name\" (6000 dead)") != std::string::npos);
   auto m = collectMap(*source);
   CHECK(valueOr(m, weird) == 0);
-  CHECK(valueOr(m, other) >= 6000);  // not in `tables`
+  CHECK(valueOr(m, other) >= 6000);      // not in `tables`
+  CHECK(valueOr(m, lookalike) >= 6000);  // its name is the entry, but its schema is not
+  CHECK(o.detail.find("evil") == std::string::npos);
   pqxx::nontransaction n(c);
   CHECK(n.exec("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'Weird \"Name'")[0][0].as<bool>());
   n.exec("DROP TABLE \"Weird \"\"Name\", bystander");
+  n.exec("DROP SCHEMA evil CASCADE");
 }
 
 TEST_CASE("postgres: ALTER SYSTEM SET of an allowlisted setting, reloaded and verified") {
