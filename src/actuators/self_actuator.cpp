@@ -20,7 +20,8 @@ Result<std::unique_ptr<Actuator>> SelfActuator::create(ConfigNode& params, const
     params.error("source", "no source named '" + source + "'");
   // A value outside the scrape interval's range would fail every apply:
   // say so when the config is read.
-  if (context.knobMax > 0 && (context.knobMin < kMinSourceInterval || context.knobMax > kMaxSourceInterval))
+  const bool boundsKnown = !(context.knobMin == 0 && context.knobMax == 0);  // both 0: unknown (unit tests)
+  if (boundsKnown && (context.knobMin < kMinSourceInterval || context.knobMax > kMaxSourceInterval))
     params.error("", fmt::format("knob '{}' ranges over [{}, {}] s; a scrape interval must be within [{}, {}] s",
                                  context.knob, actuator_support::formatValue(context.knobMin),
                                  actuator_support::formatValue(context.knobMax),

@@ -132,6 +132,9 @@ TEST_CASE("self actuator settings errors name the key") {
     Params above("source: app\n");
     REQUIRE_FALSE(build("self", above, ActuatorContext{"k", &self, 1, 7200}).ok());
     CHECK(above.mentions("", "[1, 7200] s"));
+    Params negative("source: app\n");  // a max of 0 is a bound too
+    REQUIRE_FALSE(build("self", negative, ActuatorContext{"k", &self, -10, 0}).ok());
+    CHECK(negative.mentions("", "[-10, 0] s"));
     Params inside("source: app\n");
     CHECK(build("self", inside, ActuatorContext{"k", &self, 0.05, 3600}).ok());
   }
