@@ -116,12 +116,8 @@ class ScenarioReader {
       for (const auto& i : infos)
         if (i.name == spec.name) info = &i;
       if (k.actuator == "sim" && !spec.name.empty() && !info && modelsComplete_) {
-        std::vector<std::string> names;
-        for (const auto& i : infos) names.push_back(i.name);
-        std::string guess = closestMatch(spec.name, names);
-        e.error("name", "no model accepts knob '" + spec.name + "'" +
-                            (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
-                            "; the models of this scenario accept: " + join(names));
+        e.error("name", unknownKnob(spec.name, infos) + "; the models of this scenario accept: " +
+                            join(knobNames(infos)));
       }
       // Defaults: what the model accepts. A trigger fires on every change,
       // so its governed value must be able to keep growing.
@@ -200,11 +196,7 @@ class ScenarioReader {
       const ScenarioKnob* governed = s_.knob(knob);
       if (!info && !(governed && governed->actuator == "self")) {
         if (!modelsComplete_) continue;
-        std::vector<std::string> names;
-        for (const auto& i : infos) names.push_back(i.name);
-        const std::string guess = closestMatch(knob, names);
-        value.error("", "no model accepts knob '" + knob + "'" +
-                            (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+        value.error("", unknownKnob(knob, infos));
         continue;
       }
       if (info && info->trigger) {
@@ -254,6 +246,18 @@ class ScenarioReader {
       }
       s_.perturb.push_back(std::move(p));
     }
+  }
+
+  static std::vector<std::string> knobNames(const std::vector<SimKnobInfo>& infos) {
+    std::vector<std::string> names;
+    for (const auto& i : infos) names.push_back(i.name);
+    return names;
+  }
+
+  // "no model accepts knob 'x' (did you mean 'y'?)"
+  static std::string unknownKnob(const std::string& knob, const std::vector<SimKnobInfo>& infos) {
+    const std::string guess = closestMatch(knob, knobNames(infos));
+    return "no model accepts knob '" + knob + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)");
   }
 
   static std::string join(const std::vector<std::string>& names) {

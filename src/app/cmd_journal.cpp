@@ -57,10 +57,12 @@ void print(const JournalOptions_& o, const JournalRecord& r) {
   struct stat opened {};
   ::stat(path.c_str(), &opened);
   std::string partial;
-  for (;;) {
+  // Prints the complete lines the stream holds; an unfinished one waits in
+  // `partial` for the rest.
+  auto printComplete = [&] {
     std::string line;
     while (std::getline(in, line)) {
-      if (in.eof()) {  // no newline yet: wait for the rest of the line
+      if (in.eof()) {
         partial += line;
         break;
       }
@@ -69,6 +71,9 @@ void print(const JournalOptions_& o, const JournalRecord& r) {
       if (rec.ok() && selected(o, *rec)) print(o, *rec);
     }
     in.clear();
+  };
+  for (;;) {
+    printComplete();
     std::cout.flush();
     std::this_thread::sleep_for(kFollowPoll);
     struct stat now {};
@@ -76,17 +81,10 @@ void print(const JournalOptions_& o, const JournalRecord& r) {
     const auto position = in.tellg();
     const bool rotated = exists && (now.st_ino != opened.st_ino || now.st_dev != opened.st_dev);
     const bool truncated = exists && position > 0 && now.st_size < position;
-    if (rotated) {
-      // Records appended to the old file during the sleep, before the rename,
-      // are still in the open stream: read them before switching.
-      std::string rest;
-      while (std::getline(in, rest)) {
-        if (in.eof()) break;  // an unfinished last line is lost with the old file
-        auto rec = fromJsonLine(partial + rest);
-        partial.clear();
-        if (rec.ok() && selected(o, *rec)) print(o, *rec);
-      }
-    }
+    // Records appended to the old file during the sleep, before the rename,
+    // are still in the open stream: read them before switching (an
+    // unfinished last line is lost with the old file).
+    if (rotated) printComplete();
     if (rotated || truncated) {
       in.close();
       in.clear();

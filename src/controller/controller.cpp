@@ -185,10 +185,14 @@ Seconds Controller::dueWith(const SourceSlot& slot, Seconds interval) {
   return slot.lastStart >= 0 ? std::min(slot.nextDue, slot.lastStart + interval) : slot.nextDue;
 }
 
+Seconds Controller::intervalOf(const SourceSlot& slot) const {
+  return intervals_->sourceInterval(slot.spec.name).value_or(slot.spec.interval);
+}
+
 void Controller::collectDueSources(Seconds now) {
   for (auto& slotPtr : sources_) {
     SourceSlot& slot = *slotPtr;
-    const Seconds interval = intervals_->sourceInterval(slot.spec.name).value_or(slot.spec.interval);
+    const Seconds interval = intervalOf(slot);
     slot.nextDue = dueWith(slot, interval);
     if (slot.inFlight || now + kDueSlack < slot.nextDue) continue;
     slot.lastStart = now;
@@ -275,8 +279,7 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
 Seconds Controller::nextDue() const {
   Seconds next = std::numeric_limits<Seconds>::infinity();
   for (const auto& slot : sources_) {
-    if (!slot->inFlight)
-      next = std::min(next, dueWith(*slot, intervals_->sourceInterval(slot->spec.name).value_or(slot->spec.interval)));
+    if (!slot->inFlight) next = std::min(next, dueWith(*slot, intervalOf(*slot)));
   }
   for (const auto& name : engine_->names()) {
     auto due = policyDue_.find(name);
@@ -349,10 +352,7 @@ void Controller::reapplyNotYetEffective(Seconds now) {
     again.reason = "not yet effective: apply " + std::to_string(slot->reapplies + 1) + " of at most " +
                    std::to_string(kMaxReapplies);
     again.previous = state->current;
-    JournalRecord rec;
-    rec.decision = again;
-    record(rec);
-    dispatch(again);
+    journalAndDispatch(again);
   }
 }
 
@@ -385,12 +385,15 @@ void Controller::resyncSettings(Seconds now) {
     again.reason = "source " + slot->resyncAfter +
                    " is back: applied again, a restarted server loses runtime settings";
     slot->resyncAfter.clear();
-    JournalRecord rec;
-    rec.kind = "decision";
-    rec.decision = again;
-    record(rec);
-    dispatch(again);
+    journalAndDispatch(again);
   }
+}
+
+void Controller::journalAndDispatch(const Decision& decision) {
+  JournalRecord rec;  // kind "decision"
+  rec.decision = decision;
+  record(rec);
+  dispatch(decision);
 }
 
 void Controller::dispatch(const Decision& decision) {
@@ -472,14 +475,12 @@ void Controller::reloadPolicies(bool all) {
   std::vector<std::string> names = all ? engine_->names() : engine_->changedPolicies();
   const Seconds now = clock_.now();
   for (const auto& name : names) {
-    const auto& order = engine_->names();
-    const std::size_t position = static_cast<std::size_t>(std::find(order.begin(), order.end(), name) - order.begin());
-    Status reloaded = engine_->reload(name);
+    std::string renamed;
+    Status reloaded = engine_->reload(name, &renamed);
     if (reloaded.ok()) {
       // A reload may rename the policy (its state then starts afresh) and
       // change its interval: a shorter one counts from now, not after the old
       // one ran out; the schedule follows the new name.
-      const std::string renamed = position < engine_->names().size() ? engine_->names()[position] : name;
       Seconds due = now + engine_->interval(renamed);
       if (auto old = policyDue_.find(name); old != policyDue_.end()) {
         due = std::min(due, old->second);
@@ -512,11 +513,8 @@ void Controller::shutdown() {
     d.previous = state->current;
     d.reason = "restore baseline on exit";
     d.verdict = Verdict::Apply;
-    JournalRecord rec;
-    rec.decision = d;
-    record(rec);
     ++stats_.restoresDispatched;
-    dispatch(d);
+    journalAndDispatch(d);
   }
   journalEvent("stop", "service " + config_.service);
   if (journal_.isOpen()) (void)journal_.flush();

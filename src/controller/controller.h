@@ -105,9 +105,13 @@ class Controller final : public PolicyHost {
   void collectDueSources(Seconds now);
   void onCollected(SourceSlot& slot, CollectResult& result, Seconds now);
   static Seconds dueWith(const SourceSlot& slot, Seconds interval);
+  Seconds intervalOf(const SourceSlot& slot) const;  // the source's interval now (the self actuator may change it)
   std::vector<Proposal> runDuePolicies(Seconds now);
   void dispatch(const Decision& decision);
   void reapplyNotYetEffective(Seconds now);
+  // trimtab's own decisions (applied again, resynced, restored on exit):
+  // journalled, then sent to the actuator.
+  void journalAndDispatch(const Decision& decision);
   void markForResync(const std::string& source);
   void resyncSettings(Seconds now);
   void record(const JournalRecord& record);

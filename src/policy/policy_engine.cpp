@@ -133,7 +133,7 @@ PolicyTickResult PolicyEngine::tick(const std::string& name, Seconds now) {
   return result;
 }
 
-Status PolicyEngine::reload(const std::string& name) {
+Status PolicyEngine::reload(const std::string& name, std::string* renamed) {
   LoadedPolicy* p = find(name);
   if (!p) return makeError("unknown policy '" + name + "'");
   // Stamped before compiling: a change during it triggers another reload.
@@ -161,6 +161,7 @@ Status PolicyEngine::reload(const std::string& name) {
   p->quarantined = false;
   p->consecutiveErrors = 0;
   p->lastError.clear();
+  if (renamed) *renamed = p->compiled->name;
   return Status::success();
 }
 

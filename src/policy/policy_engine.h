@@ -103,8 +103,9 @@ class PolicyEngine {
   // Recompiles the policy from its file. On failure the old version keeps
   // running and the error is returned (and counted in reloadFailures()).
   // A successful reload clears quarantine and keeps ctx.state only if the new
-  // version's name is unchanged.
-  Status reload(const std::string& name);
+  // version's name is unchanged. On success `newName`, when given, receives
+  // the policy's name after the reload (the file may have renamed it).
+  Status reload(const std::string& name, std::string* newName = nullptr);
   // Names of the policies whose file, or a library path its load looked at
   // with require (policy_library.h), changed (file_stamp.h: contents, inode,
   // mode or owner) since it was last loaded or a reload was last attempted,
