@@ -187,6 +187,12 @@ TEST_CASE("fromJsonLine explains what is wrong") {
   CHECK(err("{\"ts\":1,\"kind\":\"decision\",\"knob\":\"k\",\"verdict\":\"apply\",\"inputs\":3}")
             .find("inputs") != std::string::npos);
   CHECK(fromJsonLine("{\"ts\":1,\"kind\":\"decision\",\"knob\":\"k\",\"verdict\":\"apply\"}").ok());
+  // Only Prometheus' spellings of the non-finite values pass for numbers.
+  CHECK(err("{\"ts\":1,\"kind\":\"event\",\"event\":\"checkpoint\",\"applied\":{\"a\":\"lots\"}}")
+            .find("applied") != std::string::npos);
+  CHECK(err("{\"ts\":1,\"kind\":\"decision\",\"knob\":\"k\",\"verdict\":\"apply\",\"proposed\":\"Infinity\"}")
+            .find("\"proposed\"") != std::string::npos);
+  CHECK(fromJsonLine("{\"ts\":1,\"kind\":\"event\",\"event\":\"checkpoint\",\"applied\":{\"a\":\"-Inf\"}}").ok());
 }
 
 TEST_CASE("recovery takes the last successful outcome per knob") {
