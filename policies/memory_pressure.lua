@@ -219,6 +219,12 @@ return {
     idle_metric = "db_pool_connections_idle",
     idle_match = {},         -- labels of idle_metric's series to count ({state = "idle"})
   },
+  -- Names the policy works without (the sim and `trimtab test` do not list
+  -- them as missing): PSI, the checks' metrics, the rungs' knobs.
+  optional = {
+    "psi_metric", "gc_cpu_metric", "gc_collections_metric", "cache_bytes_metric", "idle_metric",
+    "collect_knob", "close_idle_knob", "trim_knob", "flush_knob",
+  },
   tick = function(ctx)
     local st = ctx.state
     optional.begin(st)

@@ -191,6 +191,9 @@ return {
     close_every = 60,
     close_backoff = 1800,
   },
+  -- Names the policy works without (the sim and `trimtab test` do not list
+  -- them as missing): step 1's model inputs, step 5's idle closing.
+  optional = { "arrivals_metric", "service_time_metric", "wait_metric", "open_metric", "close_idle_knob" },
   tick = function(ctx)
     local p, st = ctx.params, ctx.state
     local knob = ctx.knob(p.knob)

@@ -473,6 +473,13 @@ return {
     load_history = 144,
     load_min_samples = 6,
   },
+  -- Names the policy works without (the sim and `trimtab test` do not list
+  -- them as missing): the checks' metrics, the load, the rungs' knobs.
+  optional = {
+    "gc_cpu_metric", "gc_collections_metric", "cache_bytes_metric", "entries_metric", "idle_metric",
+    "load_metric", "gc_knob", "capacity_knob", "collect_knob", "trim_knob", "close_idle_knob", "flush_knob",
+    "restart_knob",
+  },
   inputs = {
     { metric = "process_resident_memory_bytes", window = "1h" },
   },

@@ -19,7 +19,7 @@
 namespace trimtab {
 namespace {
 
-constexpr const char* kFields[] = {"name", "description", "interval", "params", "inputs", "tick"};
+constexpr const char* kFields[] = {"name", "description", "interval", "params", "optional", "inputs", "tick"};
 
 struct CompileJob {
   const PolicySpec* spec;
@@ -28,6 +28,7 @@ struct CompileJob {
   std::string error;               // a failed check; the protected call itself succeeds
   std::vector<std::string> words;  // candidates for "did you mean"
   std::vector<std::string> paramProblems;  // every bad config param, reported together
+  std::vector<std::string> optionalNames;  // the `optional` params' values
 };
 
 bool fail(CompileJob& job, const std::string& message) {
@@ -60,7 +61,7 @@ bool checkFields(lua_State* L, int def, CompileJob& job) {
     } else if (!known) {
       std::string suggestion = closestMatch(key, {std::begin(kFields), std::end(kFields)});
       fail(job, std::string("unknown field '") + key + "'" +
-                    (suggestion.empty() ? std::string(" (fields: name, description, interval, params, inputs, tick)")
+                    (suggestion.empty() ? std::string(" (fields: name, description, interval, params, optional, inputs, tick)")
                                         : " (did you mean '" + suggestion + "'?)"));
       lua_pop(L, 2);
       return false;
@@ -329,6 +330,53 @@ bool applyOverrides(lua_State* L, int params, CompileJob& job) {
   return fail(job, all);
 }
 
+// `optional`: the params (by name) holding a metric or knob name the policy
+// works without. Their values, after the config's overrides, go to the
+// context, which then does not report reads of them that find nothing.
+bool readOptional(lua_State* L, int def, int params, CompileJob& job) {
+  int type = lua_getfield(L, def, "optional");
+  if (type == LUA_TNIL) {
+    lua_pop(L, 1);
+    return true;
+  }
+  if (type != LUA_TTABLE) {
+    fail(job, "'optional' must be a list of param names like { \"psi_metric\" }, got " + typeName(L, -1));
+    lua_pop(L, 1);
+    return false;
+  }
+  const int list = lua_gettop(L);
+  const lua_Integer count = static_cast<lua_Integer>(lua_rawlen(L, list));
+  for (lua_Integer i = 1; i <= count; ++i) {
+    // Raw reads allocate nothing; C++ strings are built only to fail or into job.
+    if (lua_rawgeti(L, list, i) != LUA_TSTRING) {
+      fail(job, "optional[" + std::to_string(i) + "]: expected the name of a param, got " + typeName(L, -1));
+      lua_pop(L, 2);
+      return false;
+    }
+    lua_pushvalue(L, -1);
+    const int valueType = lua_rawget(L, params);
+    if (valueType != LUA_TSTRING) {
+      const std::string param = lua_tostring(L, -2);
+      std::string suggestion = closestMatch(param, job.out->paramNames);
+      fail(job, "optional[" + std::to_string(i) + "]: " +
+                    (valueType == LUA_TNIL
+                         ? "'" + param + "' is not a param of policy '" + job.out->name + "'" +
+                               (suggestion.empty() ? std::string() : " (did you mean '" + suggestion + "'?)")
+                         : "params." + param + " is a " + typeName(L, -1) +
+                               "; optional lists params that hold a metric or knob name (a string)"));
+      lua_pop(L, 3);
+      return false;
+    }
+    std::size_t n = 0;
+    const char* value = lua_tolstring(L, -1, &n);
+    if (n > 0) job.optionalNames.emplace_back(value, n);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  job.out->context->setOptionalNames(std::move(job.optionalNames));
+  return true;
+}
+
 void pushInitialState(lua_State* L, CompileJob& job) {
   const CompiledPolicy* previous = job.previous;
   if (!previous || previous->name != job.out->name) {
@@ -362,7 +410,8 @@ int compileChunk(lua_State* L) {
   }
   lua_newtable(L);
   const int params = lua_gettop(L);
-  if (!readParams(L, def, params, job) || !applyOverrides(L, params, job)) return 0;
+  if (!readParams(L, def, params, job) || !applyOverrides(L, params, job) || !readOptional(L, def, params, job))
+    return 0;
   pushInitialState(L, job);
   const int state = lua_gettop(L);
 
@@ -416,7 +465,7 @@ Result<std::unique_ptr<CompiledPolicy>> compilePolicy(const PolicySpec& spec, co
   policy->context = std::make_unique<PolicyContext>(host, spec.priority, spec.order);
   policy->file = spec.file;
 
-  CompileJob job{&spec, policy.get(), previous, {}, {}, {}};
+  CompileJob job{&spec, policy.get(), previous, {}, {}, {}, {}};
   lua_State* from = previous ? previous->sandbox->state() : nullptr;
   const int fromTop = from ? lua_gettop(from) : 0;
   Status ran = policy->sandbox->run(compileChunk, &job);

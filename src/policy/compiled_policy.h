@@ -44,7 +44,7 @@ struct CompiledPolicy {
 };
 
 // Loads spec.file (text chunks only) into a new sandbox, runs it, checks the
-// table it returns (name, interval, description, params, inputs, tick; any
+// table it returns (name, interval, description, params, optional, inputs, tick; any
 // other key that is not a function is an error) and merges spec.params into
 // the declared defaults: a param must be declared; a string given for a
 // number default is read as a duration ("50ms") or a size ("2GiB").

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "policy/policy_context.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -410,15 +411,19 @@ void PolicyContext::noteUnknownKnob(std::string_view name) {
 }
 
 void PolicyContext::missingReads(std::vector<MissingRead>& out) const {
+  auto optional = [this](const std::string& name) {
+    return std::find(optionalNames_.begin(), optionalNames_.end(), name) != optionalNames_.end();
+  };
   for (const auto& knob : unknownKnobs_) {
     if (out.size() >= kMaxReportedMissing) return;
-    out.push_back(MissingRead{"", "knob(" + knob + ")", knob});
+    if (!optional(knob)) out.push_back(MissingRead{"", "knob(" + knob + ")", knob});
   }
   for (std::size_t i = 0; i < readCount_ && out.size() < kMaxReportedMissing; ++i) {
     const RecordedRead& r = reads_[i];
     if (!r.missing) continue;
-    MissingRead m{r.function ? r.query.metric : r.metric, r.function ? describeRead(r.query, r.function) : r.what,
-                  {}};
+    const std::string& metric = r.function ? r.query.metric : r.metric;
+    if (optional(metric)) continue;
+    MissingRead m{metric, r.function ? describeRead(r.query, r.function) : r.what, {}};
     bool seen = false;
     for (const MissingRead& o : out) seen = seen || o.what == m.what;
     if (!seen) out.push_back(std::move(m));

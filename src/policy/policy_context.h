@@ -61,6 +61,10 @@ class PolicyContext {
   void setName(std::string name) { name_ = std::move(name); }
   const std::string& name() const { return name_; }
   void setInterval(Seconds interval) { interval_ = interval; }
+  // Metric and knob names the policy declares it works without (its
+  // `optional` params' values): reads of them that find nothing are not
+  // reported by missingReads() (they still veto what follows them).
+  void setOptionalNames(std::vector<std::string> names) { optionalNames_ = std::move(names); }
 
   void begin(Seconds now);
   void end();
@@ -75,7 +79,8 @@ class PolicyContext {
   // propose nothing.
   const std::vector<InputRead>& inputs();
   // Appends the reads of the current (or last) tick that found no data, each
-  // once, up to kMaxReportedMissing in all. Formats only those.
+  // once, up to kMaxReportedMissing in all, but those of optional names.
+  // Formats only those.
   void missingReads(std::vector<MissingRead>& out) const;
   // ctx.knob() of a knob nobody governs answers nil (documented) and is no
   // input, so it vetoes nothing; it is reported with the missing reads.
@@ -138,6 +143,7 @@ class PolicyContext {
   // The next slot to record into, or null when the read is folded into the summary.
   RecordedRead* nextRead(const ReadOutcome& outcome);
   std::vector<RecordedRead> reads_;  // [0, readCount_) this tick; kept to reuse their buffers
+  std::vector<std::string> optionalNames_;
   std::vector<std::string> unknownKnobs_;  // this tick, each once, at most kMaxReportedMissing
   std::size_t readCount_ = 0;
   std::size_t foldedInputs_ = 0;  // reads past kMaxRecordedInputs, summarised

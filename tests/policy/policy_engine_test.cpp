@@ -81,6 +81,52 @@ TEST_CASE("engine: check reports syntax errors, missing tick, bad name, interval
   CHECK(check("good.lua", "return { name = 'x', helper = function() end, tick = function() end }") == "(ok)");
 }
 
+TEST_CASE("engine: reads of `optional` params' names are not reported missing; the rest are") {
+  TempDir dir;
+  FakeHost host;
+  const std::string file = dir.write("optional.lua", R"(return {
+  name = 'opt',
+  params = { needed = 'needed_metric', psi = 'psi_metric', closer = 'close_knob', off = '' },
+  optional = { 'psi', 'closer', 'off' },
+  tick = function(ctx)
+    local p = ctx.params
+    ctx.value(p.psi)
+    ctx.knob(p.closer)
+    ctx.value(p.needed)
+    ctx.knob('other_knob')
+  end,
+})");
+  auto missingOf = [&](std::map<std::string, ParamValue> params) {
+    PolicyEngine engine(testLimits(), host);
+    Status added = engine.add(specFor(file, std::move(params)));
+    REQUIRE_MESSAGE(added.ok(), errorOf(added));
+    PolicyTickResult r = engine.tick("opt", 1);
+    REQUIRE_MESSAGE(r.status.ok(), errorOf(r.status));
+    std::string names;
+    for (const MissingRead& m : r.missing) names += (names.empty() ? "" : " ") + m.what;
+    return names;
+  };
+  CHECK(missingOf({}) == "knob(other_knob) needed_metric");
+  // The config's value is what is optional: the default name is then an ordinary read.
+  CHECK(missingOf({{"psi", std::string("node_psi")}, {"needed", std::string("psi_metric")}}) ==
+        "knob(other_knob) psi_metric");
+
+  PolicyLimits limits = testLimits();
+  auto check = [&](const std::string& name, const std::string& optional) {
+    return errorOf(PolicyEngine::check(
+        specFor(dir.write(name, "return { name = 'x', params = { metric = 'a', n = 5 }, optional = " + optional +
+                                    ", tick = function() end }")),
+        limits));
+  };
+  CHECK(check("ok.lua", "{ 'metric' }") == "(ok)");
+  CHECK(contains(check("table.lua", "'metric'"), "'optional' must be a list of param names like { \"psi_metric\" }, got string"));
+  CHECK(contains(check("typo.lua", "{ 'metrik' }"),
+                 "optional[1]: 'metrik' is not a param of policy 'x' (did you mean 'metric'?)"));
+  CHECK(contains(check("number.lua", "{ 'metric', 'n' }"),
+                 "optional[2]: params.n is a number; optional lists params that hold a metric or knob name"));
+  CHECK(contains(check("entry.lua", "{ 3 }"), "optional[1]: expected the name of a param, got number"));
+}
+
 TEST_CASE("engine: params take config overrides, coerce durations and sizes, refuse unknown names") {
   TempDir dir;
   FakeHost host;
