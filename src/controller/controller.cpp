@@ -244,8 +244,16 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
   // A scrape that ends after shutdown() (cut short by the stop itself) says
   // nothing about the source: no up/down event after the journal's "stop".
   if (stopping_) return;
+  std::size_t rejected = 0;  // lines or samples of this scrape that were not taken
   if (result.status.ok()) {
-    store_.ingest(slot.storeId, result.batch, now);
+    const SeriesStore::IngestProblems problems = store_.ingest(slot.storeId, result.batch, now);
+    rejected = result.warnings.size() + problems.duplicates;
+    if (problems.duplicates > 0) {
+      result.warnings.push_back(std::to_string(problems.duplicates) + " sample" +
+                                (problems.duplicates == 1 ? " repeats a series" : "s repeat series") +
+                                " already in this scrape (first: " + problems.firstDuplicate +
+                                "); the first sample of each series is kept");
+    }
     ++stats_.scrapesOk;
     slot.everOk = true;
     if (!slot.up) {
@@ -269,7 +277,7 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
     metrics_->setSourceUp(slot.spec.name, result.status.ok());
     if (result.status.ok()) {
       metrics_->setScrapeSamples(slot.spec.name, static_cast<double>(result.batch.size()));
-      metrics_->countScrapeRejectedLines(slot.spec.name, result.warnings.size());
+      metrics_->countScrapeRejectedLines(slot.spec.name, rejected);
     } else {
       metrics_->countScrapeError(slot.spec.name);
     }

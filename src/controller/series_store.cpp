@@ -174,9 +174,10 @@ int SeriesStore::registerSource(std::string_view sourceName) {
   return static_cast<int>(sources.size() - 1);
 }
 
-void SeriesStore::ingest(int source, const SampleBatch& batch, Seconds now) {
+SeriesStore::IngestProblems SeriesStore::ingest(int source, const SampleBatch& batch, Seconds now) {
   Impl& im = *impl_;
-  if (source < 0 || static_cast<std::size_t>(source) >= im.sources.size()) return;
+  IngestProblems problems;
+  if (source < 0 || static_cast<std::size_t>(source) >= im.sources.size()) return problems;
   std::uint32_t scrape = ++im.sources[source].scrapes;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const SampleBatch::Entry& e = batch.entry(i);
@@ -198,6 +199,10 @@ void SeriesStore::ingest(int source, const SampleBatch& batch, Seconds now) {
       family.second.ids.push_back(id);
     }
     Impl::Series& s = im.series[id];
+    if (s.seen && s.source == source && s.lastScrape == scrape) {
+      if (problems.duplicates++ == 0) problems.firstDuplicate = std::string(key);
+      continue;
+    }
     s.type = e.type;
     s.source = static_cast<std::uint16_t>(source);
     s.lastScrape = scrape;
@@ -205,6 +210,7 @@ void SeriesStore::ingest(int source, const SampleBatch& batch, Seconds now) {
               options_.maxPointsPerSeries);
     s.seen = true;
   }
+  return problems;
 }
 
 void SeriesStore::markFailedScrape(int source, Seconds /*now*/) {

@@ -87,10 +87,17 @@ class SeriesStore {
   // Returns a small integer id for a source name (idempotent). -1 past 65,536
   // sources; writes with an invalid id are ignored.
   int registerSource(std::string_view sourceName);
+  // What one ingest() found wrong in its batch.
+  struct IngestProblems {
+    std::size_t duplicates = 0;  // samples of a series already in the batch: dropped
+    std::string firstDuplicate;  // the series key of the first of them
+  };
   // One successful collection of `source` at time `now`. Samples without a
   // timestamp get `now`. Series of that source absent from the batch count a
-  // missed scrape. Hot path: no allocation for series already known.
-  void ingest(int source, const SampleBatch& batch, Seconds now);
+  // missed scrape. A series twice in one batch keeps its first sample (as
+  // Prometheus does); the others are counted. Hot path: no allocation for
+  // series already known.
+  IngestProblems ingest(int source, const SampleBatch& batch, Seconds now);
   // A failed collection: every series of the source counts a missed scrape.
   void markFailedScrape(int source, Seconds now);
   // Keep history of `metricName` for at least `window` seconds (0: latest only,

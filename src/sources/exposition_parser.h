@@ -106,8 +106,9 @@ struct ExpositionStats {
 // syntax, EOF. Lenient where harmless: runs of blanks between tokens, a
 // trailing comma in a label set, blank lines and other comments in
 // Prometheus 0.0.4. Not checked (they cost a lookup per sample): UTF-8
-// validity, duplicate series, families split across the body, histogram
-// bucket consistency.
+// validity, duplicate series (the SeriesStore keeps the first and counts the
+// rest, at no extra cost), families split across the body, histogram bucket
+// consistency.
 //
 // Hot path: no heap allocation per sample once the parser's scratch buffers
 // have grown (reuse one ExpositionParser across scrapes).

@@ -26,6 +26,7 @@ class FakeSource final : public MetricSource {
     bool up = true;
     double waiting = 0;
     std::vector<std::string> warnings;  // rejected lines of a scrape
+    bool repeatWaiting = false;         // clients_waiting twice in one scrape (2nd: 999)
   };
   explicit FakeSource(std::shared_ptr<Script> script) : script_(std::move(script)) {}
   CollectResult collect(const FamilyFilter& filter) override {
@@ -36,6 +37,8 @@ class FakeSource final : public MetricSource {
       return r;
     }
     if (filter.wants("clients_waiting")) r.batch.add("clients_waiting", MetricType::Gauge, script_->waiting);
+    if (script_->repeatWaiting && filter.wants("clients_waiting"))
+      r.batch.add("clients_waiting", MetricType::Gauge, 999);
     r.warnings = script_->warnings;
     if (filter.wants("unread_metric")) r.batch.add("unread_metric", MetricType::Gauge, 1);
     return r;
@@ -300,6 +303,23 @@ TEST_CASE("the same scrape warnings are logged when they change, not at every sc
   CHECK_MESSAGE(count("source app: line 3: bad") == 1, text);
   CHECK_MESSAGE(count("repeated at 19 more scrapes") == 1, text);
   CHECK_MESSAGE(count("source app: line 4: worse") == 2, text);
+}
+
+TEST_CASE("a series repeated in one scrape keeps its first sample and is warned about") {
+  auto lines = std::make_shared<std::ostringstream>();
+  auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(*lines));
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  Fixture f;
+  f.script->waiting = 0;
+  f.script->repeatWaiting = true;  // a second clients_waiting of 999 would make the policy grow
+  f.run(5);
+  spdlog::set_default_logger(previous);
+  CHECK(f.applied->empty());
+  const std::string text = lines->str();
+  CHECK_MESSAGE(text.find("source app: 1 sample repeats a series already in this scrape (first: clients_waiting); "
+                          "the first sample of each series is kept") != std::string::npos,
+                text);
 }
 
 TEST_CASE("a scrape that ends after shutdown journals no source event after stop") {

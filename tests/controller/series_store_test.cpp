@@ -295,6 +295,28 @@ TEST_CASE("out-of-order samples are ignored; a repeated timestamp updates in pla
   CHECK_FALSE(s.isStale(id));
 }
 
+TEST_CASE("a series twice in one batch keeps its first sample; the repeats are counted and named") {
+  SeriesStore s;
+  int src = s.registerSource("app");
+  int other = s.registerSource("other");
+  SampleBatch b;
+  add(b, "m", {{"a", "1"}, {"b", "2"}}, 1);
+  add(b, "m", {{"b", "2"}, {"a", "1"}}, 2);  // the same series, labels in another order
+  add(b, "n", {}, 5);
+  add(b, "n", {}, 6);
+  add(b, "n", {}, 7);
+  SeriesStore::IngestProblems p = s.ingest(src, b, 10);
+  CHECK(p.duplicates == 3);
+  CHECK(p.firstDuplicate == "m{a=\"1\",b=\"2\"}");
+  CHECK(s.latest(s.select("m", {}).at(0)).value == 1);
+  CHECK(s.latest(only(s, "n")).value == 5);
+  // The next scrape of the same series is no repeat, nor is another source's.
+  CHECK(s.ingest(src, one("n", 8), 20).duplicates == 0);
+  CHECK(s.latest(only(s, "n")).value == 8);
+  CHECK(s.ingest(other, one("n", 9), 20).duplicates == 0);
+  CHECK(s.latest(only(s, "n")).value == 9);
+}
+
 TEST_CASE("select with every matcher op") {
   SeriesStore s;
   int src = s.registerSource("app");
