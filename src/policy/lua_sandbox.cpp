@@ -77,6 +77,21 @@ int safeSetMetatable(lua_State* L) {
   return 1;
 }
 
+// rawset would write into a read-only proxy (ctx, ctx.params, a knob),
+// under its __newindex: the value would then shadow what the proxy shows.
+// A protected metatable (__metatable set, as every proxy's is) marks a table
+// its owner closed, as it does for setmetatable.
+int safeRawset(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);  // here, so the message names 'rawset'
+  if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) {
+    return luaL_error(L, "rawset: the table is read-only (its metatable is protected)");
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 void setGlobalNil(lua_State* L, const char* name) {
   lua_pushnil(L);
   lua_setglobal(L, name);
@@ -243,6 +258,7 @@ int LuaSandbox::openLibraries(lua_State* L) {
   for (const char* name : {"dofile", "loadfile", "require", "warn", "print"}) setGlobalNil(L, name);
   wrapGlobal(L, "load", safeLoad);
   wrapGlobal(L, "setmetatable", safeSetMetatable);
+  wrapGlobal(L, "rawset", safeRawset);
   lua_getglobal(L, LUA_COLIBNAME);
   for (const char* name : {"resume", "close"}) {  // close runs pending __close handlers
     lua_getfield(L, -1, name);

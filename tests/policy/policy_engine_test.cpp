@@ -190,6 +190,8 @@ TEST_CASE("engine: ctx.params is read-only and typos in it are errors") {
     if ctx.now == 1 then ctx.params.threshold = 2 end
     if ctx.now == 2 then return ctx.params.treshold end
     if ctx.now == 3 then ctx.now = 5 end
+    if ctx.now == 5 then rawset(ctx.params, 'threshold', 2) end
+    if ctx.now == 6 then rawset(ctx, 'propose', print) end
     local n = 0
     for k, v in pairs(ctx.params) do n = n + 1 end
     ctx.log(n)
@@ -199,6 +201,9 @@ TEST_CASE("engine: ctx.params is read-only and typos in it are errors") {
   CHECK(contains(errorOf(engine.tick("ro", 2).status), "ctx.params.treshold: no such parameter"));
   CHECK(contains(errorOf(engine.tick("ro", 2).status), "(did you mean 'threshold'?)"));
   CHECK(contains(errorOf(engine.tick("ro", 3).status), "read-only"));
+  // rawset cannot write under the proxies' __newindex either.
+  CHECK(contains(errorOf(engine.tick("ro", 5).status), "rawset: the table is read-only"));
+  CHECK(contains(errorOf(engine.tick("ro", 6).status), "rawset: the table is read-only"));
   PolicyTickResult fine = engine.tick("ro", 4);
   CHECK(fine.status.ok());
   CHECK(fine.logs.at(0) == "ro: 1");

@@ -72,6 +72,11 @@ TEST_CASE("sandbox: collectgarbage only counts; string metatable and __gc are gu
   expectOk("assert(getmetatable('') == false)");
   expectError("setmetatable({}, {__gc = function() end})", "__gc metamethods are not available");
   expectOk("local t = setmetatable({}, {__index = function() return 7 end}); assert(t.x == 7)");
+  // rawset works on plain tables and tables with an open metatable, not on protected ones.
+  expectOk("local t = {}; assert(rawset(t, 'a', 1) == t and t.a == 1)");
+  expectOk("local t = setmetatable({}, {__newindex = error}); rawset(t, 'a', 1); assert(rawget(t, 'a') == 1)");
+  expectError("rawset(setmetatable({}, {__metatable = false}), 'a', 1)", "rawset: the table is read-only");
+  expectError("rawset(1, 'a', 1)", "bad argument #1 to 'rawset' (table expected, got number)");
 }
 
 TEST_CASE("sandbox: an infinite loop is stopped by the budget and the next policy still runs") {
