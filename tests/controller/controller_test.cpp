@@ -84,6 +84,23 @@ class DeferredTaskRunner final : public TaskRunner {
   std::vector<std::pair<std::function<void()>, std::function<void()>>> tasks_;
 };
 
+// Sends spdlog's default logger into a string while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(lines_)));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string text() const { return lines_.str(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream lines_;
+};
+
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("trimtab-controller-" + std::to_string(::getpid()));
   ManualClock clock{1000};
@@ -279,10 +296,7 @@ TEST_CASE("a runtime setting is applied again when its source comes back from be
 }
 
 TEST_CASE("the same scrape warnings are logged when they change, not at every scrape") {
-  auto lines = std::make_shared<std::ostringstream>();
-  auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(*lines));
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(logger);
+  LogCapture log;
   Fixture f;
   f.script->warnings = {"line 3: bad"};
   f.run(20);  // 20 scrapes with the same warning
@@ -293,8 +307,7 @@ TEST_CASE("the same scrape warnings are logged when they change, not at every sc
   f.clock.advance(400);  // past the repeat interval: logged again
   f.script->warnings = {"line 4: worse"};
   f.run(1);
-  spdlog::set_default_logger(previous);
-  const std::string text = lines->str();
+  const std::string text = log.text();
   auto count = [&](const std::string& needle) {
     int n = 0;
     for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -306,17 +319,13 @@ TEST_CASE("the same scrape warnings are logged when they change, not at every sc
 }
 
 TEST_CASE("a series repeated in one scrape keeps its first sample and is warned about") {
-  auto lines = std::make_shared<std::ostringstream>();
-  auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_st>(*lines));
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(logger);
+  LogCapture log;
   Fixture f;
   f.script->waiting = 0;
   f.script->repeatWaiting = true;  // a second clients_waiting of 999 would make the policy grow
   f.run(5);
-  spdlog::set_default_logger(previous);
   CHECK(f.applied->empty());
-  const std::string text = lines->str();
+  const std::string text = log.text();
   CHECK_MESSAGE(text.find("source app: 1 sample repeats a series already in this scrape (first: clients_waiting); "
                           "the first sample of each series is kept") != std::string::npos,
                 text);
