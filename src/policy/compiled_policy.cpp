@@ -61,8 +61,9 @@ bool checkFields(lua_State* L, int def, CompileJob& job) {
     } else if (!known) {
       std::string suggestion = closestMatch(key, {std::begin(kFields), std::end(kFields)});
       fail(job, std::string("unknown field '") + key + "'" +
-                    (suggestion.empty() ? std::string(" (fields: name, description, interval, params, optional, inputs, tick)")
-                                        : " (did you mean '" + suggestion + "'?)"));
+                    (suggestion.empty()
+                         ? std::string(" (fields: name, description, interval, params, optional, inputs, tick)")
+                         : " (did you mean '" + suggestion + "'?)"));
       lua_pop(L, 2);
       return false;
     }

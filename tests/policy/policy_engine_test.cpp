@@ -119,7 +119,8 @@ TEST_CASE("engine: reads of `optional` params' names are not reported missing; t
         limits));
   };
   CHECK(check("ok.lua", "{ 'metric' }") == "(ok)");
-  CHECK(contains(check("table.lua", "'metric'"), "'optional' must be a list of param names like { \"psi_metric\" }, got string"));
+  CHECK(contains(check("table.lua", "'metric'"),
+                 "'optional' must be a list of param names like { \"psi_metric\" }, got string"));
   CHECK(contains(check("typo.lua", "{ 'metrik' }"),
                  "optional[1]: 'metrik' is not a param of policy 'x' (did you mean 'metric'?)"));
   CHECK(contains(check("number.lua", "{ 'metric', 'n' }"),
