@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sources/scrape_report.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,6 +59,33 @@ class KeyBuilder {
   std::string key_;
 };
 
+// A series already seen in this body: trimtab's store keeps its first sample
+// (as Prometheus does), so the report shows the repeat as a rejected line.
+class RepeatedSeries {
+ public:
+  bool repeated(const std::string& key, std::size_t line) {
+    auto [it, added] = firstLine_.try_emplace(key, line);
+    if (added) return false;
+    errors_.push_back(ExpositionError{line, "series " + key + " repeats line " + std::to_string(it->second) +
+                                                "; trimtab keeps the first sample"});
+    return true;
+  }
+  const std::vector<ExpositionError>& errors() const { return errors_; }
+
+ private:
+  std::unordered_map<std::string, std::size_t> firstLine_;
+  std::vector<ExpositionError> errors_;
+};
+
+// The parser's errors and the repeats, in line order.
+std::vector<ExpositionError> allErrors(const ExpositionStats& stats, const RepeatedSeries& repeats) {
+  std::vector<ExpositionError> all = stats.errors;
+  all.insert(all.end(), repeats.errors().begin(), repeats.errors().end());
+  std::stable_sort(all.begin(), all.end(),
+                   [](const ExpositionError& a, const ExpositionError& b) { return a.line < b.line; });
+  return all;
+}
+
 class TextReport final : public ExpositionVisitor {
  public:
   explicit TextReport(std::ostream& out) : out_(out) {}
@@ -67,10 +96,13 @@ class TextReport final : public ExpositionVisitor {
     if (!f.unit.empty()) out_ << "# unit " << f.unit << '\n';
   }
   void onSample(const ExpositionSample& s) override {
-    out_ << metricTypeName(s.type) << "  " << keys_.build(s) << "  " << formatNumber(s.value);
+    const std::string& key = keys_.build(s);
+    if (repeats.repeated(key, s.line)) return;
+    out_ << metricTypeName(s.type) << "  " << key << "  " << formatNumber(s.value);
     if (s.hasTimestamp) out_ << "  @" << formatNumber(s.timestampSeconds);
     out_ << '\n';
   }
+  RepeatedSeries repeats;
 
  private:
   std::ostream& out_;
@@ -87,12 +119,15 @@ class JsonReport final : public ExpositionVisitor {
                          {"series", nlohmann::ordered_json::array()}});
   }
   void onSample(const ExpositionSample& s) override {
-    nlohmann::ordered_json series = {{"key", keys_.build(s)}, {"value", jsonNumber(s.value)}};
+    const std::string& key = keys_.build(s);
+    if (repeats.repeated(key, s.line)) return;
+    nlohmann::ordered_json series = {{"key", key}, {"value", jsonNumber(s.value)}};
     if (s.hasTimestamp) series["timestamp"] = jsonNumber(s.timestampSeconds);
     // The parser announces every family before its first sample.
     families_.back()["series"].push_back(std::move(series));
   }
   nlohmann::ordered_json& families() { return families_; }
+  RepeatedSeries repeats;
 
  private:
   nlohmann::ordered_json families_ = nlohmann::ordered_json::array();
@@ -110,32 +145,37 @@ int writeScrapeReport(std::string_view body, ExpositionFormat format, const Expo
   ExpositionParser parser(limits);
   const FamilyFilter all = FamilyFilter::everything();
   ExpositionStats stats;
+  std::size_t repeated = 0;  // samples of a series already in the body
   if (json) {
     JsonReport report;
     stats = parser.parse(body, format, all, report);
+    repeated = report.repeats.errors().size();
     nlohmann::ordered_json errors = nlohmann::ordered_json::array();
-    for (const ExpositionError& e : stats.errors) errors.push_back({{"line", e.line}, {"message", e.message}});
+    for (const ExpositionError& e : allErrors(stats, report.repeats))
+      errors.push_back({{"line", e.line}, {"message", e.message}});
     nlohmann::ordered_json doc = {
         {"families", std::move(report.families())},
         {"errors", std::move(errors)},
         {"summary",
          {{"families", stats.families},
-          {"series", stats.samplesParsed},
-          {"errors", stats.errors.size() + stats.errorsNotRecorded},
+          {"series", stats.samplesParsed - repeated},
+          {"errors", stats.errors.size() + stats.errorsNotRecorded + repeated},
           {"dropped", stats.samplesDropped},
-          {"rejected_lines", stats.rejectedLines()},
+          {"rejected_lines", stats.rejectedLines() + repeated},
           {"bytes", stats.bytes}}}};
     out << doc.dump(2) << '\n';
   } else {
     TextReport report(out);
     stats = parser.parse(body, format, all, report);
-    for (const ExpositionError& e : stats.errors) out << errorPrefix(e) << ": " << e.message << '\n';
+    repeated = report.repeats.errors().size();
+    for (const ExpositionError& e : allErrors(stats, report.repeats))
+      out << errorPrefix(e) << ": " << e.message << '\n';
     if (stats.errorsNotRecorded > 0) out << "... and " << stats.errorsNotRecorded << " more errors\n";
-    out << "families=" << stats.families << " series=" << stats.samplesParsed
-        << " errors=" << stats.errors.size() + stats.errorsNotRecorded << " dropped=" << stats.samplesDropped
-        << " bytes=" << stats.bytes << '\n';
+    out << "families=" << stats.families << " series=" << stats.samplesParsed - repeated
+        << " errors=" << stats.errors.size() + stats.errorsNotRecorded + repeated
+        << " dropped=" << stats.samplesDropped << " bytes=" << stats.bytes << '\n';
   }
-  return static_cast<int>(stats.rejectedLines());
+  return static_cast<int>(stats.rejectedLines() + repeated);
 }
 
 }  // namespace trimtab

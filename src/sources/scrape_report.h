@@ -21,8 +21,12 @@ namespace trimtab {
 // "message"}], "summary": {...}}; non-finite values are the strings "NaN",
 // "+Inf", "-Inf".
 //
-// Returns the number of rejected lines (ExpositionStats::rejectedLines): the
-// CLI exits 1 when it is not 0.
+// A sample of a series already in the body is reported as an error on its
+// line (trimtab's store keeps the first sample of a series per scrape) and
+// not listed.
+//
+// Returns the number of rejected lines (ExpositionStats::rejectedLines, plus
+// the repeats): the CLI exits 1 when it is not 0.
 int writeScrapeReport(std::string_view body, ExpositionFormat format, const ExpositionLimits& limits,
                       std::ostream& out, bool json = false);
 

@@ -66,3 +66,29 @@ TEST_CASE("scrape report as JSON") {
   CHECK(doc["summary"]["series"] == 3);
   CHECK(doc["summary"]["errors"] == 2);
 }
+
+TEST_CASE("scrape report: a repeated series is a rejected line, in line order with the parse errors") {
+  const std::string body =
+      "a{x=\"1\",y=\"2\"} 1\n"
+      "a{y=\"2\",x=\"1\"} 3\n"  // the same series as line 1
+      "b 2\n"
+      "bad line\n";
+  std::ostringstream out;
+  CHECK(writeScrapeReport(body, ExpositionFormat::Prometheus004, ExpositionLimits{}, out) == 2);
+  CHECK(out.str() ==
+        "# family a unknown\n"
+        "unknown  a{x=\"1\",y=\"2\"}  1\n"
+        "# family b unknown\n"
+        "unknown  b  2\n"
+        "line 2: series a{x=\"1\",y=\"2\"} repeats line 1; trimtab keeps the first sample\n"
+        "line 4: invalid value: 'line'\n"
+        "families=2 series=2 errors=2 dropped=0 bytes=" + std::to_string(body.size()) + "\n");
+
+  std::ostringstream json;
+  CHECK(writeScrapeReport(body, ExpositionFormat::Prometheus004, ExpositionLimits{}, json, true) == 2);
+  auto doc = nlohmann::json::parse(json.str());
+  CHECK(doc["families"][0]["series"].size() == 1);
+  CHECK(doc["errors"][0]["line"] == 2);
+  CHECK(doc["summary"]["series"] == 2);
+  CHECK(doc["summary"]["rejected_lines"] == 2);
+}
