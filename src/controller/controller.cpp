@@ -140,7 +140,7 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
     if (engine_->quarantined(name)) continue;
     PolicyTickResult result = engine_->tick(name, now);
     ++stats_.policyTicks;
-    countMissingReads(result.missing);
+    countMissingReads(name, result.missing);
     for (const auto& line : result.logs) spdlog::info("policy {}", line);
     if (metrics_) {
       metrics_->observePolicy(name, result.duration);
@@ -168,18 +168,33 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
   return proposals;
 }
 
-void Controller::countMissingReads(const std::vector<MissingRead>& missing) {
-  auto count = [](std::map<std::string, std::uint64_t>& counts, const std::string& name) {
-    auto it = counts.find(name);
-    if (it != counts.end()) {
-      ++it->second;
-    } else if (counts.size() < kMaxTrackedMissingMetrics) {
-      counts.emplace(name, 1);
-    }
+void Controller::countMissingReads(const std::string& policy, const std::vector<MissingRead>& missing) {
+  auto count = [](auto& counts, const auto& key) -> std::uint64_t {
+    auto it = counts.find(key);
+    if (it != counts.end()) return ++it->second;
+    if (counts.size() >= kMaxTrackedMissingMetrics) return 0;  // untracked past the bound
+    counts.emplace(key, 1);
+    return 1;
   };
+  const bool sourcesAnswered = ready();
   for (const MissingRead& m : missing) {
     if (!m.knob.empty()) count(stats_.unknownKnobs, m.knob);
     if (!m.metric.empty()) count(stats_.missingReads, m.metric);
+    if (!sourcesAnswered) continue;  // before the first scrapes nothing is there yet
+    const std::string& name = m.knob.empty() ? m.metric : m.knob;
+    if (name.empty() || count(stats_.missingAfterSourcesAnswered, std::make_pair(policy, name)) != kWarnMissingAfterTicks) continue;
+    if (!m.knob.empty()) {
+      std::string known;
+      for (const auto& [knob, _] : knobs_) known += (known.empty() ? "" : ", ") + knob;
+      spdlog::warn("policy {}: ctx.knob('{}') found no such knob at {} ticks (governed: {}); list it in the "
+                   "policy's `optional` if it works without it",
+                   policy, name, kWarnMissingAfterTicks, known.empty() ? "none" : known);
+    } else {
+      spdlog::warn("policy {}: {} found no data at {} ticks since every source answered: is the name right? "
+                   "(`trimtab scrape` shows what a target serves; list it in the policy's `optional` if the "
+                   "policy works without it)",
+                   policy, m.what, kWarnMissingAfterTicks);
+    }
   }
 }
 

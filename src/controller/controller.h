@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -42,9 +43,16 @@ struct ControllerStats {
   // Per knob name a policy asked ctx.knob() for and that is not governed:
   // the ticks that did (bounded as missingReads).
   std::map<std::string, std::uint64_t> unknownKnobs;
+  // Per (policy, metric or knob), the ticks whose read found nothing once
+  // every source had answered (what the run summary lists; warned about at
+  // kWarnMissingAfterTicks). Bounded as missingReads.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> missingAfterSourcesAnswered;
 };
 
 inline constexpr std::size_t kMaxTrackedMissingMetrics = 64;
+// A policy's read that finds nothing at this many ticks after every source
+// answered once is logged (once): a misspelt name otherwise does nothing.
+inline constexpr std::uint64_t kWarnMissingAfterTicks = 10;
 
 // Receives every decision and actuation outcome as it happens (the CLI prints
 // them; the simulator records them).
@@ -116,7 +124,7 @@ class Controller final : public PolicyHost {
   void resyncSettings(Seconds now);
   void record(const JournalRecord& record);
   void journalEvent(const std::string& event, const std::string& message);
-  void countMissingReads(const std::vector<MissingRead>& missing);
+  void countMissingReads(const std::string& policy, const std::vector<MissingRead>& missing);
   void logScrapeWarnings(SourceSlot& slot, const std::vector<std::string>& warnings, Seconds now);
 
   Config config_;

@@ -65,6 +65,14 @@ void printSummary(const Controller& controller, const std::map<std::string, doub
   if (st.decisionsByVerdict.empty()) out << " none";
   for (const auto& [verdict, n] : st.decisionsByVerdict) out << " " << verdict << "=" << n;
   out << "\nactuations ok " << st.actuationsOk << ", failed " << st.actuationsFailed << "\n";
+  // What the policies asked for and did not find once the sources had
+  // answered: a misspelt name does nothing else.
+  for (const auto& [read, ticks] : st.missingAfterSourcesAnswered) {
+    const bool knob = st.unknownKnobs.count(read.second) > 0;
+    out << "policy " << read.first << ": " << (knob ? "ctx.knob('" + read.second + "') found no such knob"
+                                                     : read.second + " found no data")
+        << " at " << ticks << " ticks\n";
+  }
   for (const auto& [name, state] : controller.governor().knobs()) {
     auto s = startValues.find(name);
     auto c = changes.find(name);

@@ -331,6 +331,34 @@ TEST_CASE("a series repeated in one scrape keeps its first sample and is warned 
                 text);
 }
 
+TEST_CASE("a misspelt metric or knob is warned about once, after the sources answered; optional ones not") {
+  LogCapture log;
+  Fixture f(R"(
+return {
+  name = "typo",
+  interval = 1,
+  params = { maybe = "maybe_metric" },
+  optional = { "maybe" },
+  tick = function(ctx)
+    ctx.value("clients_waitin")
+    ctx.knob("poool")
+    ctx.value(ctx.params.maybe)
+  end,
+})");
+  f.run(30);
+  const std::string text = log.text();
+  auto count = [&](const std::string& needle) {
+    int n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK_MESSAGE(count("policy typo: clients_waitin found no data at 10 ticks since every source answered") == 1, text);
+  CHECK_MESSAGE(count("policy typo: ctx.knob('poool') found no such knob at 10 ticks (governed: pool)") == 1, text);
+  CHECK_MESSAGE(count("maybe_metric") == 0, text);
+  CHECK(f.controller->stats().missingReads.at("clients_waitin") == 30);
+  CHECK(f.controller->stats().missingReads.count("maybe_metric") == 0);
+}
+
 TEST_CASE("a scrape that ends after shutdown journals no source event after stop") {
   DeferredTaskRunner deferred;
   Fixture f(Fixture::kGrowPolicy, false, &deferred);

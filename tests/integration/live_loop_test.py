@@ -12,6 +12,7 @@ HTTP target (examples/demo/demo_target.py) on 127.0.0.1.
    restore_on_exit is put back to its baseline.
 5. A restore that fails at exit (the target is gone) is logged and makes the
    exit code 1.
+6. A misspelt metric is warned about once, and `--summary` lists it.
 """
 import argparse
 import json
@@ -38,6 +39,7 @@ return {
     ctx.state.n = (ctx.state.n or 0) + 1
     local want = (ctx.state.n % 2 == 0) and 10 or 12
     ctx.propose("db_pool_size", want, string.format("test: size %g waiting %g", size, waiting))
+    ctx.value("db_pool_clients_waitng")  -- misspelt on purpose, after the proposal (no veto)
   end,
 }
 """
@@ -99,7 +101,7 @@ def main():
             check = subprocess.run([args.trimtab, "check", "--config", config], capture_output=True, text=True)
             checks.check(check.returncode == 0, f"trimtab check accepts the config ({check.stderr.strip()})")
 
-            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "60s"],
+            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "60s", "--summary"],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
             wait_http(f"http://127.0.0.1:{server_port}/healthz")
             time.sleep(2.0)
@@ -138,6 +140,10 @@ def main():
             trimtab.send_signal(signal.SIGTERM)
             out, err = trimtab.communicate(timeout=30)
             checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
+            checks.check(err.count("policy alternate: db_pool_clients_waitng found no data at 10 ticks") == 1,
+                         "a misspelt metric is warned about once")
+            checks.check("policy alternate: db_pool_clients_waitng found no data at " in out,
+                         f"the run summary lists the misspelt metric ({out[-300:]!r})")
             _, knobs = http_get(f"http://127.0.0.1:{target_port}/knobs")
             final = json.loads(knobs)["knobs"]["db_pool_size"]
             checks.check(final == 3.0, f"restore_on_exit put the baseline 3 back (target has {final})")
@@ -166,7 +172,7 @@ def main():
             # 5. A restore that cannot happen (the target is gone at exit) is
             # an error on stderr and exit code 1, not a silent 0.
             os.remove(os.path.join(tmp, "journal.jsonl"))  # start from the baseline again
-            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "60s"],
+            trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration", "60s", "--summary"],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
             wait_http(f"http://127.0.0.1:{server_port}/healthz")
             time.sleep(2.0)
