@@ -59,7 +59,12 @@ void AppModel::step(Seconds now, Seconds dt, SimWorld& world) {
   p95_ = p95;
   mean_ = base + m * dbMean + world.process.pauseSeconds * world.process.pauseSeconds / (2.0 * dt);
 
-  const double errors = arrivals * m * (viaDb ? db.timeoutProbability : 0.0);
+  // A request fails when any of its queries times out (they wait independently).
+  const double failed =
+      viaDb ? (db.queriesPerRequest == 1 ? db.timeoutProbability
+                                         : 1.0 - std::pow(1.0 - db.timeoutProbability, db.queriesPerRequest))
+            : 0.0;
+  const double errors = arrivals * m * failed;
   errors_ += errors;
   world.app.errors = errors;
   world.app.latencyP95 = p95_;

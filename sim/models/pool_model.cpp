@@ -71,6 +71,7 @@ void PoolModel::step(Seconds now, Seconds dt, SimWorld& world) {
   db.open = open_;
   db.connectPenalty = params_.connectTime;
   db.connectFraction = connectFraction_;
+  db.queriesPerRequest = params_.queriesPerRequest;
 }
 
 void PoolModel::updateOpen(Seconds now, double demand, double lambda, Seconds dt) {

@@ -60,6 +60,7 @@ struct DbState {
   double open = 0;          // connections held open by the pool
   double connectPenalty = 0;      // seconds added to requests that opened a connection
   double connectFraction = 0;     // fraction of this step's queries that did
+  double queriesPerRequest = 1;   // queries a request that misses the cache makes
   const MmcdQueue* queue = nullptr;  // the pool's queue of this step (latency quantiles)
 };
 
