@@ -45,6 +45,12 @@ if(NOT rc EQUAL 2 OR NOT stderr MATCHES "--policy: the column would be named 'st
   message(FATAL_ERROR "trimtab sim --policy static.lua: exit code ${rc}\n${stderr}")
 endif()
 
+# A --compare file with a bad config fails like the scenario's own (1), a
+# scenario step that does not divide --duration is bad usage (2).
+file(WRITE ${scratch}/bad_config.yaml "name: x\nknobs: {no_such_knob: 1}\n")
+expect_exit(1 sim ${SCENARIO} --compare ${scratch}/bad_config.yaml --duration 1h)
+expect_exit(2 sim ${SCENARIO} --duration 3600.5s)
+
 # Two --policy files that declare one name: refused before any run.
 file(WRITE ${scratch}/a.lua "return { name = 'same', tick = function(ctx) end }\n")
 file(WRITE ${scratch}/b.lua "return { name = 'same', tick = function(ctx) end }\n")

@@ -21,6 +21,16 @@ namespace trimtab::sim {
 
 namespace fs = std::filesystem;
 
+std::string durationStepMismatch(Seconds duration, Seconds step) {
+  const double steps = duration / step;
+  const double whole = std::round(steps);
+  if (std::abs(steps - whole) <= 1e-9 * std::max(1.0, steps)) return "";
+  const double below = std::floor(steps) * step, above = std::ceil(steps) * step;
+  return "expected a whole number of " + formatNumber(step) + " s steps, got " + formatNumber(duration) +
+         " s (" + (below >= step ? formatNumber(below) + " s or " : std::string()) + formatNumber(above) +
+         " s would do)";
+}
+
 namespace {
 
 // A knob value as written: a number, a duration ("1h") or a size ("64MiB").
@@ -37,8 +47,10 @@ std::string resolve(const std::string& base, const std::string& path) {
   return (fs::path(base).parent_path() / p).lexically_normal().string();
 }
 
+// Also a file and directory name part (sim-out/NAME, decisions-NAME-seed1.jsonl):
+// no '/', and a leading letter, digit or '_', so never "." or "..".
 bool isConfigName(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
+  if (s.empty() || s.size() > 64 || s.front() == '-' || s.front() == '.') return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
            c == '.';
@@ -119,6 +131,12 @@ class ScenarioReader {
         e.error("name", unknownKnob(spec.name, infos) + "; the models of this scenario accept: " +
                             join(knobNames(infos)));
       }
+      // `self` sets the scrape interval: on a model's other knob it would turn
+      // that knob's decisions into intervals.
+      if (k.actuator == "self" && info && spec.name != "scrape_interval_seconds") {
+        e.error("actuator", "self sets the sim source's scrape interval, but '" + spec.name +
+                                "' is a model's knob: leave actuator out (or use sim)");
+      }
       // Defaults: what the model accepts. A trigger fires on every change,
       // so its governed value must be able to keep growing.
       k.trigger = info && info->trigger;
@@ -180,7 +198,8 @@ class ScenarioReader {
     ScenarioConfig c;
     c.name = e.requiredString("name").value_or("");
     if (!c.name.empty() && !isConfigName(c.name))
-      e.error("name", "expected a name of letters, digits, '_', '-' and '.', got '" + c.name + "'");
+      e.error("name", "expected a name of letters, digits, '_', '-' and '.' starting with a letter, digit or '_' "
+                      "(at most 64), got '" + c.name + "'");
     c.description = e.getString("description", "");
     c.dryRun = e.getBool("dry_run", false);
     std::vector<SimKnobInfo> infos = stack_.knobs();
@@ -244,6 +263,19 @@ class ScenarioReader {
                             "': only a key given in models: can be perturbed");
         continue;
       }
+      bool numeric = true;
+      for (ConfigNode& m : models) {
+        if (!m.isMap() || !m.has("model") || m.child("model").asString() != p.kind || !m.has(p.key) ||
+            !m.child(p.key).isScalar())
+          continue;
+        const std::string text = m.child(p.key).asString();
+        numeric = numeric && (parseDuration(text).ok() || parseSize(text).ok());  // a bare number is seconds
+      }
+      if (!numeric) {
+        value.error("", "'" + p.kind + "." + p.key + "' is not a number, duration or size: only those can be "
+                        "perturbed");
+        continue;
+      }
       s_.perturb.push_back(std::move(p));
     }
   }
@@ -297,6 +329,8 @@ void readTiming(ConfigNode& root, Scenario& s) {
     s.duration = s.step;
   } else if (s.duration / s.step > static_cast<double>(kMaxScenarioSteps)) {
     root.error("step", "expected at most " + std::to_string(kMaxScenarioSteps) + " steps per run");
+  } else if (std::string why = durationStepMismatch(s.duration, s.step); !why.empty()) {
+    root.error("duration", why);
   }
   ConfigNode slo = root.child("slo");
   s.sloLatencyP95 = slo.getDuration("latency_p95", s.sloLatencyP95);
@@ -309,8 +343,10 @@ void readTiming(ConfigNode& root, Scenario& s) {
       if (n.better != Better::None) judged.emplace_back(n.key);
     if (std::find(judged.begin(), judged.end(), s.primaryScore) == judged.end()) {
       std::string guess = closestMatch(s.primaryScore, judged);
+      std::string all;
+      for (const auto& k : judged) all += (all.empty() ? "" : ", ") + k;
       root.error("primary_score", "unknown score '" + s.primaryScore + "'" +
-                                      (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+                                      (guess.empty() ? " (scores: " + all + ")" : " (did you mean '" + guess + "'?)"));
     }
   }
   ConfigNode report = root.child("report");
@@ -355,7 +391,12 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
     if (diagnostics->items().size() == before) root.error("", "empty scenario");
     return makeError(diagnostics->format());
   }
-  s.name = root.getString("name", fs::path(file).stem().string());
+  // The name is the default output directory's (sim-out/NAME): checked like a config's.
+  const std::string stem = fs::path(file).stem().string();
+  s.name = root.getString("name", isConfigName(stem) ? stem : "scenario");
+  if (!isConfigName(s.name))
+    root.error("name", "expected a name of letters, digits, '_', '-' and '.' starting with a letter, digit or '_' "
+                       "(at most 64), got '" + s.name + "'");
   s.description = root.getString("description", "");
   readTiming(root, s);
   readLimits(root, s);
@@ -363,10 +404,19 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
   // and their knobs give the defaults of the governed knobs.
   ModelStack stack(s.seed);
   std::vector<ConfigNode> models = root.childList("models");
-  if (models.empty()) root.error("models", "expected a list of models (at least a load model)");
+  if (models.empty()) root.error("models", "expected a list of models (at least a load model and an app model)");
   Status added = stack.addFromConfig(models);
   if (added.ok()) {
     if (Status attached = stack.attach(); !attached) root.error("models", attached.error().message);
+  }
+  if (added.ok() && !models.empty()) {
+    // Requests come from the load and are counted by the app: without either,
+    // every request score would read 0 as if all went well.
+    bool load = false;
+    for (const auto& m : stack.models()) load = load || m->kind().substr(0, 5) == "load.";
+    if (!load) root.error("models", "expected a load model (load.constant, load.diurnal, ...): requests come from it");
+    if (!stack.find("app"))
+      root.error("models", "expected an app model (`- model: app`): requests, latency and errors are counted by it");
   }
   if (const SimModel* monitoring = stack.find("monitoring")) {
     if (auto v = monitoring->knobValue("scrape_interval_seconds")) s.sourceInterval = *v;
@@ -375,6 +425,14 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
   reader.readKnobs(root);
   reader.readConfigs(root);
   reader.readPerturb(root, models);
+  if (!s.perturb.empty() && added.ok() && diagnostics->items().size() == before) {
+    // A drawn value is rarely a whole number: a parameter that must be one
+    // (a pool's size) would fail every --perturb run, at a value nobody wrote.
+    ModelStack trial(s.seed);
+    if (Status drawn = addScenarioModels(s, 0, trial); !drawn)
+      root.error("perturb", "a drawn value is refused by its model (perturb only parameters that take any "
+                            "number): " + drawn.error().message);
+  }
   root.finish();
   if (diagnostics->items().size() > before || !added.ok()) {
     std::string message = diagnostics->format();
@@ -385,7 +443,7 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
 }
 
 Result<Scenario> loadScenario(const std::string& file, const std::shared_ptr<ConfigDiagnostics>& diagnostics) {
-  auto text = readTextFile(file);
+  auto text = readTextFile(file, kMaxScenarioBytes);
   if (!text) return text.error();  // "file: cannot read: ..."
   return loadScenarioString(*text, file, diagnostics);
 }
@@ -401,7 +459,7 @@ Result<ScenarioConfig> loadConfigFile(const std::string& file, const Scenario& s
   // A throwaway copy of the scenario's knobs and models for the checks.
   Scenario copy = scenario;
   ModelStack stack(scenario.seed);
-  if (Status built = addScenarioModels(scenario, 0, stack); !built) return built.error();
+  if (Status built = addScenarioModels(scenario, std::nullopt, stack); !built) return built.error();
   ScenarioReader reader(copy, stack);
   ScenarioConfig c = reader.readConfig(root, file);
   if (diagnostics->items().size() > before) return makeError(diagnostics->format());

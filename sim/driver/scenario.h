@@ -78,6 +78,10 @@ struct Scenario {
 
 inline constexpr Seconds kMaxScenarioDuration = 366.0 * 86400;
 inline constexpr std::size_t kMaxScenarioSteps = 100'000'000;
+
+// Why `duration` is not a run of whole `step`s ("" when it is): the runner
+// would round it, and the report would name a time that was not simulated.
+std::string durationStepMismatch(Seconds duration, Seconds step);
 inline constexpr std::size_t kAutoTimelineBuckets = 2000;
 inline constexpr double kTriggerKnobMax = 1e15;
 

@@ -62,9 +62,11 @@ void perturb(YAML::Node models, const Scenario& scenario, std::uint64_t seed,
 
 }  // namespace
 
-Result<std::string> readTextFile(const std::string& file) {
+Result<std::string> readTextFile(const std::string& file, std::uintmax_t maxBytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) return makeError(file + ": is a directory, not a file");
+  if (auto size = std::filesystem::file_size(file, ec); maxBytes > 0 && !ec && size > maxBytes)
+    return makeError(file + ": larger than " + std::to_string(maxBytes >> 20) + " MiB");
   std::ifstream in(file, std::ios::binary);
   if (!in) return makeError(file + ": cannot read: " + std::strerror(errno));
   std::ostringstream text;

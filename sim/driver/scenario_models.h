@@ -29,7 +29,11 @@ Status addScenarioModels(const Scenario& scenario, std::optional<std::uint64_t> 
 
 inline constexpr double kDefaultLoadSpread = 0.2;
 
-// Whole file as text; an Error naming the file when it cannot be read.
-Result<std::string> readTextFile(const std::string& file);
+// Whole file as text; an Error naming the file when it cannot be read, or
+// when it is larger than `maxBytes` (0: any size).
+Result<std::string> readTextFile(const std::string& file, std::uintmax_t maxBytes = 0);
+
+// A scenario is a few KiB; a long series belongs in a load.replay CSV.
+inline constexpr std::uintmax_t kMaxScenarioBytes = 16u << 20;
 
 }  // namespace trimtab::sim

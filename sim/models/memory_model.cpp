@@ -157,6 +157,13 @@ Result<std::unique_ptr<SimModel>> MemoryModel::create(ConfigNode& node) {
   p.gcPause = r.duration("gc_pause", p.gcPause, 0, 60);
   p.markSecondsPerByte = r.number("mark_seconds_per_byte", p.markSecondsPerByte, 0, 1e-3);
   p.labels = r.labels();
+  // A process that starts above its limit is killed at every step: a unit
+  // slip (1B for 1GiB), not a scenario.
+  if (r.status() && p.limit <= p.baseline + p.liveHeap) {
+    const auto floor = static_cast<long long>(p.baseline + p.liveHeap);
+    r.fail("limit", "expected more than baseline + live_heap (" + std::to_string(floor) +
+                        " bytes): the process would start above its limit");
+  }
   if (Status s = r.status(); !s) return s.error();
   return std::unique_ptr<SimModel>(std::make_unique<MemoryModel>(std::move(p)));
 }

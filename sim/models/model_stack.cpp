@@ -2,6 +2,7 @@
 #include "model_stack.h"
 
 #include <algorithm>
+#include <set>
 
 namespace trimtab::sim {
 
@@ -45,6 +46,15 @@ Status ModelStack::attach() {
   std::stable_sort(models_.begin(), models_.end(), [](const auto& a, const auto& b) {
     return static_cast<int>(a->stage()) < static_cast<int>(b->stage());
   });
+  // Load models combine (`combine:`); any other model writes its part of the
+  // world alone, so a second one would silently override the first.
+  std::set<std::string_view> kinds;
+  for (const auto& m : models_) {
+    const std::string_view kind = m->kind();
+    if (kind.substr(0, 5) == "load.") continue;
+    const std::string_view group = kind.substr(0, 5) == "keys." ? std::string_view("key popularity") : kind;
+    if (!kinds.insert(group).second) return makeError("two " + std::string(group) + " models in one scenario");
+  }
   for (std::size_t i = 0; i < models_.size(); ++i) {
     if (Status s = models_[i]->attach(world_); !s) return s;
     for (const auto& knob : models_[i]->knobs()) {

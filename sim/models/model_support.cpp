@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -12,6 +13,19 @@ Status ModelLabels::set(const std::map<std::string, std::string>& labels) {
   if (labels.size() > kMaxLabels) {
     return makeError("at most " + std::to_string(kMaxLabels) + " labels per model, got " +
                      std::to_string(labels.size()));
+  }
+  for (const auto& [name, value] : labels) {
+    // The exposition's label names: what a replay of the recording, and any
+    // Prometheus tool, reads back. "__" names are reserved.
+    const bool valid =
+        !name.empty() && !(std::isdigit(static_cast<unsigned char>(name[0]))) && name.rfind("__", 0) != 0 &&
+        std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        });
+    if (!valid) {
+      return makeError("label name '" + name + "': expected letters, digits and '_', not starting with a digit "
+                       "or '__'");
+    }
   }
   labels_.assign(labels.begin(), labels.end());
   return Status::success();

@@ -2,8 +2,10 @@
 #include "replay_load.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -120,12 +122,20 @@ Result<std::unique_ptr<SimModel>> ReplayLoad::create(ConfigNode& node) {
   if (path.is_relative() && !node.file().empty()) {
     path = std::filesystem::path(node.file()).parent_path() / path;
   }
+  // Reported at the scenario's `file:` key (its file and line), with the
+  // CSV's own line where the CSV is at fault.
   std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError("load.replay: cannot read '" + path.string() + "'");
+  if (!in) {
+    r.fail("file", "cannot read '" + path.string() + "': " + std::strerror(errno));
+    return r.status().error();
+  }
   std::ostringstream text;
   text << in.rdbuf();
   auto series = parseCsv(text.str(), column, unit == "ms" ? 1e-3 : 1.0, path.string());
-  if (!series) return series.error();
+  if (!series) {
+    r.fail("file", series.error().message);
+    return r.status().error();
+  }
   p.series = std::move(*series);
   return std::unique_ptr<SimModel>(std::make_unique<ReplayLoad>(c, std::move(p)));
 }

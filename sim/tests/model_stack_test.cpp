@@ -257,6 +257,29 @@ TEST_CASE("pool sizing: both too small and too large a pool hurt") {
   }
 }
 
+TEST_CASE("a request of several queries fails when any of them times out") {
+  auto run = [](double queriesPerRequest) {
+    PoolModel::Params p;
+    p.size = 5;
+    p.serviceTime = 0.01;
+    p.timeout = 0.05;
+    p.queriesPerRequest = queriesPerRequest;
+    ModelStack s(1);
+    s.add(std::make_unique<ConstantLoad>(LoadModel::Common{}, 480.0 / queriesPerRequest));  // 480 queries/s
+    s.add(std::make_unique<PoolModel>(p));
+    s.add(std::make_unique<AppModel>(AppModel::Params{}));
+    REQUIRE(s.attach().ok());
+    for (int t = 0; t < 30; ++t) s.step(t, 1);
+    return std::make_pair(s.world().db.timeoutProbability, s.world().app.errors / s.world().app.requests);
+  };
+  const auto [p1, failed1] = run(1);
+  const auto [p3, failed3] = run(3);
+  REQUIRE(p1 > 0.001);  // the same queries/s: the same pool, the same timeout probability
+  CHECK(p3 == doctest::Approx(p1));
+  CHECK(failed1 == doctest::Approx(p1));
+  CHECK(failed3 == doctest::Approx(1 - std::pow(1 - p3, 3)));
+}
+
 TEST_CASE("knob routing, errors and baselines") {
   auto s = fullStack(1);
   const auto knobs = s->knobs();
@@ -380,6 +403,8 @@ models:
   CAPTURE(all);
   CHECK(all.find("timout") != std::string::npos);  // unknown key, reported by finish()
   CHECK(all.find("bad.yaml:") != std::string::npos);
+  // The replay file's problem is located at the scenario's `file:` key.
+  CHECK(all.find("bad.yaml:12:11: models[4].file: cannot read '") != std::string::npos);
 }
 
 // Not a test: a probe of step() cost for the 30-day benchmark. Skipped by

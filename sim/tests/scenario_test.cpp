@@ -75,7 +75,7 @@ configs: [{name: a, knobs: {db_pool_sise: 4}}]
         std::string::npos);
   CHECK(errorsOf("models: [").find("invalid YAML") != std::string::npos);
   // Values the models would clamp silently, and a perturbation of nothing.
-  const std::string pool = "models: [{model: load.constant, rps: 10}, {model: pool}]\n";
+  const std::string pool = "models: [{model: load.constant, rps: 10}, {model: pool}, {model: app}]\n";
   CHECK(errorsOf(pool + "knobs: [{name: db_pool_size, min: 5, max: 80}]\n"
                         "configs: [{name: a, knobs: {db_pool_size: 5000}}]")
             .find("expected a value within [5, 80] (the knob's bounds in knobs:), got 5000") != std::string::npos);
@@ -133,4 +133,49 @@ TEST_CASE("--perturb draws the same factors for the same seed, others for anothe
   };
   CHECK(factors(1) == factors(1));
   CHECK(factors(1) != factors(2));
+}
+
+TEST_CASE("scenario checks: names that are paths, self on a model knob, models twice or missing, bad draws") {
+  const std::string ok = "models: [{model: load.constant, rps: 10}, {model: pool}, {model: app}]\n";
+  REQUIRE(errorsOf(ok).empty());
+  // The name is the output directory's: no path, no "." or "..".
+  for (const char* name : {"../../x", "..", ".", "/tmp/x", "a/b", "-x"}) {
+    const std::string e = errorsOf(std::string("name: '") + name + "'\n" + ok);
+    CHECK_MESSAGE(e.find("name: expected a name of letters, digits") != std::string::npos, e);
+  }
+  auto diagnostics = std::make_shared<ConfigDiagnostics>();
+  auto unnamed = loadScenarioString(ok, "/tmp/my scenario.yaml", diagnostics);
+  REQUIRE(unnamed.ok());
+  CHECK(unnamed->name == "scenario");  // the file's stem is no valid name
+  CHECK(errorsOf(ok + "knobs: [{name: db_pool_size, actuator: self}]")
+            .find("self sets the sim source's scrape interval, but 'db_pool_size' is a model's knob") !=
+        std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}, {model: app}, {model: app}]").find("two app models") !=
+        std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}, {model: memory}, {model: memory}, {model: app}]")
+            .find("two memory models") != std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}, {model: pool}]").find("expected an app model") !=
+        std::string::npos);
+  CHECK(errorsOf("models: [{model: pool}, {model: app}]").find("expected a load model") != std::string::npos);
+  // A whole-number parameter cannot take a drawn value; a word cannot be drawn at all.
+  const std::string sized = "models: [{model: load.constant, rps: 10}, {model: pool, size: 7}, {model: app}]\n";
+  CHECK(errorsOf(sized + "perturb: {pool.size: 0.5}").find("perturb: a drawn value is refused by its model") !=
+        std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant, rps: 10}, {model: cache, in_process: true}, {model: app}]\n"
+                 "perturb: {cache.in_process: 0.5}")
+            .find("'cache.in_process' is not a number, duration or size") != std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}, {model: pool, labels: {bad-name: x}}, {model: app}]")
+            .find("label name 'bad-name'") != std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}, {model: pool, labels: {__name__: x}}, {model: app}]")
+            .find("label name '__name__'") != std::string::npos);
+  CHECK(errorsOf("duration: 2h\nstep: 7s\n" + ok)
+            .find("duration: expected a whole number of 7 s steps, got 7200 s (7196 s or 7203 s would do)") !=
+        std::string::npos);
+  CHECK(errorsOf("primary_score: zzzzzz\n" + ok).find("(scores: ") != std::string::npos);
+}
+
+TEST_CASE("a memory limit the process starts above is refused") {
+  CHECK(errorsOf("models: [{model: load.constant}, {model: memory, limit: 1B}, {model: app}]")
+            .find("limit: expected more than baseline + live_heap") != std::string::npos);
+  CHECK(errorsOf("models: [{model: load.constant}, {model: memory, limit: 2GiB}, {model: app}]").empty());
 }

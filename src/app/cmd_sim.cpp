@@ -81,7 +81,8 @@ std::vector<ScenarioConfig> selectConfigs(const Scenario& scenario, const SimOpt
     }
     auto diagnostics = std::make_shared<ConfigDiagnostics>();
     auto loaded = loadConfigFile(name, scenario, diagnostics);
-    if (!loaded) fail("--compare " + name + ":\n" + loaded.error().message, 2);
+    // The file's content is at fault, not the options: as a scenario's own error.
+    if (!loaded) fail("--compare " + name + ":\n" + loaded.error().message, 1);
     configs.push_back(std::move(*loaded));
   }
   if (!o.policies.empty()) {
@@ -147,10 +148,12 @@ void runSim(const SimOptions& o) {
   Scenario scenario = std::move(*loaded);
   if (!o.duration.empty()) {
     auto d = parseDuration(o.duration);
-    if (!d || *d < scenario.step || *d > kMaxScenarioDuration)
-      fail("--duration: expected a duration between the step and 366d", 2);
+    if (!d) fail("--duration: " + d.error().message, 2);
+    if (*d < scenario.step || *d > kMaxScenarioDuration)
+      fail("--duration: expected a duration between the step and 366d, got '" + o.duration + "'", 2);
     if (*d / scenario.step > static_cast<double>(kMaxScenarioSteps))
       fail("--duration: expected at most " + std::to_string(kMaxScenarioSteps) + " steps per run", 2);
+    if (std::string why = durationStepMismatch(*d, scenario.step); !why.empty()) fail("--duration: " + why, 2);
     scenario.duration = *d;
   }
   if (o.seed >= 0) scenario.seed = static_cast<std::uint64_t>(o.seed);
