@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <ostream>
 #include <string>
 #include <unordered_map>
@@ -77,12 +78,13 @@ class RepeatedSeries {
   std::vector<ExpositionError> errors_;
 };
 
-// The parser's errors and the repeats, in line order.
+// The parser's errors and the repeats, in line order (each list already is).
 std::vector<ExpositionError> allErrors(const ExpositionStats& stats, const RepeatedSeries& repeats) {
-  std::vector<ExpositionError> all = stats.errors;
-  all.insert(all.end(), repeats.errors().begin(), repeats.errors().end());
-  std::stable_sort(all.begin(), all.end(),
-                   [](const ExpositionError& a, const ExpositionError& b) { return a.line < b.line; });
+  std::vector<ExpositionError> all;
+  all.reserve(stats.errors.size() + repeats.errors().size());
+  std::merge(stats.errors.begin(), stats.errors.end(), repeats.errors().begin(), repeats.errors().end(),
+             std::back_inserter(all),
+             [](const ExpositionError& a, const ExpositionError& b) { return a.line < b.line; });
   return all;
 }
 
