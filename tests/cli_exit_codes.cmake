@@ -51,6 +51,16 @@ file(WRITE ${scratch}/bad_config.yaml "name: x\nknobs: {no_such_knob: 1}\n")
 expect_exit(1 sim ${SCENARIO} --compare ${scratch}/bad_config.yaml --duration 1h)
 expect_exit(2 sim ${SCENARIO} --duration 3600.5s)
 
+# A perturbation whose draws a model refuses (a pool size of 7.2): refused
+# before any run, naming the seed and what was drawn.
+file(WRITE ${scratch}/drawn.yaml "duration: 1h\nmodels:\n  - model: load.constant\n  - model: pool\n"
+                                 "    size: 7\n  - model: app\nperturb: {pool.size: 0.5}\n")
+execute_process(COMMAND ${TRIMTAB} sim ${scratch}/drawn.yaml --perturb --out ${scratch}/out
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
+if(NOT rc EQUAL 1 OR NOT stderr MATCHES "--perturb: seed 1 draws values its models refuse.*size.*drawn: models\\[1\\].size = ")
+  message(FATAL_ERROR "trimtab sim --perturb with an integer drawn: exit code ${rc}\n${stderr}")
+endif()
+
 # Two --policy files that declare one name: refused before any run.
 file(WRITE ${scratch}/a.lua "return { name = 'same', tick = function(ctx) end }\n")
 file(WRITE ${scratch}/b.lua "return { name = 'same', tick = function(ctx) end }\n")

@@ -179,7 +179,8 @@ std::string htmlReport(const SimReport& r) {
     const double v = chart.series.empty() || chart.series.front().y.empty() ? 0 : chart.series.front().y.front();
     flat += (flat.empty() ? "" : "; ") + chart.title + " " + formatNumber(v);
   }
-  if (!flat.empty()) out += "<p class=\"small\">Constant in the charted runs (first seed; not drawn): " + htmlEscape(flat) + ".</p>\n";
+  if (!flat.empty())
+    out += "<p class=\"small\">Constant in the charted runs (first seed; not drawn): " + htmlEscape(flat) + ".</p>\n";
   out += "<h2>Predictions</h2>\n";
   if (limit > 0) {
     // What trimtab's predictor says from the scrapes the controller made,

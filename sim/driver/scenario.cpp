@@ -252,11 +252,14 @@ class ScenarioReader {
       }
       Perturbation p{path.substr(0, dot), path.substr(dot + 1), spread};
       // Only a key a model entry sets is drawn: any other would do nothing.
-      bool sets = false;
+      bool sets = false, setsOther = false;
       for (ConfigNode& m : models) {
-        if (m.isMap() && m.has("model") && m.has(p.key) && m.child("model").asString() == p.kind &&
-            m.child(p.key).isScalar())
-          sets = true;
+        if (!m.isMap() || !m.has("model") || !m.has(p.key) || m.child("model").asString() != p.kind) continue;
+        (m.child(p.key).isScalar() ? sets : setsOther) = true;
+      }
+      if (!sets && setsOther) {
+        value.error("", "'" + path + "' is a list or mapping: only numbers, durations and sizes can be perturbed");
+        continue;
       }
       if (!sets) {
         value.error("", "no model of kind '" + p.kind + "' sets '" + p.key +
@@ -329,8 +332,10 @@ void readTiming(ConfigNode& root, Scenario& s) {
     s.duration = s.step;
   } else if (s.duration / s.step > static_cast<double>(kMaxScenarioSteps)) {
     root.error("step", "expected at most " + std::to_string(kMaxScenarioSteps) + " steps per run");
-  } else if (std::string why = durationStepMismatch(s.duration, s.step); !why.empty()) {
-    root.error("duration", why);
+  } else if (root.has("duration")) {
+    // A default duration the step does not divide may still be overridden
+    // (trimtab sim --duration): the CLI checks the one that runs.
+    if (std::string why = durationStepMismatch(s.duration, s.step); !why.empty()) root.error("duration", why);
   }
   ConfigNode slo = root.child("slo");
   s.sloLatencyP95 = slo.getDuration("latency_p95", s.sloLatencyP95);
@@ -405,11 +410,26 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
   ModelStack stack(s.seed);
   std::vector<ConfigNode> models = root.childList("models");
   if (models.empty()) root.error("models", "expected a list of models (at least a load model and an app model)");
+  // Load models combine; of any other kind (one key popularity model in all)
+  // a second would silently override the first: located at the second.
+  std::map<std::string, std::size_t> firstOfKind;
+  bool twice = false;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    if (!models[i].isMap() || !models[i].has("model")) continue;
+    const std::string kind = models[i].child("model").asString();
+    if (kind.rfind("load.", 0) == 0) continue;
+    const std::string group = kind.rfind("keys.", 0) == 0 ? "key popularity" : kind;
+    auto [first, fresh] = firstOfKind.emplace(group, i);
+    if (fresh) continue;
+    models[i].error("model", "a second " + group + " model (the first is models[" + std::to_string(first->second) +
+                                 "]): a scenario has one");
+    twice = true;
+  }
   Status added = stack.addFromConfig(models);
-  if (added.ok()) {
+  if (added.ok() && !twice) {
     if (Status attached = stack.attach(); !attached) root.error("models", attached.error().message);
   }
-  if (added.ok() && !models.empty()) {
+  if (added.ok() && !twice && !models.empty()) {
     // Requests come from the load and are counted by the app: without either,
     // every request score would read 0 as if all went well.
     bool load = false;
@@ -425,14 +445,6 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
   reader.readKnobs(root);
   reader.readConfigs(root);
   reader.readPerturb(root, models);
-  if (!s.perturb.empty() && added.ok() && diagnostics->items().size() == before) {
-    // A drawn value is rarely a whole number: a parameter that must be one
-    // (a pool's size) would fail every --perturb run, at a value nobody wrote.
-    ModelStack trial(s.seed);
-    if (Status drawn = addScenarioModels(s, 0, trial); !drawn)
-      root.error("perturb", "a drawn value is refused by its model (perturb only parameters that take any "
-                            "number): " + drawn.error().message);
-  }
   root.finish();
   if (diagnostics->items().size() > before || !added.ok()) {
     std::string message = diagnostics->format();

@@ -78,12 +78,12 @@ struct Scenario {
 
 inline constexpr Seconds kMaxScenarioDuration = 366.0 * 86400;
 inline constexpr std::size_t kMaxScenarioSteps = 100'000'000;
+inline constexpr std::size_t kAutoTimelineBuckets = 2000;
+inline constexpr double kTriggerKnobMax = 1e15;
 
 // Why `duration` is not a run of whole `step`s ("" when it is): the runner
 // would round it, and the report would name a time that was not simulated.
 std::string durationStepMismatch(Seconds duration, Seconds step);
-inline constexpr std::size_t kAutoTimelineBuckets = 2000;
-inline constexpr double kTriggerKnobMax = 1e15;
 
 // Reads and checks a scenario: every model is built once (so unknown models,
 // bad parameters and unknown knobs are reported with file and line), every

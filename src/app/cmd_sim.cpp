@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "sim/driver/report_html.h"
 #include "sim/driver/report_json.h"
 #include "sim/driver/report_text.h"
+#include "sim/driver/scenario_models.h"
 #include "sim/driver/sim_batch.h"
 
 namespace trimtab {
@@ -107,6 +109,26 @@ std::vector<ScenarioConfig> selectConfigs(const Scenario& scenario, const SimOpt
   return configs;
 }
 
+// Every seed's draws, before any run: a drawn value a model refuses (a
+// fraction for a pool's size, a limit below the baseline) would otherwise
+// fail the batch midway, at a value nobody wrote.
+void checkDraws(const Scenario& scenario, const std::vector<std::uint64_t>& seeds) {
+  for (std::uint64_t seed : seeds) {
+    ModelStack trial(seed);
+    std::vector<AppliedPerturbation> drawn;
+    Status built = addScenarioModels(scenario, seed, trial, &drawn);
+    if (built) built = trial.attach();
+    if (built) continue;
+    std::string refused = built.error().message;
+    while (!refused.empty() && refused.back() == '\n') refused.pop_back();
+    std::string values;
+    for (const auto& d : drawn)
+      values += (values.empty() ? "" : ", ") + d.path + " = " + fmt::format("{:.6g} (x{:.4f})", d.value, d.factor);
+    fail("--perturb: seed " + std::to_string(seed) + " draws values its models refuse (perturb only parameters "
+         "that take any value in the spread):\n" + refused + "\ndrawn: " + values, 1);
+  }
+}
+
 void drawProgress(double done, double total, double elapsed) {
   if (elapsed < kProgressAfterSeconds || total <= 0) return;
   const double fraction = std::min(1.0, done / total);
@@ -155,6 +177,9 @@ void runSim(const SimOptions& o) {
       fail("--duration: expected at most " + std::to_string(kMaxScenarioSteps) + " steps per run", 2);
     if (std::string why = durationStepMismatch(*d, scenario.step); !why.empty()) fail("--duration: " + why, 2);
     scenario.duration = *d;
+  } else if (std::string why = durationStepMismatch(scenario.duration, scenario.step); !why.empty()) {
+    fail(scenario.file + ": the step does not divide the default duration of 1d: give a duration: or "
+         "--duration (" + why + ")", 1);
   }
   if (o.seed >= 0) scenario.seed = static_cast<std::uint64_t>(o.seed);
   std::vector<ScenarioConfig> configs = selectConfigs(scenario, o);
@@ -163,6 +188,7 @@ void runSim(const SimOptions& o) {
   BatchOptions batch;
   for (unsigned i = 0; i < o.seeds; ++i) batch.seeds.push_back(scenario.seed + i);
   batch.perturb = o.perturb;
+  if (o.perturb) checkDraws(scenario, batch.seeds);
   batch.threads = o.threads;
   if (o.record || o.journal) {
     std::error_code ec;

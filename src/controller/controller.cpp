@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "controller/controller_slots.h"
 #include "controller/own_metrics.h"
@@ -169,30 +170,40 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
 }
 
 void Controller::countMissingReads(const std::string& policy, const std::vector<MissingRead>& missing) {
-  auto count = [](auto& counts, const auto& key) -> std::uint64_t {
-    auto it = counts.find(key);
-    if (it != counts.end()) return ++it->second;
-    if (counts.size() >= kMaxTrackedMissingMetrics) return 0;  // untracked past the bound
-    counts.emplace(key, 1);
-    return 1;
+  auto count = [](std::map<std::string, std::uint64_t>& counts, const std::string& name) {
+    auto it = counts.find(name);
+    if (it != counts.end()) {
+      ++it->second;
+    } else if (counts.size() < kMaxTrackedMissingMetrics) {
+      counts.emplace(name, 1);
+    }
   };
   const bool sourcesAnswered = ready();
+  std::set<std::pair<bool, std::string>> seen;  // a name counts once a tick, however many reads missed it
   for (const MissingRead& m : missing) {
-    if (!m.knob.empty()) count(stats_.unknownKnobs, m.knob);
-    if (!m.metric.empty()) count(stats_.missingReads, m.metric);
+    const bool knob = !m.knob.empty();
+    const std::string& name = knob ? m.knob : m.metric;
+    if (name.empty() || !seen.emplace(knob, name).second) continue;
+    count(knob ? stats_.unknownKnobs : stats_.missingReads, name);
     if (!sourcesAnswered) continue;  // before the first scrapes nothing is there yet
-    const std::string& name = m.knob.empty() ? m.metric : m.knob;
-    if (name.empty() || count(stats_.missingAfterSourcesAnswered, std::make_pair(policy, name)) != kWarnMissingAfterTicks) continue;
-    if (!m.knob.empty()) {
+    auto& tallies = stats_.missingAfterSourcesAnswered;
+    auto it = tallies.find({policy, name});
+    if (it == tallies.end()) {
+      if (tallies.size() >= kMaxTrackedMissingMetrics) continue;
+      it = tallies.emplace(std::make_pair(policy, name), ControllerStats::MissingTally{0, knob, m.what}).first;
+    }
+    if (++it->second.ticks != kWarnMissingAfterTicks) continue;
+    // A name only a param can make optional: the hint says how.
+    if (knob) {
       std::string known;
-      for (const auto& [knob, _] : knobs_) known += (known.empty() ? "" : ", ") + knob;
-      spdlog::warn("policy {}: ctx.knob('{}') found no such knob at {} ticks (governed: {}); list it in the "
-                   "policy's `optional` if it works without it",
+      for (const auto& [governed, _] : knobs_) known += (known.empty() ? "" : ", ") + governed;
+      spdlog::warn("policy {}: ctx.knob('{}') found no such knob at {} ticks (governed: {}); if the policy "
+                   "works without it, name it by a param listed in its `optional`",
                    policy, name, kWarnMissingAfterTicks, known.empty() ? "none" : known);
     } else {
       spdlog::warn("policy {}: {} found no data at {} ticks since every source answered: is the name right? "
-                   "(`trimtab scrape` shows what a target serves; list it in the policy's `optional` if the "
-                   "policy works without it)",
+                   "(`trimtab scrape` shows what a target serves; if the policy works without it, name it by a "
+                   "param listed in its `optional`)",
                    policy, m.what, kWarnMissingAfterTicks);
     }
   }

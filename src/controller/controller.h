@@ -43,10 +43,15 @@ struct ControllerStats {
   // Per knob name a policy asked ctx.knob() for and that is not governed:
   // the ticks that did (bounded as missingReads).
   std::map<std::string, std::uint64_t> unknownKnobs;
-  // Per (policy, metric or knob), the ticks whose read found nothing once
-  // every source had answered (what the run summary lists; warned about at
-  // kWarnMissingAfterTicks). Bounded as missingReads.
-  std::map<std::pair<std::string, std::string>, std::uint64_t> missingAfterSourcesAnswered;
+  // Per (policy, metric or knob name), the ticks whose reads found nothing
+  // once every source had answered: warned about, and listed by the run
+  // summary, at kWarnMissingAfterTicks. Bounded as missingReads.
+  struct MissingTally {
+    std::uint64_t ticks = 0;
+    bool knob = false;  // ctx.knob() of a knob nobody governs, else a metric read
+    std::string read;   // the first read that found nothing, as the journal writes it
+  };
+  std::map<std::pair<std::string, std::string>, MissingTally> missingAfterSourcesAnswered;
 };
 
 inline constexpr std::size_t kMaxTrackedMissingMetrics = 64;

@@ -90,9 +90,11 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
   // nothing about the source: no up/down event after the journal's "stop".
   if (stopping_) return;
   std::size_t rejected = 0;  // lines or samples of this scrape that were not taken
+  std::size_t stored = 0;
   if (result.status.ok()) {
     const SeriesStore::IngestProblems problems = store_.ingest(slot.storeId, result.batch, now);
     rejected = result.warnings.size() + problems.duplicates;
+    stored = result.batch.size() - problems.duplicates;
     if (problems.duplicates > 0) {
       result.warnings.push_back(std::to_string(problems.duplicates) + " sample" +
                                 (problems.duplicates == 1 ? " repeats a series" : "s repeat series") +
@@ -121,7 +123,7 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
     metrics_->observeScrape(slot.spec.name, result.duration);
     metrics_->setSourceUp(slot.spec.name, result.status.ok());
     if (result.status.ok()) {
-      metrics_->setScrapeSamples(slot.spec.name, static_cast<double>(result.batch.size()));
+      metrics_->setScrapeSamples(slot.spec.name, static_cast<double>(stored));
       metrics_->countScrapeRejectedLines(slot.spec.name, rejected);
     } else {
       metrics_->countScrapeError(slot.spec.name);

@@ -66,12 +66,13 @@ void printSummary(const Controller& controller, const std::map<std::string, doub
   for (const auto& [verdict, n] : st.decisionsByVerdict) out << " " << verdict << "=" << n;
   out << "\nactuations ok " << st.actuationsOk << ", failed " << st.actuationsFailed << "\n";
   // What the policies asked for and did not find once the sources had
-  // answered: a misspelt name does nothing else.
-  for (const auto& [read, ticks] : st.missingAfterSourcesAnswered) {
-    const bool knob = st.unknownKnobs.count(read.second) > 0;
-    out << "policy " << read.first << ": " << (knob ? "ctx.knob('" + read.second + "') found no such knob"
-                                                     : read.second + " found no data")
-        << " at " << ticks << " ticks\n";
+  // answered (a misspelt name does nothing else); not a family read for the
+  // first time, which the next scrape brings.
+  for (const auto& [key, tally] : st.missingAfterSourcesAnswered) {
+    if (tally.ticks < kWarnMissingAfterTicks) continue;
+    out << "policy " << key.first << ": "
+        << (tally.knob ? "ctx.knob('" + key.second + "') found no such knob" : tally.read + " found no data")
+        << " at " << tally.ticks << " ticks\n";
   }
   for (const auto& [name, state] : controller.governor().knobs()) {
     auto s = startValues.find(name);

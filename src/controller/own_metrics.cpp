@@ -144,7 +144,7 @@ struct OwnMetrics::Impl {
       "source"};
   Labelled<Counter> rejectedLines{
       counter(registry, "trimtab_scrape_rejected_lines_total",
-              "Exposition lines rejected as malformed or past a limit."),
+              "Exposition lines rejected as malformed or past a limit, and repeats of a series in one scrape."),
       "source"};
   Labelled<Gauge> sourceUp{
       gauge(registry, "trimtab_source_up", "1 if the last collection of a source succeeded, else 0."),

@@ -347,6 +347,17 @@ bool readOptional(lua_State* L, int def, int params, CompileJob& job) {
   }
   const int list = lua_gettop(L);
   const lua_Integer count = static_cast<lua_Integer>(lua_rawlen(L, list));
+  // A map ({psi_metric = true}) would walk as an empty list: refused.
+  lua_pushnil(L);
+  while (lua_next(L, list)) {
+    const bool inList = lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= count;
+    lua_pop(L, 1);
+    if (!inList) {
+      lua_pop(L, 2);
+      return fail(job, "'optional' must be a list of param names like { \"psi_metric\" }, not a table with "
+                       "other keys");
+    }
+  }
   for (lua_Integer i = 1; i <= count; ++i) {
     // Raw reads allocate nothing; C++ strings are built only to fail or into job.
     if (lua_rawgeti(L, list, i) != LUA_TSTRING) {

@@ -19,17 +19,20 @@ int readOnlyNewIndex(lua_State* L) {
                     luaL_tolstring(L, 2, nullptr));
 }
 
-int rawNext(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+// next() over the table behind a proxy, held as an upvalue: handing the
+// table itself to the caller as pairs' state would let a policy write to it.
+int hiddenNext(lua_State* L) {
   lua_settop(L, 2);
-  if (lua_next(L, 1)) return 2;
+  lua_pushvalue(L, 2);
+  if (lua_next(L, lua_upvalueindex(1))) return 2;
   lua_pushnil(L);
   return 1;
 }
 
 int readOnlyPairs(lua_State* L) {
-  lua_pushcfunction(L, rawNext);
   lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushcclosure(L, hiddenNext, 1);
+  lua_pushnil(L);
   lua_pushnil(L);
   return 3;
 }

@@ -67,15 +67,22 @@ class RepeatedSeries {
   bool repeated(const std::string& key, std::size_t line) {
     auto [it, added] = firstLine_.try_emplace(key, line);
     if (added) return false;
-    errors_.push_back(ExpositionError{line, "series " + key + " repeats line " + std::to_string(it->second) +
-                                                "; trimtab keeps the first sample"});
+    ++count_;
+    // Kept like the parser's errors: a body of one line repeated must not
+    // cost a message per line.
+    if (errors_.size() < kMaxRecordedExpositionErrors) {
+      errors_.push_back(ExpositionError{line, "series " + key + " repeats line " + std::to_string(it->second) +
+                                                  "; trimtab keeps the first sample"});
+    }
     return true;
   }
   const std::vector<ExpositionError>& errors() const { return errors_; }
+  std::size_t count() const { return count_; }  // recorded or not
 
  private:
   std::unordered_map<std::string, std::size_t> firstLine_;
   std::vector<ExpositionError> errors_;
+  std::size_t count_ = 0;
 };
 
 // The parser's errors and the repeats, in line order (each list already is).
@@ -151,7 +158,7 @@ int writeScrapeReport(std::string_view body, ExpositionFormat format, const Expo
   if (json) {
     JsonReport report;
     stats = parser.parse(body, format, all, report);
-    repeated = report.repeats.errors().size();
+    repeated = report.repeats.count();
     nlohmann::ordered_json errors = nlohmann::ordered_json::array();
     for (const ExpositionError& e : allErrors(stats, report.repeats))
       errors.push_back({{"line", e.line}, {"message", e.message}});
@@ -169,10 +176,12 @@ int writeScrapeReport(std::string_view body, ExpositionFormat format, const Expo
   } else {
     TextReport report(out);
     stats = parser.parse(body, format, all, report);
-    repeated = report.repeats.errors().size();
+    repeated = report.repeats.count();
+    const std::size_t notRecorded = repeated - report.repeats.errors().size();  // past the cap
     for (const ExpositionError& e : allErrors(stats, report.repeats))
       out << errorPrefix(e) << ": " << e.message << '\n';
-    if (stats.errorsNotRecorded > 0) out << "... and " << stats.errorsNotRecorded << " more errors\n";
+    if (stats.errorsNotRecorded + notRecorded > 0)
+      out << "... and " << stats.errorsNotRecorded + notRecorded << " more errors\n";
     out << "families=" << stats.families << " series=" << stats.samplesParsed - repeated
         << " errors=" << stats.errors.size() + stats.errorsNotRecorded + repeated
         << " dropped=" << stats.samplesDropped << " bytes=" << stats.bytes << '\n';

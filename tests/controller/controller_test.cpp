@@ -341,6 +341,7 @@ return {
   optional = { "maybe" },
   tick = function(ctx)
     ctx.value("clients_waitin")
+    ctx.rate("clients_waitin", nil, "1m")  -- a second read of the same name: still one tick
     ctx.knob("poool")
     ctx.value(ctx.params.maybe)
   end,
@@ -356,6 +357,9 @@ return {
   CHECK_MESSAGE(count("policy typo: ctx.knob('poool') found no such knob at 10 ticks (governed: pool)") == 1, text);
   CHECK_MESSAGE(count("maybe_metric") == 0, text);
   CHECK(f.controller->stats().missingReads.at("clients_waitin") == 30);
+  const auto& tallies = f.controller->stats().missingAfterSourcesAnswered;
+  CHECK(tallies.at({"typo", "clients_waitin"}).ticks == 30);
+  CHECK(tallies.at({"typo", "poool"}).knob);
   CHECK(f.controller->stats().missingReads.count("maybe_metric") == 0);
 }
 

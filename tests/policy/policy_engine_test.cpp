@@ -126,6 +126,7 @@ TEST_CASE("engine: reads of `optional` params' names are not reported missing; t
   CHECK(contains(check("number.lua", "{ 'metric', 'n' }"),
                  "optional[2]: params.n is a number; optional lists params that hold a metric or knob name"));
   CHECK(contains(check("entry.lua", "{ 3 }"), "optional[1]: expected the name of a param, got number"));
+  CHECK(contains(check("map.lua", "{ metric = true }"), "not a table with other keys"));
 }
 
 TEST_CASE("engine: params take config overrides, coerce durations and sizes, refuse unknown names") {
@@ -193,6 +194,12 @@ TEST_CASE("engine: ctx.params is read-only and typos in it are errors") {
     if ctx.now == 3 then ctx.now = 5 end
     if ctx.now == 5 then rawset(ctx.params, 'threshold', 2) end
     if ctx.now == 6 then rawset(ctx, 'propose', print) end
+    if ctx.now == 7 then
+      local _, behind = pairs(ctx.params)  -- the table behind the proxy must not be reachable
+      if type(behind) == 'table' then behind.threshold = 2 end
+      ctx.log('threshold ' .. ctx.params.threshold)
+      return
+    end
     local n = 0
     for k, v in pairs(ctx.params) do n = n + 1 end
     ctx.log(n)
@@ -205,6 +212,9 @@ TEST_CASE("engine: ctx.params is read-only and typos in it are errors") {
   // rawset cannot write under the proxies' __newindex either.
   CHECK(contains(errorOf(engine.tick("ro", 5).status), "rawset: the table is read-only"));
   CHECK(contains(errorOf(engine.tick("ro", 6).status), "rawset: the table is read-only"));
+  PolicyTickResult walked = engine.tick("ro", 7);
+  REQUIRE(walked.status.ok());
+  CHECK(walked.logs.at(0) == "ro: threshold 1");
   PolicyTickResult fine = engine.tick("ro", 4);
   CHECK(fine.status.ok());
   CHECK(fine.logs.at(0) == "ro: 1");

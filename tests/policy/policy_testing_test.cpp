@@ -199,6 +199,26 @@ TEST_CASE("policy tests: steps advance the clock, keep state and move knobs") {
                 r.failures[0]);
 }
 
+TEST_CASE("policy tests: a step's value for a series the case gives at the same time wins") {
+  TempDir dir;
+  dir.write("grow.lua", kGrowPolicy);
+  dir.write("grow_test.lua", R"(return {
+  {
+    name = "the step's value overrides the series point",
+    now = 100,
+    knobs = { k = 5 },
+    series = { { metric = "x", points = { {100, 1}, {110, 1} } } },
+    steps = {
+      { expect = { no_proposal = true } },
+      { values = { x = 99 }, expect = { proposals = { k = 6 } } },
+    },
+  },
+}
+)");
+  PolicyTestReport r = runIn(dir);
+  CHECK_MESSAGE(r.passed == 1, allFailures(r));
+}
+
 TEST_CASE("policy tests: counters, labels, windows and CSV inputs reach the store with their times") {
   TempDir dir;
   dir.write("rate.lua", R"(return {

@@ -92,3 +92,18 @@ TEST_CASE("scrape report: a repeated series is a rejected line, in line order wi
   CHECK(doc["summary"]["series"] == 2);
   CHECK(doc["summary"]["rejected_lines"] == 2);
 }
+
+TEST_CASE("scrape report: repeats past the error cap are counted, not listed") {
+  std::string body;
+  const std::size_t lines = kMaxRecordedExpositionErrors + 51;
+  for (std::size_t i = 0; i < lines; ++i) body += "a 1\n";
+  std::ostringstream out;
+  CHECK(writeScrapeReport(body, ExpositionFormat::Prometheus004, ExpositionLimits{}, out) ==
+        static_cast<int>(lines - 1));
+  const std::string text = out.str();
+  std::size_t listed = 0;
+  for (auto at = text.find("repeats line 1"); at != std::string::npos; at = text.find("repeats line 1", at + 1))
+    ++listed;
+  CHECK(listed == kMaxRecordedExpositionErrors);
+  CHECK(text.find("... and 50 more errors\n") != std::string::npos);
+}

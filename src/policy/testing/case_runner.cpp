@@ -74,10 +74,15 @@ Seconds newestPoint(const std::vector<SeriesInput>& series) {
   return newest;
 }
 
+// Samples of one time, in the case's order (its series, then each step's).
+// A series given twice at one time takes the later value (a step's `values`
+// over the case's `series`): the store keeps a series' first sample of a
+// scrape, so the batch lists them last first.
 void fillBatch(SampleBatch& batch, const std::vector<Sample>& samples) {
   batch.clear();
   std::vector<LabelView> views;
-  for (const Sample& s : samples) {
+  for (auto it = samples.rbegin(); it != samples.rend(); ++it) {
+    const Sample& s = *it;
     views.clear();
     for (const Label& l : s.series->labels) views.push_back(LabelView{l.name, l.value});
     batch.add(s.series->metric, views.data(), views.size(), s.series->type, s.value);
