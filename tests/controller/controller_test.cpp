@@ -95,6 +95,13 @@ class LogCapture {
   LogCapture(const LogCapture&) = delete;
   LogCapture& operator=(const LogCapture&) = delete;
   std::string text() const { return lines_.str(); }
+  // How many times `needle` was logged.
+  int count(const std::string& needle) const {
+    const std::string all = text();
+    int n = 0;
+    for (auto at = all.find(needle); at != std::string::npos; at = all.find(needle, at + 1)) ++n;
+    return n;
+  }
 
  private:
   std::shared_ptr<spdlog::logger> previous_;
@@ -308,11 +315,7 @@ TEST_CASE("the same scrape warnings are logged when they change, not at every sc
   f.script->warnings = {"line 4: worse"};
   f.run(1);
   const std::string text = log.text();
-  auto count = [&](const std::string& needle) {
-    int n = 0;
-    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-    return n;
-  };
+  auto count = [&log](const std::string& needle) { return log.count(needle); };
   CHECK_MESSAGE(count("source app: line 3: bad") == 1, text);
   CHECK_MESSAGE(count("repeated at 19 more scrapes") == 1, text);
   CHECK_MESSAGE(count("source app: line 4: worse") == 2, text);
@@ -348,13 +351,11 @@ return {
 })");
   f.run(30);
   const std::string text = log.text();
-  auto count = [&](const std::string& needle) {
-    int n = 0;
-    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-    return n;
-  };
-  CHECK_MESSAGE(count("policy typo: clients_waitin found no data at 10 ticks since every source answered") == 1, text);
-  CHECK_MESSAGE(count("policy typo: ctx.knob('poool') found no such knob at 10 ticks (governed: pool)") == 1, text);
+  auto count = [&log](const std::string& needle) { return log.count(needle); };
+  CHECK_MESSAGE(count("policy typo: clients_waitin found no data at 10 ticks since every source answered") == 1,
+                text);
+  CHECK_MESSAGE(count("policy typo: ctx.knob('poool') found no such knob at 10 ticks (governed: pool)") == 1,
+                text);
   CHECK_MESSAGE(count("maybe_metric") == 0, text);
   CHECK(f.controller->stats().missingReads.at("clients_waitin") == 30);
   const auto& tallies = f.controller->stats().missingAfterSourcesAnswered;
