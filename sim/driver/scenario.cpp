@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <map>
 #include <set>
 
 #include "common/units.h"
@@ -32,6 +31,12 @@ std::string durationStepMismatch(Seconds duration, Seconds step) {
 }
 
 namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
 
 // A knob value as written: a number, a duration ("1h") or a size ("64MiB").
 std::optional<double> parseKnobValue(const std::string& text) {
@@ -252,10 +257,17 @@ class ScenarioReader {
       }
       Perturbation p{path.substr(0, dot), path.substr(dot + 1), spread};
       // Only a key a model entry sets is drawn: any other would do nothing.
-      bool sets = false, setsOther = false;
+      bool sets = false, setsOther = false, numeric = true;
       for (ConfigNode& m : models) {
         if (!m.isMap() || !m.has("model") || !m.has(p.key) || m.child("model").asString() != p.kind) continue;
-        (m.child(p.key).isScalar() ? sets : setsOther) = true;
+        ConfigNode v = m.child(p.key);
+        if (!v.isScalar()) {
+          setsOther = true;
+          continue;
+        }
+        sets = true;
+        const std::string text = v.asString();
+        numeric = numeric && (parseDuration(text).ok() || parseSize(text).ok());  // a bare number is seconds
       }
       if (!sets && setsOther) {
         value.error("", "'" + path + "' is a list or mapping: only numbers, durations and sizes can be perturbed");
@@ -265,14 +277,6 @@ class ScenarioReader {
         value.error("", "no model of kind '" + p.kind + "' sets '" + p.key +
                             "': only a key given in models: can be perturbed");
         continue;
-      }
-      bool numeric = true;
-      for (ConfigNode& m : models) {
-        if (!m.isMap() || !m.has("model") || m.child("model").asString() != p.kind || !m.has(p.key) ||
-            !m.child(p.key).isScalar())
-          continue;
-        const std::string text = m.child(p.key).asString();
-        numeric = numeric && (parseDuration(text).ok() || parseSize(text).ok());  // a bare number is seconds
       }
       if (!numeric) {
         value.error("", "'" + p.kind + "." + p.key + "' is not a number, duration or size: only those can be "
@@ -295,11 +299,6 @@ class ScenarioReader {
     return "no model accepts knob '" + knob + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)");
   }
 
-  static std::string join(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-  }
 
  private:
   Scenario& s_;
@@ -348,10 +347,9 @@ void readTiming(ConfigNode& root, Scenario& s) {
       if (n.better != Better::None) judged.emplace_back(n.key);
     if (std::find(judged.begin(), judged.end(), s.primaryScore) == judged.end()) {
       std::string guess = closestMatch(s.primaryScore, judged);
-      std::string all;
-      for (const auto& k : judged) all += (all.empty() ? "" : ", ") + k;
       root.error("primary_score", "unknown score '" + s.primaryScore + "'" +
-                                      (guess.empty() ? " (scores: " + all + ")" : " (did you mean '" + guess + "'?)"));
+                                      (guess.empty() ? " (scores: " + join(judged) + ")"
+                                                     : " (did you mean '" + guess + "'?)"));
     }
   }
   ConfigNode report = root.child("report");
@@ -410,26 +408,11 @@ Result<Scenario> loadScenarioString(const std::string& text, const std::string& 
   ModelStack stack(s.seed);
   std::vector<ConfigNode> models = root.childList("models");
   if (models.empty()) root.error("models", "expected a list of models (at least a load model and an app model)");
-  // Load models combine; of any other kind (one key popularity model in all)
-  // a second would silently override the first: located at the second.
-  std::map<std::string, std::size_t> firstOfKind;
-  bool twice = false;
-  for (std::size_t i = 0; i < models.size(); ++i) {
-    if (!models[i].isMap() || !models[i].has("model")) continue;
-    const std::string kind = models[i].child("model").asString();
-    if (kind.rfind("load.", 0) == 0) continue;
-    const std::string group = kind.rfind("keys.", 0) == 0 ? "key popularity" : kind;
-    auto [first, fresh] = firstOfKind.emplace(group, i);
-    if (fresh) continue;
-    models[i].error("model", "a second " + group + " model (the first is models[" + std::to_string(first->second) +
-                                 "]): a scenario has one");
-    twice = true;
-  }
   Status added = stack.addFromConfig(models);
-  if (added.ok() && !twice) {
+  if (added.ok()) {
     if (Status attached = stack.attach(); !attached) root.error("models", attached.error().message);
   }
-  if (added.ok() && !twice && !models.empty()) {
+  if (added.ok() && !models.empty()) {
     // Requests come from the load and are counted by the app: without either,
     // every request score would read 0 as if all went well.
     bool load = false;

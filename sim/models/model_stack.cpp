@@ -2,6 +2,7 @@
 #include "model_stack.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace trimtab::sim {
@@ -25,14 +26,35 @@ Result<std::unique_ptr<SimModel>> createSimModel(ConfigNode& entry) {
   return model;
 }
 
+namespace {
+
+// Load models combine (`combine:`); any other model writes its part of the
+// world alone, so a second one of its group would silently override the
+// first. The group of `kind`, or "" for a load model.
+std::string_view exclusiveGroup(std::string_view kind) {
+  if (kind.substr(0, 5) == "load.") return {};
+  return kind.substr(0, 5) == "keys." ? std::string_view("key popularity") : kind;
+}
+
+}  // namespace
+
 void ModelStack::add(std::unique_ptr<SimModel> model) { models_.push_back(std::move(model)); }
 
 Status ModelStack::addFromConfig(std::vector<ConfigNode>& entries) {
   std::string problems;
-  for (auto& entry : entries) {
-    auto model = createSimModel(entry);
+  std::map<std::string_view, std::size_t> firstOfGroup;  // located here; attach() holds the rule for every stack
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    auto model = createSimModel(entries[i]);
     if (!model) {
       problems += (problems.empty() ? "" : "\n") + model.error().message;
+      continue;
+    }
+    const std::string_view group = exclusiveGroup((*model)->kind());
+    if (auto [first, fresh] = firstOfGroup.emplace(group, i); !group.empty() && !fresh) {
+      const std::string message = "a second " + std::string(group) + " model (the first is models[" +
+                                  std::to_string(first->second) + "]): a scenario has one";
+      entries[i].error("model", message);
+      problems += (problems.empty() ? "" : "\n") + entries[i].path() + ": " + message;
       continue;
     }
     add(std::move(*model));
@@ -46,14 +68,11 @@ Status ModelStack::attach() {
   std::stable_sort(models_.begin(), models_.end(), [](const auto& a, const auto& b) {
     return static_cast<int>(a->stage()) < static_cast<int>(b->stage());
   });
-  // Load models combine (`combine:`); any other model writes its part of the
-  // world alone, so a second one would silently override the first.
-  std::set<std::string_view> kinds;
+  std::set<std::string_view> groups;
   for (const auto& m : models_) {
-    const std::string_view kind = m->kind();
-    if (kind.substr(0, 5) == "load.") continue;
-    const std::string_view group = kind.substr(0, 5) == "keys." ? std::string_view("key popularity") : kind;
-    if (!kinds.insert(group).second) return makeError("two " + std::string(group) + " models in one scenario");
+    const std::string_view group = exclusiveGroup(m->kind());
+    if (!group.empty() && !groups.insert(group).second)
+      return makeError("two " + std::string(group) + " models in one scenario");
   }
   for (std::size_t i = 0; i < models_.size(); ++i) {
     if (Status s = models_[i]->attach(world_); !s) return s;

@@ -170,6 +170,7 @@ std::vector<Proposal> Controller::runDuePolicies(Seconds now) {
 }
 
 void Controller::countMissingReads(const std::string& policy, const std::vector<MissingRead>& missing) {
+  if (missing.empty()) return;  // the usual tick: nothing to count
   auto count = [](std::map<std::string, std::uint64_t>& counts, const std::string& name) {
     auto it = counts.find(name);
     if (it != counts.end()) {

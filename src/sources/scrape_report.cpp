@@ -45,51 +45,44 @@ std::string oneLine(std::string_view s) {
   return out;
 }
 
-// Canonical key of a sample (labels sorted by name), built in a reused buffer.
-class KeyBuilder {
+// What the store would take of each sample: its canonical key (labels sorted
+// by name, built in a reused buffer), unless the series came earlier in the
+// body. The store keeps a series' first sample of a scrape (as Prometheus
+// does), so a repeat is reported as a rejected line.
+class FirstSamples {
  public:
-  const std::string& build(const ExpositionSample& s) {
+  // The key of `s`, or null for a repeat (recorded as an error).
+  const std::string* keyIfFirst(const ExpositionSample& s) {
     labels_.assign(s.labels, s.labels + s.labelCount);
     key_.clear();
     appendSeriesKey(key_, s.name, labels_.data(), labels_.size());
-    return key_;
+    auto [it, added] = firstLine_.try_emplace(key_, s.line);
+    if (added) return &key_;
+    ++repeats_;
+    // Kept like the parser's errors: a body of one line repeated must not
+    // cost a message per line.
+    if (errors_.size() < kMaxRecordedExpositionErrors) {
+      errors_.push_back(ExpositionError{s.line, "series " + key_ + " repeats line " + std::to_string(it->second) +
+                                                    "; trimtab keeps the first sample"});
+    }
+    return nullptr;
   }
+  const std::vector<ExpositionError>& errors() const { return errors_; }
+  std::size_t repeats() const { return repeats_; }  // recorded or not
 
  private:
   std::vector<LabelView> labels_;
   std::string key_;
-};
-
-// A series already seen in this body: trimtab's store keeps its first sample
-// (as Prometheus does), so the report shows the repeat as a rejected line.
-class RepeatedSeries {
- public:
-  bool repeated(const std::string& key, std::size_t line) {
-    auto [it, added] = firstLine_.try_emplace(key, line);
-    if (added) return false;
-    ++count_;
-    // Kept like the parser's errors: a body of one line repeated must not
-    // cost a message per line.
-    if (errors_.size() < kMaxRecordedExpositionErrors) {
-      errors_.push_back(ExpositionError{line, "series " + key + " repeats line " + std::to_string(it->second) +
-                                                  "; trimtab keeps the first sample"});
-    }
-    return true;
-  }
-  const std::vector<ExpositionError>& errors() const { return errors_; }
-  std::size_t count() const { return count_; }  // recorded or not
-
- private:
   std::unordered_map<std::string, std::size_t> firstLine_;
   std::vector<ExpositionError> errors_;
-  std::size_t count_ = 0;
+  std::size_t repeats_ = 0;
 };
 
 // The parser's errors and the repeats, in line order (each list already is).
-std::vector<ExpositionError> allErrors(const ExpositionStats& stats, const RepeatedSeries& repeats) {
+std::vector<ExpositionError> allErrors(const ExpositionStats& stats, const FirstSamples& firsts) {
   std::vector<ExpositionError> all;
-  all.reserve(stats.errors.size() + repeats.errors().size());
-  std::merge(stats.errors.begin(), stats.errors.end(), repeats.errors().begin(), repeats.errors().end(),
+  all.reserve(stats.errors.size() + firsts.errors().size());
+  std::merge(stats.errors.begin(), stats.errors.end(), firsts.errors().begin(), firsts.errors().end(),
              std::back_inserter(all),
              [](const ExpositionError& a, const ExpositionError& b) { return a.line < b.line; });
   return all;
@@ -105,17 +98,17 @@ class TextReport final : public ExpositionVisitor {
     if (!f.unit.empty()) out_ << "# unit " << f.unit << '\n';
   }
   void onSample(const ExpositionSample& s) override {
-    const std::string& key = keys_.build(s);
-    if (repeats.repeated(key, s.line)) return;
-    out_ << metricTypeName(s.type) << "  " << key << "  " << formatNumber(s.value);
+    const std::string* key = firsts_.keyIfFirst(s);
+    if (!key) return;
+    out_ << metricTypeName(s.type) << "  " << *key << "  " << formatNumber(s.value);
     if (s.hasTimestamp) out_ << "  @" << formatNumber(s.timestampSeconds);
     out_ << '\n';
   }
-  RepeatedSeries repeats;
+  const FirstSamples& firsts() const { return firsts_; }
 
  private:
   std::ostream& out_;
-  KeyBuilder keys_;
+  FirstSamples firsts_;
 };
 
 class JsonReport final : public ExpositionVisitor {
@@ -128,19 +121,19 @@ class JsonReport final : public ExpositionVisitor {
                          {"series", nlohmann::ordered_json::array()}});
   }
   void onSample(const ExpositionSample& s) override {
-    const std::string& key = keys_.build(s);
-    if (repeats.repeated(key, s.line)) return;
-    nlohmann::ordered_json series = {{"key", key}, {"value", jsonNumber(s.value)}};
+    const std::string* key = firsts_.keyIfFirst(s);
+    if (!key) return;
+    nlohmann::ordered_json series = {{"key", *key}, {"value", jsonNumber(s.value)}};
     if (s.hasTimestamp) series["timestamp"] = jsonNumber(s.timestampSeconds);
     // The parser announces every family before its first sample.
     families_.back()["series"].push_back(std::move(series));
   }
   nlohmann::ordered_json& families() { return families_; }
-  RepeatedSeries repeats;
+  const FirstSamples& firsts() const { return firsts_; }
 
  private:
   nlohmann::ordered_json families_ = nlohmann::ordered_json::array();
-  KeyBuilder keys_;
+  FirstSamples firsts_;
 };
 
 std::string errorPrefix(const ExpositionError& e) {
@@ -158,9 +151,9 @@ int writeScrapeReport(std::string_view body, ExpositionFormat format, const Expo
   if (json) {
     JsonReport report;
     stats = parser.parse(body, format, all, report);
-    repeated = report.repeats.count();
+    repeated = report.firsts().repeats();
     nlohmann::ordered_json errors = nlohmann::ordered_json::array();
-    for (const ExpositionError& e : allErrors(stats, report.repeats))
+    for (const ExpositionError& e : allErrors(stats, report.firsts()))
       errors.push_back({{"line", e.line}, {"message", e.message}});
     nlohmann::ordered_json doc = {
         {"families", std::move(report.families())},
@@ -176,9 +169,9 @@ int writeScrapeReport(std::string_view body, ExpositionFormat format, const Expo
   } else {
     TextReport report(out);
     stats = parser.parse(body, format, all, report);
-    repeated = report.repeats.count();
-    const std::size_t notRecorded = repeated - report.repeats.errors().size();  // past the cap
-    for (const ExpositionError& e : allErrors(stats, report.repeats))
+    repeated = report.firsts().repeats();
+    const std::size_t notRecorded = repeated - report.firsts().errors().size();  // past the cap
+    for (const ExpositionError& e : allErrors(stats, report.firsts()))
       out << errorPrefix(e) << ": " << e.message << '\n';
     if (stats.errorsNotRecorded + notRecorded > 0)
       out << "... and " << stats.errorsNotRecorded + notRecorded << " more errors\n";
