@@ -58,12 +58,20 @@
 --    of the last `shrink_after` average more than those of the one before
 --    (a morning ramp: a shrink on a dip of its noise is grown back soon,
 --    or too late when the data comes slowly).
+--    Crowds: when the pool holds fewer connections open than the shrink
+--    would leave (it opens them on demand and step 5 closes idle ones), a
+--    lower cap saves nothing; the cap then stays at the largest size wanted
+--    in the last `peak_memory`, so a crowd that comes back finds its
+--    connections allowed at once instead of growing into them by
+--    `max_step`s. Needs the open count (step 5); `peak_memory = 0` turns
+--    it off.
 -- 5. Idle connections: a pool keeps what it opened until its idle timeout.
 --    When `min_close` or more connections are open beyond what the load
 --    wants, the trigger `close_idle_knob` closes them at once (at most every
 --    `close_every`; a close that freed nothing, as under a minimum idle
---    count, backs off for `close_backoff`). `close_idle_knob = ""` or an
---    ungoverned knob turns this off.
+--    count or while the load comes back, backs off for twice as long as the
+--    one before: 2, 4, 8 x `close_every`, up to `close_backoff`).
+--    `close_idle_knob = ""` or an ungoverned knob turns this off.
 --
 -- Tuning: `target_wait` and `wait_quantile` from the latency SLO (default:
 -- half of a 500 ms p95); `headroom` for how far the arrivals move between
@@ -72,7 +80,8 @@
 -- connections for more changes); `shrink_after` several times the load's
 -- noise correlation time; `quiet_window` at least the flap window;
 -- `shrink_every` and `hold_rising` against shrinks that are grown back
--- within the flap window.
+-- within the flap window; `peak_memory` the period of the crowds to be
+-- ready for (a day covers a daily peak).
 local function erlangSize(a, s, target_wait, eps, max_c)
   -- Smallest c > a with C(c, a) e^(-(c - a) t / s) <= eps (Erlang B by recursion).
   if a <= 0 then return 1 end
@@ -187,6 +196,7 @@ return {
     min_shrink = 2,
     shrink_every = 0,
     hold_rising = false,
+    peak_memory = 86400,
     min_close = 5,
     close_every = 60,
     close_backoff = 1800,
@@ -333,13 +343,30 @@ return {
       end
       rising = n[1] > 0 and n[2] > 0 and sum[1] / n[1] > sum[2] / n[2]
     end
+    -- Crowds: the largest size wanted in the last `peak_memory`, by
+    -- buckets of a 24th of it; the floor of a shrink while the open count
+    -- (last tick's, read in step 5) is below what the shrink would leave.
+    local floor = 0
+    if p.peak_memory > 0 then
+      local peaks, peak = {}, want
+      for _, w in ipairs(st.peaks or {}) do
+        if ctx.now - w[1] < p.peak_memory then peaks[#peaks + 1] = w; peak = math.max(peak, w[2]) end
+      end
+      if #peaks > 0 and ctx.now - peaks[#peaks][1] < p.peak_memory / 24 then
+        peaks[#peaks][2] = math.max(peaks[#peaks][2], want)
+      else
+        peaks[#peaks + 1] = { ctx.now, want }
+      end
+      st.peaks = peaks
+      if st.open and st.open + p.min_shrink <= top then floor = peak end
+    end
     local proposal
     if grow_at > knob.value then
       proposal, st.grew_at = want, ctx.now
-    elseif knob.value - top >= p.min_shrink and ctx.now - st.since >= p.shrink_after
+    elseif knob.value - math.max(top, floor) >= p.min_shrink and ctx.now - st.since >= p.shrink_after
         and ctx.now - (st.grew_at or -math.huge) > p.quiet_window
         and ctx.now - (st.shrank_at or -math.huge) >= p.shrink_every and not rising then
-      proposal, why = top, string.format("at most %d wanted in %.0f s", top, p.shrink_after)
+      proposal, why = math.max(top, floor), string.format("at most %d wanted in %.0f s", top, p.shrink_after)
       st.shrank_at = ctx.now
     end
     if proposal then
@@ -350,11 +377,19 @@ return {
     -- the open count still gets its sizes).
     local closer = p.close_idle_knob ~= "" and ctx.knob(p.close_idle_knob)
     local open = closer and ctx.value(p.open_metric, p.match)
+    st.open = open
     if open then
       local last = st.close
       if last and not last.checked and ctx.now - last.t >= p.close_every / 2 then
         last.checked = true
-        if open > last.open - p.min_close then st.close_after = ctx.now + p.close_backoff end
+        if open > last.open - p.min_close then
+          -- Fruitless: a minimum idle count, or the load came back. Back off
+          -- for twice as long as the time before, up to `close_backoff`.
+          st.close_fails = (st.close_fails or 0) + 1
+          st.close_after = ctx.now + math.min(p.close_backoff, p.close_every * 2 ^ st.close_fails)
+        else
+          st.close_fails = nil
+        end
       end
       if open - want >= p.min_close and ctx.now >= (st.close_after or -math.huge)
           and ctx.now - (last and last.t or -math.huge) >= p.close_every then

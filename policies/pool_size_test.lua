@@ -216,6 +216,49 @@ return {
       { at = 625, values = gauges(2, 0, 0.02, 0.001), expect = { proposals = { db_pool_size = 3 } } },
     },
   },
+  -- After a crowd (1000 queries/s, then 100): the pool below.
+  {
+    name = "a pool that opens connections on demand keeps the crowd's size as its cap",
+    now = 10,
+    knobs = pool(10, { db_pool_close_idle = 0 }),
+    series = { queries({ { 10, 5000 }, { 20, 15000 }, { 320, 45000 }, { 620, 75000 }, { 625, 75500 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+      { at = 20, values = gauges(20, 0, 0.02, 0.001, 22), expect = { proposals = { db_pool_size = 23 } } },
+      { at = 320, values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+      { at = 620, values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+      -- 1 open + 2 (min_shrink) <= 3 wanted: a cap of 3 would close nothing.
+      { at = 625, values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+    },
+  },
+  {
+    name = "a pool that holds its connections open is shrunk after a crowd",
+    now = 10,
+    knobs = pool(10, { db_pool_close_idle = 0 }),
+    series = { queries({ { 10, 5000 }, { 20, 15000 }, { 320, 45000 }, { 620, 75000 }, { 625, 75500 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001, 7), expect = { no_proposal = true } },
+      { at = 20, values = gauges(20, 0, 0.02, 0.001, 23), expect = { proposals = { db_pool_size = 23 } } },
+      -- A minimum idle count of 23: the close frees nothing and backs off.
+      { at = 320, values = gauges(2, 0, 0.02, 0.001, 23), expect = { proposals = { db_pool_close_idle = 1 } } },
+      { at = 620, values = gauges(2, 0, 0.02, 0.001, 23), expect = { no_proposal = true } },
+      { at = 625, values = gauges(2, 0, 0.02, 0.001, 23),
+        expect = { proposals = { db_pool_size = { value = 3, reason = "at most 3 wanted in 300 s" } } } },
+    },
+  },
+  {
+    name = "peak_memory = 0: the cap follows the load down after a crowd",
+    now = 10,
+    knobs = pool(10, { db_pool_close_idle = 0 }),
+    params = { peak_memory = 0 },
+    series = { queries({ { 10, 5000 }, { 20, 15000 }, { 320, 45000 }, { 620, 75000 }, { 625, 75500 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+      { at = 20, values = gauges(20, 0, 0.02, 0.001, 22), expect = { proposals = { db_pool_size = 23 } } },
+      { at = 320, values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+      { at = 625, values = gauges(2, 0, 0.02, 0.001, 1), expect = { proposals = { db_pool_size = 3 } } },
+    },
+  },
   {
     name = "a small shrink is not worth a change",
     now = 0,
@@ -228,18 +271,24 @@ return {
     },
   },
   {
-    name = "idle connections beyond the want are closed; a close that frees nothing backs off",
+    name = "idle connections beyond the want are closed; a close that frees nothing backs off, twice as long each time",
     now = 10,
     knobs = pool(10, { db_pool_close_idle = 0 }),
     steps = {
       { values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
         expect = { no_proposal = true } },
-      { advance = 5, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
+      { at = 15, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
         expect = { proposals = { db_pool_close_idle = { value = 1, reason = "30 connections open, 3 wanted" } } } },
-      { advance = 30, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
-        expect = { no_proposal = true, state = { close_after = 1845 } } },
-      { advance = 30, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
+      -- Checked 30 s later: nothing freed, so no close for 2 x close_every.
+      { at = 45, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
+        expect = { no_proposal = true, state = { close_after = 165, close_fails = 1 } } },
+      { at = 164, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
         expect = { no_proposal = true } },
+      { at = 165, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
+        expect = { proposals = { db_pool_close_idle = 2 } } },
+      -- Fruitless again: 4 x close_every (up to close_backoff).
+      { at = 195, values = { db_pool_connections_active = 2, db_pool_clients_waiting = 0, db_pool_connections_open = 30 },
+        expect = { no_proposal = true, state = { close_after = 435, close_fails = 2 } } },
     },
   },
   {
