@@ -13,7 +13,7 @@ namespace {
 
 bool neverStop(lua_State*) { return false; }
 int cannotRaise(lua_State* L) { return luaL_error(L, "unexpected stop"); }
-const PatternBudget kUnlimited{&neverStop, &cannotRaise};
+const LoopBudget kUnlimited{&neverStop, &cannotRaise};
 
 // What policies do with patterns: split labels and log lines, parse
 // durations, find a word, tidy whitespace.

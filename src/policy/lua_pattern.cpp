@@ -29,7 +29,7 @@ struct Capture {
 // One match attempt's state: the subject, the pattern, the captures so far.
 struct Matcher {
   lua_State* L;
-  const PatternBudget* budget;
+  const LoopBudget* budget;
   const char* subject;
   const char* subjectEnd;
   const char* patternEnd;
@@ -295,7 +295,7 @@ struct Matcher {
 };
 
 Matcher makeMatcher(lua_State* L, const char* s, std::size_t ls, const char* p, std::size_t lp) {
-  const auto* budget = static_cast<const PatternBudget*>(lua_touserdata(L, lua_upvalueindex(1)));
+  const auto* budget = static_cast<const LoopBudget*>(lua_touserdata(L, lua_upvalueindex(1)));
   Matcher m{};
   m.L = L;
   m.budget = budget;
@@ -521,12 +521,12 @@ int boundedGsub(lua_State* L) {
 
 }  // namespace
 
-void installBoundedPatterns(lua_State* L, int stringTable, const PatternBudget* budget) {
+void installBoundedPatterns(lua_State* L, int stringTable, const LoopBudget* budget) {
   stringTable = lua_absindex(L, stringTable);
   const luaL_Reg functions[] = {
       {"find", boundedFind}, {"match", boundedMatch}, {"gmatch", boundedGmatch}, {"gsub", boundedGsub}};
   for (const luaL_Reg& f : functions) {
-    lua_pushlightuserdata(L, const_cast<PatternBudget*>(budget));
+    lua_pushlightuserdata(L, const_cast<LoopBudget*>(budget));
     lua_pushcclosure(L, f.func, 1);
     lua_setfield(L, stringTable, f.name);
   }

@@ -3,15 +3,9 @@
 
 #include <lua.hpp>
 
-namespace trimtab {
+#include "policy/lua_budget.h"
 
-// What lets a pattern match be stopped: `interrupted` is polled every few
-// thousand steps of matching, and when it returns true `raise` is called,
-// which raises a Lua error and does not return.
-struct PatternBudget {
-  bool (*interrupted)(lua_State* L);
-  int (*raise)(lua_State* L);
-};
+namespace trimtab {
 
 // Replaces find, match, gmatch and gsub in the table at `stringTable` (the
 // sandbox's `string`, which is also the strings' __index) with versions
@@ -23,6 +17,6 @@ struct PatternBudget {
 // ("a"):rep(2e4):find(".-.-.-.-.-b") froze the whole controller (no tick, no
 // scrape, SIGTERM unanswered) for as long as it ran. `budget` must outlive
 // the state.
-void installBoundedPatterns(lua_State* L, int stringTable, const PatternBudget* budget);
+void installBoundedPatterns(lua_State* L, int stringTable, const LoopBudget* budget);
 
 }  // namespace trimtab

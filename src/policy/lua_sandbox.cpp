@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/units.h"
+#include "policy/lua_bounded_library.h"
 #include "policy/lua_pattern.h"
 
 namespace trimtab {
@@ -294,9 +295,11 @@ int LuaSandbox::openLibraries(lua_State* L) {
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
   // Pattern functions the CPU budget can stop (lua_pattern.h says why).
-  static const PatternBudget kPatternBudget{&LuaSandbox::overrun, &LuaSandbox::raiseOverrun};
-  installBoundedPatterns(L, -1, &kPatternBudget);
+  static const LoopBudget kLoopBudget{&LuaSandbox::overrun, &LuaSandbox::raiseOverrun};
+  installBoundedPatterns(L, -1, &kLoopBudget);
   lua_pop(L, 1);
+  // And the other library loops it could not reach (lua_bounded_library.h).
+  installBoundedLibrary(L, &kLoopBudget);
   lua_pushliteral(L, "");
   if (lua_getmetatable(L, -1)) {
     lua_pushboolean(L, 0);

@@ -61,7 +61,7 @@ end
 
 bool neverStop(lua_State*) { return false; }
 int cannotRaise(lua_State* L) { return luaL_error(L, "unexpected stop"); }
-const PatternBudget kUnlimited{&neverStop, &cannotRaise};
+const LoopBudget kUnlimited{&neverStop, &cannotRaise};
 
 struct State {
   lua_State* L = luaL_newstate();
@@ -157,7 +157,7 @@ namespace {
 int gPolls = 0;
 bool stopAfterFewPolls(lua_State*) { return ++gPolls > 3; }
 int raiseStopped(lua_State* L) { return luaL_error(L, "stopped by the budget"); }
-const PatternBudget kStopping{&stopAfterFewPolls, &raiseStopped};
+const LoopBudget kStopping{&stopAfterFewPolls, &raiseStopped};
 }  // namespace
 
 TEST_CASE("a backtracking match stops when the budget says so") {

@@ -144,6 +144,77 @@ TEST_CASE("sandbox: a pattern that backtracks for ever is stopped by the budget,
   expectError("pcall(string.match, ('a'):rep(2e4), '.-.-.-.-b')", "CPU budget");
 }
 
+TEST_CASE("sandbox: a loop in xpcall's message handler is stopped by the budget") {
+  // The handler ran inside the budget's hook, where hooks are off: the
+  // process spun for ever.
+  std::string file;
+  std::string message =
+      failedTickOf("handler", "    xpcall(function() while true do end end, function(m) while true do end end)", file);
+  CHECK(contains(message, "CPU budget of 250ms exceeded"));
+  CHECK(contains(message, file + ":4:"));
+  expectError("xpcall(error, function() while true do end end)", "CPU budget");
+  expectError("while true do xpcall(function() while true do end end, function(m) return m end) end", "CPU budget");
+  expectError(R"(local co = coroutine.wrap(function()
+        xpcall(function() while true do end end, function() while true do end end)
+      end)
+    co())",
+              "CPU budget");
+}
+
+TEST_CASE("sandbox: xpcall passes arguments, results and handled errors like the built-in") {
+  expectOk(R"(local ok, a, b = xpcall(function(x, y) return x + y, x * y end, error, 3, 4)
+    assert(ok and a == 7 and b == 12)
+    local failed, m = xpcall(function() error("boom") end, function(e) return "handled: " .. e end)
+    assert(not failed and m:find("handled: .*boom"), m)
+    local _, inner = xpcall(function() error({code = 7}) end, function(e) return e.code end)
+    assert(inner == 7))");
+  expectError("xpcall(function() end)", "bad argument #2 to 'xpcall' (function expected");
+}
+
+TEST_CASE("sandbox: table.insert, table.remove and table.move over a huge length are stopped by the budget") {
+  // Copying nils allocates nothing, so the memory cap never stopped these.
+  std::string file;
+  std::string message = failedTickOf("mover", "    table.move({1}, 1, 1e12, 2)", file);
+  CHECK(contains(message, "CPU budget of 250ms exceeded"));
+  CHECK(contains(message, file + ":4:"));
+  const std::string huge = "local t = setmetatable({}, {__len = function() return 1e12 end})\n    ";
+  expectError(huge + "table.insert(t, 1, 0)", "CPU budget");
+  expectError(huge + "table.remove(t, 1)", "CPU budget");
+  expectError(huge + "pcall(table.remove, t, 1)", "CPU budget");
+}
+
+TEST_CASE("sandbox: table.insert, table.remove and table.move behave as the built-ins") {
+  expectOk(R"(local t = {1, 2, 3}
+    table.insert(t, 4); table.insert(t, 1, 0)
+    assert(table.concat(t, ",") == "0,1,2,3,4")
+    assert(table.remove(t) == 4 and table.remove(t, 1) == 0 and table.concat(t, ",") == "1,2,3")
+    assert(table.remove({}) == nil and table.remove({}, 1) == nil)
+    local m = table.move({1, 2, 3, 4, 5}, 1, 3, 3)
+    assert(table.concat(m, ",") == "1,2,1,2,3")
+    local n = table.move({1, 2, 3, 4, 5}, 3, 5, 1)
+    assert(table.concat(n, ",") == "3,4,5,4,5")
+    local dst = table.move({1, 2}, 1, 2, 2, {9})
+    assert(table.concat(dst, ",") == "9,1,2")
+    local log = {}
+    local proxy = setmetatable({}, {__index = function(_, k) return k * 10 end,
+                                    __newindex = function(_, k, v) log[#log + 1] = k .. "=" .. v end})
+    table.move(proxy, 1, 2, 5, proxy)
+    assert(table.concat(log, " ") == "5=10 6=20", table.concat(log, " ")))");
+  expectError("table.insert({1}, 5, 0)", "bad argument #2 to 'insert' (position out of bounds)");
+  expectError("table.insert({1}, 1, 2, 3)", "wrong number of arguments to 'insert'");
+  expectError("table.remove({1}, 5)", "bad argument #1 to 'remove' (position out of bounds)");
+  expectError("table.insert(5, 1)", "bad argument #1 to 'insert' (table expected, got number)");
+  expectError("table.move({}, 1, math.maxinteger, 2)", "bad argument #4 to 'move' (destination wrap around)");
+  expectError("table.move({}, -1, math.maxinteger, 1)", "bad argument #3 to 'move' (too many elements to move)");
+}
+
+TEST_CASE("sandbox: string.rep of an empty string returns at once") {
+  expectOk(R"(assert(string.rep("", 1e15) == "" and string.rep("", 1e15, "") == "")
+    assert(("ab"):rep(3, ",") == "ab,ab,ab" and ("x"):rep(0) == "" and ("x"):rep(-1, ",") == "")
+    assert(string.rep("", 3, "-") == "--"))");
+  expectError("string.rep('x')", "bad argument #2 to 'rep' (number expected, got no value)");
+}
+
 TEST_CASE("sandbox: a budget stop inside coroutine.wrap names the policy's line, not the sandbox's") {
   std::string file;
   std::string message = failedTickOf("co",
