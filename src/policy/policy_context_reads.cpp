@@ -244,7 +244,10 @@ const luaL_Reg kReadFunctions[] = {
 int parseSelector(lua_State* L, PolicyContext& c) {
   MetricQuery& q = c.query();
   std::size_t length = 0;
-  const char* metric = luaL_checklstring(L, 1, &length);
+  // A string, not a number Lua would turn into one: ctx.value(42) is a
+  // mistake, not the metric "42".
+  luaL_checktype(L, 1, LUA_TSTRING);
+  const char* metric = lua_tolstring(L, 1, &length);
   if (length == 0) luaL_argerror(L, 1, "the metric name is empty");
   q.metric.assign(metric, length);
   q.matchers.clear();
@@ -270,7 +273,7 @@ bool toDuration(lua_State* L, int index, Seconds& out, std::string& error) {
     }
     out = *parsed;
   } else {
-    error = std::string("expected a duration (\"5m\" or seconds), got a ") + luaL_typename(L, index);
+    error = std::string("expected a duration (\"5m\" or seconds), got ") + luaL_typename(L, index);
     return false;
   }
   if (!(out > 0) || std::isinf(out)) {

@@ -120,7 +120,8 @@ TEST_CASE("ctx.value: bad arguments are errors with the policy's file:line") {
     if which == 4 then ctx.value('x', nil, 'median') end
     if which == 5 then ctx.value() end
     if which == 6 then ctx.value('') end
-    if which == 7 then ctx.value('x', {q = true}) end)");
+    if which == 7 then ctx.value('x', {q = true}) end
+    if which == 8 then ctx.value(42) end)");
   auto err = [&](Seconds t) { return errorOf(f.engine.tick("bad", t).status); };
   CHECK(contains(err(1), file + ":" + std::to_string(lineOf(file, "which == 1")) +
                              ": label matcher for 'q' must have exactly one of eq, ne, re, nre"));
@@ -130,6 +131,7 @@ TEST_CASE("ctx.value: bad arguments are errors with the policy's file:line") {
   CHECK(contains(err(5), "bad argument #1 to 'value'"));
   CHECK(contains(err(6), "the metric name is empty"));
   CHECK(contains(err(7), "must be a string or a table"));
+  CHECK(contains(err(8), "bad argument #1 to 'value' (string expected, got number)"));
 }
 
 TEST_CASE("ctx.window, quantile, rate, increase over declared inputs") {

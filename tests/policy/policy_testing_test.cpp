@@ -287,6 +287,34 @@ TEST_CASE("policy tests: malformed test files fail with file:line and a clear me
   CHECK(contains(failureOf("while true do end"), "CPU budget"));
   CHECK(contains(failureOf("return { { name = 'j', knobs = { k = { value = 5, min = 10, max = 1 } }, expect = {} } }"),
                  "knobs.k: min (10) is above max (1)"));
+  // Expectations that would check nothing are refused.
+  CHECK(contains(failureOf("return { { name = 'k', expect = { no_proposal = false } } }"),
+                 "no_proposal: expected true (false would check nothing"));
+  CHECK(contains(failureOf("return { { name = 'l', expect = { proposals = { k = 0/0 } } } }"),
+                 "proposals.k: NaN never matches a proposal"));
+  CHECK(contains(failureOf("return { { name = 'm', expect = { proposals = { k = { min = 0/0 } } } } }"),
+                 "proposals.k.min: NaN never matches a proposal"));
+  CHECK(contains(failureOf("return { { name = 'n', steps = { { at = 10, expect = {} }, { at = 20 } } } }"),
+                 "step 2: expect = {...} is missing"));
+}
+
+TEST_CASE("policy tests: a NaN proposal is within no range; true (any value) matches it") {
+  TempDir dir;
+  dir.write("nan.lua", R"(return {
+  name = "nan",
+  tick = function(ctx) ctx.propose("k", 0/0, "not a number") end,
+}
+)");
+  dir.write("nan_test.lua", R"(return {
+  { name = "range", knobs = { k = 5 }, expect = { proposals = { k = { min = 0, max = 10 } } } },
+  { name = "min", knobs = { k = 5 }, expect = { proposals = { k = { min = 0 } } } },
+  { name = "any", knobs = { k = 5 }, expect = { proposals = { k = true } } },
+}
+)");
+  PolicyTestReport r = runIn(dir);
+  REQUIRE_MESSAGE(r.failed() == 2, allFailures(r));
+  CHECK_MESSAGE(contains(r.failures[0], "case \"range\": expected proposal k in [0, 10], got k=nan"), r.failures[0]);
+  CHECK_MESSAGE(contains(r.failures[1], "case \"min\""), r.failures[1]);
 }
 
 TEST_CASE("policy tests: a policy without tests, a test without policy, a missing path") {

@@ -2,6 +2,7 @@
 // Comparing one tick's outcome with what the case expects; messages name the
 // policy's file:line behind each proposal.
 #include <algorithm>
+#include <cmath>
 
 #include "policy/testing/case_runner.h"
 
@@ -38,6 +39,9 @@ std::string showAll(const std::vector<Proposal>& proposals) {
 
 bool valueMatches(const ExpectedProposal& e, double v) {
   if (e.value) return nearlyEqual(*e.value, v);
+  // NaN is inside no range (every comparison with it is false); `true`
+  // (any value) still matches it.
+  if ((e.min || e.max) && std::isnan(v)) return false;
   if (e.min && v < *e.min && !nearlyEqual(*e.min, v)) return false;
   if (e.max && v > *e.max && !nearlyEqual(*e.max, v)) return false;
   return true;

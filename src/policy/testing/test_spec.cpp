@@ -22,6 +22,9 @@ const std::vector<std::string> kKnobKeys = {"value", "min", "max", "step", "base
                                             "deadband", "integer", "dry_run", "unit"};
 const std::vector<std::string> kExpectKeys = {"proposals", "no_proposal", "state", "state_nil",
                                               "log", "error", "knobs"};
+// A NaN proposal never reaches a knob (the governor vetoes it), and NaN
+// equals nothing, itself included.
+constexpr const char* kNanNeverMatches = "NaN never matches a proposal (write true for any value)";
 const std::vector<std::string> kProposalKeys = {"knob", "value", "min", "max", "reason"};
 
 // Parsing state for one case; the first problem ends it.
@@ -281,6 +284,7 @@ struct Parser {
   bool proposal(const std::string& knob, const LuaValue& v, ExpectedProposal& out) {
     out.knob = knob;
     if (v.isNumber()) {
+      if (std::isnan(v.number)) return fail("proposals", "proposals." + knob + ": " + kNanNeverMatches);
       out.value = v.number;
       return true;
     }
@@ -292,6 +296,9 @@ struct Parser {
     for (const auto& [field, target] : {std::pair{"value", &out.value}, {"min", &out.min}, {"max", &out.max}}) {
       if (const LuaValue* f = v.get(field)) {
         double d = 0;
+        if (f->isNumber() && std::isnan(f->number)) {
+          return fail(field, "proposals." + knob + "." + field + ": " + kNanNeverMatches);
+        }
         if (!number(*f, field, d)) return false;
         *target = d;
       }
@@ -329,8 +336,12 @@ struct Parser {
       if (!proposals(*p, *out.proposals)) return false;
     }
     if (const LuaValue* n = v.get("no_proposal")) {
-      if (!n->isBoolean()) return fail("no_proposal", "no_proposal: expected true or false");
-      out.noProposal = n->boolean;
+      if (!n->isBoolean() || !n->boolean) {
+        return fail("no_proposal",
+                    "no_proposal: expected true (false would check nothing; to expect some proposal, write "
+                    "proposals = {KNOB = true})");
+      }
+      out.noProposal = true;
       if (out.noProposal && out.proposals && !out.proposals->empty()) {
         return fail("no_proposal", "expect: no_proposal = true contradicts proposals");
       }
@@ -355,7 +366,7 @@ struct Parser {
     return true;
   }
 
-  bool step(const LuaValue& v, TestStep& out) {
+  bool step(const LuaValue& v, TestStep& out, std::size_t number) {
     if (!v.isTable()) return fail("steps", "steps: each step is a table {advance = ..., expect = {...}}");
     if (!checkKeys(v, kStepKeys, "step")) return false;
     if (v.get("at") && v.get("advance")) return fail("advance", "step: give at or advance, not both");
@@ -363,7 +374,7 @@ struct Parser {
     if (out.advance && *out.advance < 0) return fail("advance", "advance: must not be negative");
     if (!series(v, out.series) || !knobs(v, out.knobs)) return false;
     const LuaValue* e = v.get("expect");
-    if (!e) return fail("steps", "step: expect = {...} is missing");
+    if (!e) return fail("steps", "step " + std::to_string(number) + ": expect = {...} is missing (expect = {} checks only that the tick does not fail)");
     return expectation(*e, out.expect);
   }
 
@@ -385,7 +396,7 @@ struct Parser {
     for (const LuaValue* s : steps->list()) {
       TestStep& st = out.steps.emplace_back();
       st.line = caseLine;
-      if (!step(*s, st)) return false;
+      if (!step(*s, st, out.steps.size())) return false;
     }
     return true;
   }
