@@ -16,6 +16,7 @@
 
 #include "actuators/actuator_support.h"
 #include "common/http_client.h"
+#include "common/secret.h"
 
 namespace trimtab {
 
@@ -228,9 +229,10 @@ ActuationOutcome HttpActuator::apply(const ActuationRequest& request) {
   }
   outcome.latency = now_() - start;
   outcome.detail = last.detail;
-  for (const auto& secret : secrets)
-    for (auto at = outcome.detail.find(secret); at != std::string::npos; at = outcome.detail.find(secret))
-      outcome.detail.replace(at, secret.size(), "<redacted>");
+  // redactSecret searches on past each replacement: a secret such as "t"
+  // is also found inside "<redacted>", and searching again from the start
+  // spun for ever.
+  for (const auto& secret : secrets) redactSecret(outcome.detail, secret);
 
   if (last.ok) {
     consecutiveFailures_ = 0;

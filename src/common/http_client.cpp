@@ -367,6 +367,14 @@ Result<HttpUrl> parseHttpUrl(const std::string& url) {
 }
 
 Result<HttpResponse> httpExchange(const HttpRequest& request) {
+  // A line break in a value would end the header and start another: values
+  // from env: secrets are only known here. The message names the header, never the value.
+  for (const auto& [name, value] : request.headers) {
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return makeError(request.method + " " + redactUrl(request.url) + ": header '" + name +
+                       "': the value contains a line break or NUL, not sent");
+    }
+  }
   try {
     return exchange(request);
   } catch (const std::exception& e) {

@@ -126,10 +126,18 @@ void readPgOptions(ConfigNode& params, PgOptions& out,
           params.error("dsn", "invalid connection string: libpq could not parse it (key=value pairs or a "
                               "postgresql:// URI; percent-encode '@', ':' and '/' in a URI's values)");
         } else {
-          for (auto* o = opts; o->keyword; ++o)
-            if (o->val && std::string_view(o->keyword) == "password")
+          std::map<std::string, std::string> kv;
+          for (auto* o = opts; o->keyword; ++o) {
+            if (!o->val) continue;
+            kv[o->keyword] = o->val;
+            if (std::string_view(o->keyword) == "password")
               params.error("dsn", "the connection string holds a password: give it with password: env:NAME (or dsn: env:NAME)");
+          }
           PQconninfoFree(opts);
+          // The run refuses these (buildConninfo); `check` must say so too.
+          // A password's rest in host, port or dbname is one more reason.
+          if (Status shown = checkShownFields(kv); !shown)
+            params.error("dsn", "invalid connection string: " + shown.error().message);
         }
         if (err) PQfreemem(err);
       }
@@ -171,7 +179,7 @@ Result<std::string> buildConninfo(const PgOptions& options, std::string& display
   }
   std::string host = kv.count("host") ? kv["host"] : kv.count("hostaddr") ? kv["hostaddr"] : "local";
   std::string port = kv.count("port") ? kv["port"] : "5432";
-  display = fmt::format("postgres {}:{}", host, port);
+  display = fmt::format("{} {}:{}", options.adminConsole ? "pgbouncer" : "postgres", host, port);
   if (kv.count("dbname")) display += "/" + kv["dbname"];
   if (kv.count("user")) display += " user=" + kv["user"];
   std::string out;

@@ -87,18 +87,20 @@ Result<RedisUrl> parseRedisUrl(const std::string& url) {
   if (s.substr(0, kScheme.size()) != kScheme) return makeError("expected a redis://host:port URL");
   s.remove_prefix(kScheme.size());
   RedisUrl out;
-  if (auto slash = s.find('/'); slash != std::string_view::npos) {
-    std::string_view db = s.substr(slash + 1);
-    s = s.substr(0, slash);
-    if (!db.empty() && (!parseInt(db, out.db) || out.db < 0 || out.db > kMaxRedisDb))
-      return makeError("expected a database number after the host, got '" + std::string(db) + "'");
-  }
+  // The credentials end at the last '@': a '/' or '@' in a password must not
+  // be taken for the database or the host (nor echoed in a message).
   if (auto at = s.rfind('@'); at != std::string_view::npos) {
     std::string_view info = s.substr(0, at);
     s = s.substr(at + 1);
     auto colon = info.find(':');
     out.user = percentDecode(info.substr(0, colon));
     if (colon != std::string_view::npos) out.password = percentDecode(info.substr(colon + 1));
+  }
+  if (auto slash = s.find('/'); slash != std::string_view::npos) {
+    std::string_view db = s.substr(slash + 1);
+    s = s.substr(0, slash);
+    if (!db.empty() && (!parseInt(db, out.db) || out.db < 0 || out.db > kMaxRedisDb))
+      return makeError("expected a database number after the host, got '" + std::string(db) + "'");
   }
   std::string_view port;
   if (!s.empty() && s.front() == '[') {

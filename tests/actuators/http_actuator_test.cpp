@@ -178,6 +178,34 @@ TEST_CASE("http actuator keeps env: secrets out of details") {
   ::unsetenv("TRIMTAB_TEST_TOKEN");
 }
 
+TEST_CASE("http actuator: a secret that is part of '<redacted>' is redacted once, not for ever") {
+  // The target echoes the header into its error body; the secret "t" is
+  // also in the replacement text.
+  ScriptedHttpServer server({}, 500);
+  server.echoHeader("Authorization");
+  ::setenv("TRIMTAB_TEST_TOKEN", "t", 1);
+  Harness h("url: http://127.0.0.1:" + std::to_string(server.port()) +
+            "/knob\nretries: 0\nheaders: {Authorization: 'env:TRIMTAB_TEST_TOKEN'}\n");
+  auto outcome = h.actuator->apply(request());
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.detail.find("<redacted>") != std::string::npos);
+  ::unsetenv("TRIMTAB_TEST_TOKEN");
+}
+
+TEST_CASE("http actuator: an env: header value with a line break is not sent") {
+  ScriptedHttpServer server({}, 200);
+  ::setenv("TRIMTAB_TEST_TOKEN", "Bearer abc\r\nX-Evil: 1", 1);
+  Harness h("url: http://127.0.0.1:" + std::to_string(server.port()) +
+            "/knob\nretries: 0\nheaders: {Authorization: 'env:TRIMTAB_TEST_TOKEN'}\n");
+  auto outcome = h.actuator->apply(request());
+  CHECK_FALSE(outcome.ok);
+  CHECK_MESSAGE(outcome.detail.find("header 'Authorization': the value contains a line break") != std::string::npos,
+                outcome.detail);
+  CHECK(outcome.detail.find("abc") == std::string::npos);
+  CHECK(server.received().empty());
+  ::unsetenv("TRIMTAB_TEST_TOKEN");
+}
+
 TEST_CASE("http actuator reports a refused connection") {
   unsigned short port;
   {

@@ -111,7 +111,7 @@ TEST_CASE("pgbouncer: killed mid-run, the source fails without crashing and reco
   REQUIRE_MESSAGE(!collectMap(*source, &error).empty(), error);
   REQUIRE(s->run("kill", "pgbouncer"));
   CHECK(collectMap(*source, &error).empty());
-  CHECK(error.find("postgres 127.0.0.1:" + (*s)["PGBOUNCER_PORT"] + "/pgbouncer") == 0);
+  CHECK(error.find("pgbouncer 127.0.0.1:" + (*s)["PGBOUNCER_PORT"] + "/pgbouncer") == 0);
   CHECK(error.find((*s)["PG_PASSWORD"]) == std::string::npos);
   CHECK(!pool->apply(change(kSmallPool)).ok);
 

@@ -115,6 +115,17 @@ TEST_CASE("redis URLs: host, port, database, credentials, IPv6, and errors") {
   CHECK(u->port == 6379);
   CHECK(u->db == -1);
 
+  // A '/' or '@' left unencoded in a password stays in the password, and
+  // an error about the rest never shows it.
+  u = parseRedisUrl("redis://:ab/cSECRET@e@127.0.0.1:6379/3");
+  REQUIRE(u);
+  CHECK(u->password == "ab/cSECRET@e");
+  CHECK(u->host == "127.0.0.1");
+  CHECK(u->db == 3);
+  auto bad = parseRedisUrl("redis://:ab/cSECRET@127.0.0.1:x");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("SECRET") == std::string::npos);
+
   u = parseRedisUrl("redis://[::1]:7000");
   REQUIRE(u);
   CHECK(u->host == "::1");
