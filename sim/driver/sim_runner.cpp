@@ -157,6 +157,7 @@ CompiledConfig SimRun::compile() {
   cfg.policyLimits = scenario_.policyLimits;
   cfg.policies = config_.policies;
   cfg.journal.path = options_.journalPath;
+  cfg.journal.exclusive = false;  // one file per run, written by this process only
   cfg.server.enabled = false;
   const Seconds interval = *intervals_->sourceInterval(scenario_.sourceName);
   SourceSpec source{scenario_.sourceName, "sim", interval, interval / 2};

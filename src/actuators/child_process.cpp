@@ -110,6 +110,9 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
   posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&setup.actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&setup.actions, writeEnd.fd, 2);
+  // Nothing else: a child that outlives trimtab (its timeout is up to 600 s)
+  // must not hold the journal, or the listen socket a restart binds again.
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
   // Own process group (so a timeout kills the whole tree), default signal
   // dispositions and an empty mask whatever trimtab's threads block or ignore.
   sigset_t none, all;

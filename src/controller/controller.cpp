@@ -51,14 +51,40 @@ Status Controller::start() {
     for (const auto& [knob, value] : recovery->lastApplied) {
       const KnobState* state = governor_.knob(knob);
       if (!state) continue;  // a knob removed from the config since
-      // The bounds may have changed since: what trimtab believes, and may
-      // apply again, stays within the ones configured now.
+      KnobSlot& slot = *knobs_.at(knob);
+      // The bounds may have changed since: what trimtab believes, and
+      // applies again below, stays within the ones configured now.
       const double within = std::clamp(value, state->spec.min, state->spec.max);
-      if (within != value)
-        spdlog::warn("knob {}: {} from the journal is outside its bounds [{}, {}]; taken as {}", knob, value,
-                     state->spec.min, state->spec.max, within);
       governor_.setCurrent(knob, within);
       spdlog::info("knob {} recovered at {} from the journal", knob, within);
+      // Applied again at the first tick when the service may hold another
+      // value than the journal's.
+      std::string why;
+      if (within != value) {
+        spdlog::warn("knob {}: {} from the journal is outside its bounds [{}, {}]; taken as {} and applied",
+                     knob, value, state->spec.min, state->spec.max, within);
+        why = fmt::format("recovered {} is outside the bounds: applied within them", value);
+      } else if (auto it = recovery->unfinished.find(knob); it != recovery->unfinished.end()) {
+        spdlog::warn("knob {}: the journal has no outcome for the apply of {} (trimtab stopped while it ran); "
+                     "its value is unknown, {} is applied again",
+                     knob, it->second, within);
+        why = fmt::format("the apply of {} before the restart has no outcome: applied again", it->second);
+      } else if (slot.actuator && slot.actuator->losesSettingOnRestart() && within != slot.spec.baseline) {
+        why = "recovered from the journal: applied again, the server may have restarted meanwhile";
+      }
+      if (!why.empty() && slot.actuator && !config_.dryRun && !slot.spec.dryRun) slot.resyncReason = why;
+    }
+    // A knob whose only apply never finished has no recovered value: the
+    // service holds the baseline or that value, so the baseline is applied.
+    for (const auto& [knob, value] : recovery->unfinished) {
+      const KnobState* state = governor_.knob(knob);
+      if (recovery->lastApplied.count(knob) || !state) continue;
+      KnobSlot& slot = *knobs_.at(knob);
+      spdlog::warn("knob {}: the journal has no outcome for the apply of {} (trimtab stopped while it ran); "
+                   "its baseline {} is applied again",
+                   knob, value, state->current);
+      if (slot.actuator && !config_.dryRun && !slot.spec.dryRun)
+        slot.resyncReason = fmt::format("the apply of {} before the restart has no outcome: applied again", value);
     }
   }
   for (const auto& spec : config_.policies) {
@@ -260,19 +286,43 @@ void Controller::shutdown() {
   for (const auto& [name, slot] : knobs_) {
     const KnobState* state = governor_.knob(name);
     if (!state || !slot->spec.restoreOnExit || !slot->actuator) continue;
-    if (state->current == slot->spec.baseline || config_.dryRun || slot->spec.dryRun) continue;
-    Decision d;
-    d.time = clock_.now();
-    d.policy = "shutdown";
-    d.knob = name;
-    d.proposed = d.decided = slot->spec.baseline;
-    d.previous = state->current;
-    d.reason = "restore baseline on exit";
-    d.verdict = Verdict::Apply;
-    ++stats_.restoresDispatched;
-    journalAndDispatch(d);
+    if (state->pending) {
+      slot->restoreAfterInFlight = true;  // dispatched when the apply ends
+      continue;
+    }
+    dispatchRestore(name);
   }
+  stopWhenSettled();
+}
+
+void Controller::dispatchRestore(const std::string& knob) {
+  const KnobSlot& slot = *knobs_.at(knob);
+  const KnobState* state = governor_.knob(knob);
+  if (!state || state->current == slot.spec.baseline || config_.dryRun || slot.spec.dryRun) return;
+  Decision d;
+  d.time = clock_.now();
+  d.policy = "shutdown";
+  d.knob = knob;
+  d.proposed = d.decided = slot.spec.baseline;
+  d.previous = state->current;
+  d.reason = "restore baseline on exit";
+  d.verdict = Verdict::Apply;
+  ++stats_.restoresDispatched;
+  journalAndDispatch(d);
+}
+
+void Controller::stopWhenSettled() {
+  if (!stopping_ || stopJournalled_ || inFlight_ > 0) return;
+  stopJournalled_ = true;
   journalEvent("stop", "service " + config_.service);
+  if (journal_.isOpen()) (void)journal_.flush();
+}
+
+void Controller::abandonInFlight() {
+  if (stopJournalled_) return;
+  stopJournalled_ = true;
+  journalEvent("stop", "service " + config_.service + "; " + std::to_string(inFlight_) +
+                           " scrapes/actuations still in flight were abandoned (their outcomes are unknown)");
   if (journal_.isOpen()) (void)journal_.flush();
 }
 

@@ -83,9 +83,13 @@ class Controller final : public PolicyHost {
   // Recompiles changed policy files (or all, for SIGHUP); failures keep the
   // old version and are logged, journalled and counted.
   void reloadPolicies(bool all);
-  // Applies baselines of knobs with restore_on_exit (through the runner),
-  // journals a stop event and flushes the journal.
+  // Applies baselines of knobs with restore_on_exit (through the runner; a
+  // knob with an apply in flight is restored after it), and journals a stop
+  // event, flushing the journal, once nothing is in flight any more.
   void shutdown();
+  // For a stop that cannot wait for what is still in flight: journals the
+  // stop event now, naming what was abandoned, and flushes the journal.
+  void abandonInFlight();
 
   void setListener(DecisionListener listener) { listener_ = std::move(listener); }
   const ControllerStats& stats() const { return stats_; }
@@ -128,6 +132,9 @@ class Controller final : public PolicyHost {
   void markForResync(const std::string& source);
   void resyncSettings(Seconds now);
   void record(const JournalRecord& record);
+  void dispatchRestore(const std::string& knob);
+  // After shutdown(): the stop event once the last scrape or actuation ended.
+  void stopWhenSettled();
   void journalEvent(const std::string& event, const std::string& message);
   void countMissingReads(const std::string& policy, const std::vector<MissingRead>& missing);
   void logScrapeWarnings(SourceSlot& slot, const std::vector<std::string>& warnings, Seconds now);
@@ -155,6 +162,7 @@ class Controller final : public PolicyHost {
   ControllerStats stats_;
   Seconds lastTick_ = 0;
   bool stopping_ = false;  // shutdown() was called
+  bool stopJournalled_ = false;
   std::size_t inFlight_ = 0;
 };
 

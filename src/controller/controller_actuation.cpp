@@ -47,17 +47,17 @@ void Controller::markForResync(const std::string& source) {
     if (!slot->actuator || !slot->actuator->losesSettingOnRestart() || !state || slot->spec.dryRun) continue;
     // At its baseline the knob holds what a restarted server starts with.
     if (state->current == slot->spec.baseline) continue;
-    slot->resyncAfter = source;
+    slot->resyncReason = "source " + source + " is back: applied again, a restarted server loses runtime settings";
   }
 }
 
 void Controller::resyncSettings(Seconds now) {
   for (auto& [name, slot] : knobs_) {
-    if (slot->resyncAfter.empty()) continue;
+    if (slot->resyncReason.empty()) continue;
     const KnobState* state = governor_.knob(name);
     if (!state || state->pending) continue;  // after the apply in flight
     if (!(state->current >= slot->spec.min && state->current <= slot->spec.max)) {  // never out of bounds
-      slot->resyncAfter.clear();
+      slot->resyncReason.clear();
       continue;
     }
     Decision again;
@@ -66,9 +66,8 @@ void Controller::resyncSettings(Seconds now) {
     again.knob = name;
     again.proposed = again.decided = again.previous = state->current;
     again.verdict = Verdict::Apply;
-    again.reason = "source " + slot->resyncAfter +
-                   " is back: applied again, a restarted server loses runtime settings";
-    slot->resyncAfter.clear();
+    again.reason = std::move(slot->resyncReason);
+    slot->resyncReason.clear();
     journalAndDispatch(again);
   }
 }
@@ -100,6 +99,10 @@ void Controller::dispatch(const Decision& decision) {
         KnobSlot& slot = *knobs_.at(decision.knob);
         if (outcome->ok) {
           ++stats_.actuationsOk;
+          if (slot.failedInARow > 0) {
+            spdlog::info("knob {}: applying works again after {} failed applies", decision.knob, slot.failedInARow);
+            slot.failedInARow = 0;
+          }
           if (!outcome->effective && slot.reapplies < kMaxReapplies) {
             slot.reapply = true;
             ++slot.reapplies;
@@ -120,9 +123,12 @@ void Controller::dispatch(const Decision& decision) {
           if (decision.policy == "shutdown") {
             spdlog::error("knob {}: not restored to its baseline {}: {}", decision.knob, decision.decided,
                           outcome->detail);
-          } else {
-            spdlog::warn("knob {}: applying {} failed: {}", decision.knob, decision.decided, outcome->detail);
+          } else if (slot.failedInARow == 0) {
+            spdlog::warn("knob {}: applying {} failed: {} (further failures are counted in "
+                         "trimtab_actuator_errors_total and the journal until one succeeds)",
+                         decision.knob, decision.decided, outcome->detail);
           }
+          ++slot.failedInARow;
         }
         if (outcome->ok && decision.policy == "shutdown") ++stats_.restoresOk;
         if (metrics_) metrics_->observeActuation(decision.knob, outcome->ok, outcome->effective, outcome->latency);
@@ -135,6 +141,11 @@ void Controller::dispatch(const Decision& decision) {
         rec.attempts = outcome->attempts;
         rec.actuatorLatency = outcome->latency;
         record(rec);
+        if (stopping_ && slot.restoreAfterInFlight) {
+          slot.restoreAfterInFlight = false;
+          dispatchRestore(decision.knob);
+        }
+        stopWhenSettled();
       });
 }
 

@@ -66,6 +66,7 @@ void Controller::collectDueSources(Seconds now) {
           --inFlight_;
           raw->inFlight = false;
           onCollected(*raw, *result, clock_.now());
+          stopWhenSettled();
         });
   }
 }

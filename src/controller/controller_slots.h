@@ -42,10 +42,20 @@ struct Controller::KnobSlot {
   int reapplies = 0;
   Seconds reapplyAt = 0;
   Decision last;
-  // A source came back after being down: its server may have restarted and
-  // lost this knob's runtime setting, which the governor still believes in
-  // (a proposal of the same value is "unchanged"). Applied again once.
-  std::string resyncAfter;  // the source that came back; "" = nothing to do
+  // The knob's real value may differ from what the governor believes (a
+  // proposal of the same value would be "unchanged"), so it is applied again
+  // once, with this reason: a source came back after being down (its server
+  // may have restarted and lost a runtime setting), or the value recovered
+  // from the journal at start was clamped to new bounds, had an apply
+  // without an outcome, or is a runtime setting. "" = nothing to do.
+  std::string resyncReason;
+  // shutdown() found an apply in flight: the baseline goes after it, or the
+  // apply's late end would leave the knob away from its baseline.
+  bool restoreAfterInFlight = false;
+  // Failed applies in a row: the first is logged, the rest are counted (an
+  // actuator whose target is down fails at every decision, and its circuit
+  // breaker's refusals would flood the log), and the streak's end is logged.
+  std::uint64_t failedInARow = 0;
 };
 
 namespace controller_detail {

@@ -2,6 +2,8 @@
 #include "controller/journal.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -71,6 +73,26 @@ std::string errnoText() { return std::strerror(errno); }
 
 Journal::~Journal() {
   if (file_) std::fclose(file_);
+  if (lockFd_ >= 0) ::close(lockFd_);  // releases the lock
+}
+
+Status Journal::lock() {
+  const std::string path = options_.path + ".lock";
+  if (lockFd_ >= 0 && lockedPath_ == path) return Status::success();
+  if (lockFd_ >= 0) ::close(lockFd_);
+  lockFd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lockFd_ < 0) return makeError(fmt::format("journal {}: cannot open its lock file {}: {}", options_.path, path, errnoText()));
+  if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(lockFd_);
+    lockFd_ = -1;
+    if (error == EWOULDBLOCK)
+      return makeError(fmt::format("journal {} is in use by another trimtab (it holds {}); give each instance its own journal",
+                                   options_.path, path));
+    return makeError(fmt::format("journal {}: cannot lock {}: {}", options_.path, path, std::strerror(error)));
+  }
+  lockedPath_ = path;
+  return Status::success();
 }
 
 Result<JournalRecovery> Journal::open(const JournalOptions& options) {
@@ -86,10 +108,29 @@ Result<JournalRecovery> Journal::open(const JournalOptions& options) {
 
   namespace fs = std::filesystem;
   std::error_code ec;
+  // A fresh install has no journal directory yet: make it (only the
+  // directories, with the process's umask), as a log file's would be.
+  if (fs::path parent = fs::path(options_.path).parent_path(); !parent.empty() && !fs::exists(parent, ec)) {
+    fs::create_directories(parent, ec);
+    if (ec) {
+      return makeError(fmt::format("journal {}: cannot create its directory {}: {}", options_.path, parent.string(),
+                                   ec.message()));
+    }
+  }
+  // Before reading: another instance may be appending (and its torn tail is
+  // not ours to cut).
+  if (options_.exclusive) {
+    if (Status locked = lock(); !locked.ok()) return locked.error();
+  }
   ScanResult scanned;
   if (fs::exists(options_.path, ec)) {
     bool readable = scan(options_.path, recovery.warnings, scanned, [&](JournalRecord rec) {
       ++recovery.records;
+      if (rec.kind == "decision" && rec.decision.verdict == Verdict::Apply) {
+        recovery.unfinished[rec.decision.knob] = rec.decision.decided;
+      } else if (rec.kind == "outcome") {
+        recovery.unfinished.erase(rec.decision.knob);
+      }
       if (rec.kind == "outcome" && rec.ok.value_or(false) && rec.decision.verdict == Verdict::Apply) {
         recovery.lastApplied[rec.decision.knob] = rec.decision.decided;
       } else if (rec.kind == "event" && rec.event == "checkpoint") {
@@ -107,16 +148,7 @@ Result<JournalRecovery> Journal::open(const JournalOptions& options) {
     }
   }
 
-  // A fresh install has no journal directory yet: make it (only the
-  // directories, with the process's umask), as a log file's would be.
-  if (fs::path parent = fs::path(options_.path).parent_path(); !parent.empty() && !fs::exists(parent, ec)) {
-    fs::create_directories(parent, ec);
-    if (ec) {
-      return makeError(fmt::format("journal {}: cannot create its directory {}: {}", options_.path, parent.string(),
-                                   ec.message()));
-    }
-  }
-  file_ = std::fopen(options_.path.c_str(), "ab");
+  file_ = std::fopen(options_.path.c_str(), "abe");
   if (!file_) return makeError(fmt::format("journal {}: cannot open for append: {}", options_.path, errnoText()));
   if (scanned.torn && scanned.tornKept && std::fputc('\n', file_) == EOF) {
     return makeError(fmt::format("journal {}: cannot complete last line: {}", options_.path, errnoText()));
@@ -176,7 +208,7 @@ Status Journal::rotateIfNeeded(std::size_t nextBytes, Seconds now) {
   // A failed rotation must not stop the journal: keep appending to the big file.
   auto failed = [&](const std::string& what) -> Status {
     std::string message = fmt::format("journal {}: rotation failed: {}: {}", path, what, ec.message());
-    file_ = std::fopen(path.c_str(), "ab");
+    file_ = std::fopen(path.c_str(), "abe");
     if (!file_) return makeError(message + "; cannot reopen: " + errnoText());
     rotationFailed_ = true;
     return makeError(message);
@@ -192,7 +224,7 @@ Status Journal::rotateIfNeeded(std::size_t nextBytes, Seconds now) {
     }
     if (fs::rename(path, path + ".1", ec); ec) return failed("rename");
   }
-  file_ = std::fopen(path.c_str(), "ab");
+  file_ = std::fopen(path.c_str(), "abe");
   if (!file_) return makeError(fmt::format("journal {}: cannot reopen after rotation: {}", path, errnoText()));
   size_ = 0;
   if (lastApplied_.empty()) return Status::success();

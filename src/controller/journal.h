@@ -18,6 +18,7 @@ struct JournalOptions {
   bool fsync = false;                  // fsync after every record
   std::uint64_t rotateBytes = 64u << 20;  // rotate to path.1 (path.1 -> path.2 ...) past this size
   int keepFiles = 3;                   // rotated files kept
+  bool exclusive = true;               // hold PATH.lock while open (off for the simulator's per-run files)
 };
 
 // One journal line. `kind` is "decision" (the governor's verdict) or "outcome"
@@ -55,6 +56,9 @@ Result<JournalRecord> fromJsonLine(const std::string& line);
 // What recovery found in an existing journal.
 struct JournalRecovery {
   std::map<std::string, double> lastApplied;  // knob -> last value with a successful outcome
+  // knob -> the value of its last Apply decision that has no outcome (trimtab
+  // stopped while it ran): the knob's real value is not known.
+  std::map<std::string, double> unfinished;
   std::size_t records = 0;
   std::size_t badLines = 0;                   // unparsable lines (reported, skipped)
   bool tornTail = false;                      // the last line had no newline (crash mid-write)
@@ -100,8 +104,14 @@ class Journal {
  private:
   Status rotateIfNeeded(std::size_t nextBytes, Seconds now);
   Status write(const std::string& line);
+  Status lock();
   JournalOptions options_;
   std::FILE* file_ = nullptr;
+  // PATH.lock, held (flock) while open: two trimtabs on one journal would
+  // drive the same knobs and interleave their records. Beside the journal,
+  // not on it, so that a rotation keeps the lock.
+  int lockFd_ = -1;
+  std::string lockedPath_;
   std::uint64_t size_ = 0;
   std::map<std::string, double> lastApplied_;  // carried into checkpoints
   bool rotationFailed_ = false;  // reported once; retried after the next open()

@@ -13,6 +13,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ostream>
 #include <thread>
 
@@ -111,15 +112,6 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
     });
   }
 
-  Status started = controller.start();
-  if (!started.ok()) {
-    spdlog::error("{}", started.error().message);
-    workers.join();
-    return 1;
-  }
-  std::map<std::string, double> startValues;
-  for (const auto& [name, state] : controller.governor().knobs()) startValues[name] = state.current;
-
   // Health is read from the HTTP thread; the loop publishes it atomically.
   std::atomic<double> lastTickSteady{0};
   std::atomic<bool> ready{false};
@@ -158,6 +150,25 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
       httpIo.run();
     });
   }
+  auto stopServer = [&] {
+    if (!server) return;
+    server->stop();
+    httpIo.stop();
+    httpThread.join();
+    server.reset();
+  };
+
+  // After the listen address is bound: a second trimtab on the same port
+  // stops before it touches the journal.
+  Status started = controller.start();
+  if (!started.ok()) {
+    spdlog::error("{}", started.error().message);
+    stopServer();
+    workers.join();
+    return 1;
+  }
+  std::map<std::string, double> startValues;
+  for (const auto& [name, state] : controller.governor().knobs()) startValues[name] = state.current;
 
   bool stopping = false;
   asio::steady_timer tickTimer(loop);
@@ -223,18 +234,25 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
     loop.restart();
     loop.run_for(std::chrono::milliseconds(50));
   }
-  if (controller.inFlight() > 0)
-    spdlog::warn("{} scrapes/actuations still running after {} s; exiting anyway", controller.inFlight(),
-                 kShutdownGrace);
+  if (controller.inFlight() > 0) {
+    // An exec actuator may run for 600 s: waiting for it (joining the
+    // workers) would outlast any service manager's stop timeout. The
+    // journal says what was abandoned; the next start recovers the last
+    // applied values and warns about an apply without an outcome.
+    spdlog::error("{} scrapes/actuations still running after {} s; exiting without them", controller.inFlight(),
+                  kShutdownGrace);
+    controller.abandonInFlight();
+    stopServer();
+    if (options.printSummary) printSummary(controller, startValues, changes, restored, out);
+    out.flush();
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }
   signals.cancel();
   workers.join();
   loop.restart();
   loop.poll();  // completions posted by the last workers
-  if (server) {
-    server->stop();
-    httpIo.stop();
-    httpThread.join();
-  }
+  stopServer();
   if (options.printSummary) printSummary(controller, startValues, changes, restored, out);
   const auto& stats = controller.stats();
   if (stats.restoresOk < stats.restoresDispatched) {

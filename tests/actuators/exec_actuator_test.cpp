@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 
 #include "actuators/exec_actuator.h"
@@ -71,6 +74,24 @@ TEST_CASE("exec actuator substitutes placeholders without a shell") {
   auto r = request(1, 0, "a b; $(echo x) `id`");
   REQUIRE(ExecActuator(options).apply(r).ok);
   CHECK(readFile(odd) == "a b; $(echo x) `id`|");
+}
+
+TEST_CASE("exec actuator: the command inherits stdin, stdout and stderr only") {
+  // An open descriptor of trimtab's own (without close-on-exec, like a
+  // listen socket): a child that outlived trimtab held it.
+  TempDir dir;
+  std::string held = dir.file("held");
+  int fd = ::open(held.c_str(), O_WRONLY | O_CREAT, 0600);
+  REQUIRE(fd > 2);
+  std::string out = dir.file("fds");
+  std::string path = "/proc/$$/fd/" + std::to_string(fd);
+  auto outcome = run({"/bin/sh", "-c",
+                      "for f in 0 1 2; do test -e /proc/$$/fd/$f || exit 8; done; "
+                      "test -e " + path + " && exit 7; echo done > " + out});
+  ::close(fd);
+  REQUIRE(outcome.ok);
+  CHECK(readFile(out) == "done\n");
+  CHECK_MESSAGE(outcome.detail == "exit code 0", outcome.detail);
 }
 
 TEST_CASE("exec actuator kills a command past its timeout, with its process group") {

@@ -382,6 +382,58 @@ TEST_CASE("a scrape that ends after shutdown journals no source event after stop
   CHECK(f.controller->stats().scrapesFailed == 0);
 }
 
+TEST_CASE("restore_on_exit waits for an apply in flight, then restores; stop is journalled after both") {
+  DeferredTaskRunner deferred;
+  Fixture f;
+  f.controller.reset();
+  CompiledConfig c;
+  c.config.service = "test";
+  c.config.tick = 1;
+  c.config.journal.path = (f.dir / "journal.jsonl").string();
+  PolicySpec p;
+  p.file = (f.dir / "grow.lua").string();
+  c.config.policies.push_back(p);
+  SourceSpec s;
+  s.name = "app";
+  s.kind = "fake";
+  s.interval = 1;
+  c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(f.script)});
+  KnobSpec k;
+  k.name = "pool";
+  k.min = 2;
+  k.max = 20;
+  k.baseline = 4;
+  k.restoreOnExit = true;
+  auto applied = std::make_shared<std::vector<double>>();
+  c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, false)});
+  Controller ctl(std::move(c), f.intervals, f.clock, deferred);
+  REQUIRE(ctl.start().ok());
+  f.script->waiting = 3;
+  // Scrapes land until grow proposes 8 and its apply is in flight.
+  for (int i = 0; i < 5 && !ctl.governor().knob("pool")->pending; ++i, f.clock.advance(1)) {
+    ctl.tick();
+    if (!ctl.governor().knob("pool")->pending) deferred.runAll();
+  }
+  REQUIRE(ctl.governor().knob("pool")->pending);
+  REQUIRE(applied->empty());
+  ctl.shutdown();
+  // Sent now, the baseline could reach the service before the slower
+  // apply of 8, which would then win.
+  CHECK(ctl.stats().restoresDispatched == 0);
+  deferred.runAll();  // the apply of 8 ends; only then is the baseline sent
+  CHECK(ctl.stats().restoresDispatched == 1);
+  deferred.runAll();
+  REQUIRE(*applied == std::vector<double>{8, 4});
+  CHECK(ctl.inFlight() == 0);
+  CHECK(ctl.stats().restoresOk == 1);
+  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+  REQUIRE(records.ok());
+  REQUIRE_FALSE(records->empty());
+  CHECK(records->back().event == "stop");
+  CHECK(records->at(records->size() - 2).kind == "outcome");
+  CHECK(records->at(records->size() - 2).decision.policy == "shutdown");
+}
+
 TEST_CASE("a shorter scrape interval takes effect from the last collection, not after the old one ran out") {
   Fixture f;
   REQUIRE(f.intervals->setSourceInterval("app", 20).ok());
@@ -534,12 +586,74 @@ TEST_CASE("a journal value outside the bounds configured now is recovered clampe
   REQUIRE(again.start().ok());
   CHECK(again.governor().knob("pool")->current == 6);
   f.script->waiting = 0;
+  // The service may still hold the value above the new max: applied at once.
+  again.tick();
+  REQUIRE(applied->size() == 1);
+  CHECK(applied->front() == 6);
+  f.clock.advance(1);
   f.script->up = false;  // down, then back: the knob is applied again, within its bounds
   for (int i = 0; i < 3; ++i, f.clock.advance(1)) again.tick();
   f.script->up = true;
   for (int i = 0; i < 3; ++i, f.clock.advance(1)) again.tick();
+  REQUIRE(applied->size() == 2);
+  CHECK(applied->back() == 6);
+}
+
+TEST_CASE("an apply the journal has no outcome for is applied again at start, with a warning") {
+  LogCapture logs;
+  Fixture f(Fixture::kGrowPolicy, true);
+  f.script->waiting = 3;
+  f.run(3);
+  const double last = f.controller->governor().knob("pool")->current;
+  REQUIRE(last > 2);
+  f.controller.reset();
+  // trimtab was killed while applying last + 1: its decision, no outcome.
+  {
+    JournalOptions opt;
+    opt.path = (f.dir / "journal.jsonl").string();
+    Journal j;
+    REQUIRE(j.open(opt).ok());
+    JournalRecord rec;
+    rec.kind = "decision";
+    rec.decision.time = f.clock.now();
+    rec.decision.policy = "grow";
+    rec.decision.knob = "pool";
+    rec.decision.previous = last;
+    rec.decision.proposed = rec.decision.decided = last + 1;
+    rec.decision.verdict = Verdict::Apply;
+    REQUIRE(j.append(rec).ok());
+  }
+  f.script->waiting = 0;
+  CompiledConfig c;
+  c.config.service = "test";
+  c.config.journal.path = (f.dir / "journal.jsonl").string();
+  c.config.tick = 1;
+  SourceSpec s;
+  s.name = "app";
+  s.kind = "fake";
+  s.interval = 1;
+  c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(f.script)});
+  KnobSpec k;
+  k.name = "pool";
+  k.min = 2;
+  k.max = 20;
+  k.baseline = 4;
+  auto applied = std::make_shared<std::vector<double>>();
+  c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, false)});
+  Controller again(std::move(c), f.intervals, f.clock, f.runner);
+  REQUIRE(again.start().ok());
+  CHECK(again.governor().knob("pool")->current == last);
+  CHECK(logs.count("has no outcome for the apply of " + fmt::format("{}", last + 1)) == 1);
+  again.tick();
   REQUIRE(applied->size() == 1);
-  CHECK(applied->front() == 6);
+  CHECK(applied->front() == last);
+  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+  REQUIRE(records.ok());
+  bool journalled = false;
+  for (const auto& r : *records)
+    journalled = journalled || (r.kind == "decision" && r.decision.policy == "controller" &&
+                                r.decision.reason.find("has no outcome") != std::string::npos);
+  CHECK(journalled);
 }
 
 }  // namespace
@@ -593,6 +707,57 @@ end })";
   }
   CHECK(calls == 3);  // applied, re-applied, effective: then it stops
   CHECK(controller.governor().knob("pool")->current == 8);
+  fs::remove_all(dir);
+}
+
+// Fails while `down` is set.
+class FlakyActuator final : public Actuator {
+ public:
+  explicit FlakyActuator(const bool* down) : down_(down) {}
+  ActuationOutcome apply(const ActuationRequest&) override {
+    if (*down_) return ActuationOutcome{false, false, "connection refused", 1, 0};
+    return ActuationOutcome{true, true, "ok", 1, 0};
+  }
+
+ private:
+  const bool* down_;
+};
+
+TEST_CASE("a dead actuator is logged once per streak of failures, and its recovery once") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("trimtab-flaky-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "up.lua") << R"(
+return { name = "up", interval = 1, tick = function(ctx)
+  local k = ctx.knob("pool")
+  ctx.propose("pool", k.value + 1, "always more")
+end })";
+  CompiledConfig c;
+  c.config.service = "test";
+  PolicySpec p;
+  p.file = (dir / "up.lua").string();
+  c.config.policies.push_back(p);
+  KnobSpec k;
+  k.name = "pool";
+  k.min = 1;
+  k.max = 100;
+  k.baseline = 4;
+  bool down = true;
+  c.knobs.push_back(CompiledKnob{k, "flaky", std::make_unique<FlakyActuator>(&down)});
+  ManualClock clock(100);
+  InlineTaskRunner runner;
+  LogCapture logs;
+  Controller controller(std::move(c), std::make_shared<SourceIntervals>(), clock, runner);
+  REQUIRE(controller.start().ok());
+  for (int i = 0; i < 10; ++i, clock.advance(1)) controller.tick();
+  CHECK(controller.stats().actuationsFailed == 10);
+  CHECK_MESSAGE(logs.count("knob pool: applying") == 1, logs.text());
+  down = false;
+  for (int i = 0; i < 3; ++i, clock.advance(1)) controller.tick();
+  CHECK_MESSAGE(logs.count("knob pool: applying works again after 10 failed applies") == 1, logs.text());
+  down = true;  // a new streak is logged again
+  for (int i = 0; i < 3; ++i, clock.advance(1)) controller.tick();
+  CHECK_MESSAGE(logs.count("failed: connection refused") == 2, logs.text());
   fs::remove_all(dir);
 }
 

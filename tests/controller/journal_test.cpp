@@ -247,6 +247,36 @@ TEST_CASE("a journal whose directory does not exist yet creates it") {
   CHECK(failed.error().message.find("cannot create its directory") != std::string::npos);
 }
 
+TEST_CASE("a journal in use by another instance is refused before it is read") {
+  TempDir dir;
+  JournalOptions opt;
+  opt.path = dir.file("journal.jsonl");
+  {
+    Journal first;
+    REQUIRE(first.open(opt).ok());
+    // The first instance's last line is torn while it writes it.
+    std::ofstream(opt.path, std::ios::app) << "{\"ts\":1,\"kind\":\"ev";
+    const std::string written = slurp(opt.path);
+    Journal second;
+    auto refused = second.open(opt);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_MESSAGE(refused.error().message.find("is in use by another trimtab") != std::string::npos,
+                  refused.error().message);
+    CHECK(slurp(opt.path) == written);  // nothing cut, nothing written
+    // The lock is beside the journal, so a rotation keeps it.
+    CHECK(fs::exists(opt.path + ".lock"));
+    // A journal opened without `exclusive` (the simulator's) does not lock.
+    JournalOptions shared;
+    shared.path = dir.file("other.jsonl");
+    shared.exclusive = false;
+    Journal third, fourth;
+    CHECK(third.open(shared).ok());
+    CHECK(fourth.open(shared).ok());
+  }
+  Journal again;  // the first one closed: free again
+  CHECK(again.open(opt).ok());
+}
+
 TEST_CASE("a torn last line is reported, truncated, and appends start on a fresh line") {
   TempDir dir;
   JournalOptions opt;
