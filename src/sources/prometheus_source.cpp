@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sources/prometheus_source.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -148,6 +150,16 @@ CollectResult PrometheusSource::collect(const FamilyFilter& filter) {
                                  std::to_string(options_.limits.maxSeriesPerScrape) + ") in one scrape");
         }
         out.skippedSamples = stats.samplesSkipped;
+        // Only bad lines (an HTML error page, a wrong path): the target
+        // answered, but trimtab sees nothing of it, which is a failed
+        // scrape (trimtab_source_up 0), not an up target with no samples.
+        if (out.batch.empty() && stats.samplesSkipped == 0 && stats.samplesDropped == 0 && !stats.errors.empty()) {
+          out.status = makeError(fmt::format("no sample in the answer of {}: all {} lines with content were rejected "
+                                             "(line {}: {})",
+                                             redactUrl(options_.url), stats.errors.size(), stats.errors[0].line,
+                                             stats.errors[0].message));
+          out.warnings.clear();
+        }
         lastSamples_ = out.batch.size();
         if (!out.batch.empty()) {
           const auto& last = out.batch.entry(out.batch.size() - 1);

@@ -132,6 +132,20 @@ TEST_CASE("prometheus: a malformed line is a warning and the rest is kept") {
   CHECK(s.at("temperature_max").second == 30);
 }
 
+TEST_CASE("prometheus: an answer with nothing but bad lines is a failed scrape") {
+  TestHttpServer server([](const std::string&) {
+    return httpReply(200, "<html>\n<body>login</body>\n</html>\n");
+  });
+  PrometheusSource source(spec(), PrometheusOptions{server.url(), true, {}, {}});
+  auto r = source.collect(FamilyFilter::everything());
+  REQUIRE_FALSE(r.status.ok());
+  CHECK_MESSAGE(r.status.error().message.find("all 3 lines with content were rejected (line 1: ") != std::string::npos,
+                r.status.error().message);
+  // An empty answer, or one whose samples the filter skips, is not.
+  TestHttpServer empty([](const std::string&) { return httpReply(200, "# nothing yet\n"); });
+  CHECK(PrometheusSource(spec(), PrometheusOptions{empty.url(), true, {}, {}}).collect(FamilyFilter::everything()).status.ok());
+}
+
 TEST_CASE("prometheus: the Content-Type picks the format") {
   // OpenMetrics requires "# EOF": its absence is reported only in that format.
   TestHttpServer server([](const std::string& req) {
