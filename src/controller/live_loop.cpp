@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <ostream>
+#include <sstream>
 #include <thread>
 
 #include "controller/controller.h"
@@ -85,6 +87,14 @@ void printSummary(const Controller& controller, const std::map<std::string, doub
     out << "\n";
   }
   out.flush();
+}
+
+// The file's bytes, "" when it cannot be read (a config edit compares unequal either way).
+std::string readWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace
@@ -170,6 +180,9 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
   std::map<std::string, double> startValues;
   for (const auto& [name, state] : controller.governor().knobs()) startValues[name] = state.current;
 
+  // What the config file held at start: a SIGHUP after an edit says that
+  // the edit is not applied.
+  const std::string configText = config.file.empty() ? std::string() : readWhole(config.file);
   bool stopping = false;
   asio::steady_timer tickTimer(loop);
   asio::signal_set signals(loop, SIGINT, SIGTERM, SIGHUP);
@@ -212,6 +225,10 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
       if (ec) return;
       if (signo == SIGHUP) {
         spdlog::info("SIGHUP: reloading every policy");
+        if (!config.file.empty() && readWhole(config.file) != configText)
+          spdlog::warn("{} changed since trimtab started: SIGHUP reloads the policies only, restart to apply "
+                       "the config",
+                       config.file);
         controller.reloadPolicies(true);
         waitSignal();
         return;
