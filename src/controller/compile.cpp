@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controller/compile.h"
 
+#include <tuple>
+
 #include "policy/policy_entry_check.h"
 
 namespace trimtab {
@@ -65,12 +67,23 @@ CompiledConfig compileConfig(Config config, SelfSettings* self,
 
   PolicyEntryCheck entries(config.policyLimits);
   for (const auto& policy : config.policies) {
-    // Located at the config's entry (its params are often the problem); the
-    // message names the policy file and line itself.
-    if (Status checked = entries.check(policy); !checked.ok())
-      diagnostics->add(ConfigDiagnostic{config.file.empty() ? policy.file : config.file, policy.configLine,
-                                        policy.configColumn, "policies[" + std::to_string(policy.order) + "]",
-                                        checked.error().message});
+    // Located at the config's entry, or at the value of the first param the
+    // message names ("params.NAME: ..."); the message names the policy file
+    // and line itself.
+    Status checked = entries.check(policy);
+    if (checked.ok()) continue;
+    const std::string& message = checked.error().message;
+    int line = policy.configLine, column = policy.configColumn;
+    std::string field = "policies[" + std::to_string(policy.order) + "]";
+    if (auto at = message.find("params."); at != std::string::npos) {
+      const std::size_t start = at + 7;
+      const std::string name = message.substr(start, message.find_first_of(":.", start) - start);
+      if (auto it = policy.paramLocations.find(name); it != policy.paramLocations.end() && it->second.first > 0) {
+        std::tie(line, column) = it->second;
+        field += ".params." + name;
+      }
+    }
+    diagnostics->add(ConfigDiagnostic{config.file.empty() ? policy.file : config.file, line, column, field, message});
   }
   out.config = std::move(config);
   return out;

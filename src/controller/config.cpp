@@ -296,7 +296,7 @@ class Loader {
       policy.name = element.getString("name", "");
       policy.interval = positiveDuration(element, "interval", kNoLimit).value_or(0);
       policy.priority = static_cast<int>(integerIn(element, "priority", 0, INT_MIN, INT_MAX));
-      readPolicyParams(element, policy.params);
+      readPolicyParams(element, policy.params, &policy.paramLocations);
       element.finish();
       // Without a file there is nothing to compile: said once, here.
       if (readable) config_.policies.push_back(std::move(policy));
@@ -383,8 +383,10 @@ void readPolicyLimits(ConfigNode node, PolicyLimits& l) {
   node.finish();
 }
 
-void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out) {
+void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out,
+                      std::map<std::string, std::pair<int, int>>* locations) {
   for (auto& [name, value] : entry.childMap("params")) {
+    if (locations) (*locations)[name] = {value.line(), value.column()};
     if (value.isMap()) {  // a table param: {label: value, ...}
       ParamMap map;
       for (const std::string& key : value.keys()) {

@@ -64,7 +64,8 @@ Config loadConfigString(const std::string& text, const std::string& file,
 // The `params:` of a policy entry (a trimtab.yaml policy, or a scenario
 // config's): numbers, true/false, strings, and mappings for table params.
 // Problems go to the entry's diagnostics.
-void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out);
+void readPolicyParams(ConfigNode& entry, std::map<std::string, ParamValue>& out,
+                      std::map<std::string, std::pair<int, int>>* locations = nullptr);
 
 // `policy_limits:` (cpu_budget, memory_cap, quarantine_after_errors) over the
 // defaults already in `limits`; shared by trimtab.yaml and the scenarios.

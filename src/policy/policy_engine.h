@@ -44,6 +44,8 @@ struct PolicySpec {
   int configLine = 0;    // where the config declares it, for messages (0: unknown)
   int configColumn = 0;
   std::map<std::string, ParamValue> params;  // override the policy's defaults
+  // Where the config gives each param's value (line, column), for messages.
+  std::map<std::string, std::pair<int, int>> paramLocations;
 };
 
 // What policies can see of the controller. The controller implements it; unit

@@ -166,7 +166,7 @@ return {
   }
 };
 
-TEST_CASE("a policy that does not compile is located at the config's entry, its message at the policy") {
+TEST_CASE("a policy param the policy refuses is located at its value, its message at the policy") {
   const fs::path dir = fs::temp_directory_path() / "trimtab-compile-test";
   fs::create_directories(dir);
   std::ofstream(dir / "p.lua") << "return { name = 'p', params = { target = 1 }, tick = function(ctx) end }\n";
@@ -176,7 +176,9 @@ TEST_CASE("a policy that does not compile is located at the config's entry, its 
   REQUIRE_MESSAGE(diagnostics->empty(), diagnostics->format());
   compileConfig(std::move(config), nullptr, diagnostics);
   const std::string message = diagnostics->format();
-  CHECK_MESSAGE(message.find((dir / "trimtab.yaml").string() + ":3:5: policies[0]: ") != std::string::npos, message);
+  CHECK_MESSAGE(message.find((dir / "trimtab.yaml").string() + ":4:22: policies[0].params.targte: ") !=
+                    std::string::npos,
+                message);
   CHECK_MESSAGE(message.find("params.targte: unknown parameter of policy 'p' (did you mean 'target'?)") !=
                     std::string::npos,
                 message);
