@@ -162,6 +162,22 @@ local function busyFor(lambda, fit)
   return (-B - math.sqrt(disc)) / (2 * A)
 end
 
+-- The largest value of the last `span` seconds, kept as buckets of a
+-- `parts`th of it (a handful of entries in the state): the buckets to keep,
+-- `value` added, and their largest value.
+local function windowMax(buckets, now, span, parts, value)
+  local kept, top = {}, value
+  for _, b in ipairs(buckets or {}) do
+    if now - b[1] < span then kept[#kept + 1] = b; top = math.max(top, b[2]) end
+  end
+  if #kept > 0 and now - kept[#kept][1] < span / parts then
+    kept[#kept][2] = math.max(kept[#kept][2], value)
+  else
+    kept[#kept + 1] = { now, value }
+  end
+  return kept, top
+end
+
 local function finite(v, low)
   if v and v == v and v > low and v < math.huge then return v end
   return nil
@@ -308,18 +324,9 @@ return {
     local function bound(c) return math.max(knob.min, math.min(knob.max, knee or math.huge, c)) end
     want, grow_at = bound(want), bound(grow_at)
 
-    -- 4. Hysteresis. The wants of the last `shrink_after`, by buckets of an
-    -- eighth of it (a handful of entries in the state).
-    local kept, top = {}, want
-    for _, w in ipairs(st.win or {}) do
-      if ctx.now - w[1] < p.shrink_after then kept[#kept + 1] = w; top = math.max(top, w[2]) end
-    end
-    if #kept > 0 and ctx.now - kept[#kept][1] < p.shrink_after / 8 then
-      kept[#kept][2] = math.max(kept[#kept][2], want)
-    else
-      kept[#kept + 1] = { ctx.now, want }
-    end
-    st.win = kept
+    -- 4. Hysteresis. The largest want of the last `shrink_after`.
+    local top
+    st.win, top = windowMax(st.win, ctx.now, p.shrink_after, 8, want)
     st.since = st.since or ctx.now
     local rising = false
     if p.hold_rising and measured then
@@ -343,21 +350,13 @@ return {
       end
       rising = n[1] > 0 and n[2] > 0 and sum[1] / n[1] > sum[2] / n[2]
     end
-    -- Crowds: the largest size wanted in the last `peak_memory`, by
-    -- buckets of a 24th of it; the floor of a shrink while the open count
-    -- (last tick's, read in step 5) is below what the shrink would leave.
+    -- Crowds: the largest size wanted in the last `peak_memory` is the
+    -- floor of a shrink while the open count (last tick's, read in step 5)
+    -- is below what the shrink would leave.
     local floor = 0
     if p.peak_memory > 0 then
-      local peaks, peak = {}, want
-      for _, w in ipairs(st.peaks or {}) do
-        if ctx.now - w[1] < p.peak_memory then peaks[#peaks + 1] = w; peak = math.max(peak, w[2]) end
-      end
-      if #peaks > 0 and ctx.now - peaks[#peaks][1] < p.peak_memory / 24 then
-        peaks[#peaks][2] = math.max(peaks[#peaks][2], want)
-      else
-        peaks[#peaks + 1] = { ctx.now, want }
-      end
-      st.peaks = peaks
+      local peak
+      st.peaks, peak = windowMax(st.peaks, ctx.now, p.peak_memory, 24, want)
       if st.open and st.open + p.min_shrink <= top then floor = peak end
     end
     local proposal

@@ -108,6 +108,45 @@ class LogCapture {
   std::ostringstream lines_;
 };
 
+// A config of one knob `pool` (baseline 4) driven by `actuator`, with the
+// policy file, the fake source on `script` (every second) and the journal
+// that are given; the tests below vary the rest.
+struct PoolConfig {
+  std::string journal;
+  std::string policyFile;
+  std::shared_ptr<FakeSource::Script> script;
+  double min = 2, max = 20;
+  bool restoreOnExit = false;
+};
+
+CompiledConfig poolConfig(const PoolConfig& o, std::unique_ptr<Actuator> actuator) {
+  CompiledConfig c;
+  c.config.service = "test";
+  c.config.tick = 1;
+  c.config.store.staleAfterScrapes = 2;
+  c.config.journal.path = o.journal;
+  if (!o.policyFile.empty()) {
+    PolicySpec p;
+    p.file = o.policyFile;
+    c.config.policies.push_back(p);
+  }
+  if (o.script) {
+    SourceSpec s;
+    s.name = "app";
+    s.kind = "fake";
+    s.interval = 1;
+    c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(o.script)});
+  }
+  KnobSpec k;
+  k.name = "pool";
+  k.min = o.min;
+  k.max = o.max;
+  k.baseline = 4;
+  k.restoreOnExit = o.restoreOnExit;
+  c.knobs.push_back(CompiledKnob{k, "test", std::move(actuator)});
+  return c;
+}
+
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("trimtab-controller-" + std::to_string(::getpid()));
   ManualClock clock{1000};
@@ -388,26 +427,9 @@ TEST_CASE("restore_on_exit waits for an apply in flight, then restores; stop is 
   DeferredTaskRunner deferred;
   Fixture f;
   f.controller.reset();
-  CompiledConfig c;
-  c.config.service = "test";
-  c.config.tick = 1;
-  c.config.journal.path = (f.dir / "journal.jsonl").string();
-  PolicySpec p;
-  p.file = (f.dir / "grow.lua").string();
-  c.config.policies.push_back(p);
-  SourceSpec s;
-  s.name = "app";
-  s.kind = "fake";
-  s.interval = 1;
-  c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(f.script)});
-  KnobSpec k;
-  k.name = "pool";
-  k.min = 2;
-  k.max = 20;
-  k.baseline = 4;
-  k.restoreOnExit = true;
   auto applied = std::make_shared<std::vector<double>>();
-  c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, false)});
+  CompiledConfig c = poolConfig({(f.dir / "journal.jsonl").string(), (f.dir / "grow.lua").string(), f.script, 2, 20, true},
+                                std::make_unique<RecordingActuator>(applied, false));
   Controller ctl(std::move(c), f.intervals, f.clock, deferred);
   REQUIRE(ctl.start().ok());
   f.script->waiting = 3;
@@ -542,15 +564,8 @@ TEST_CASE("knob values are recovered from the journal on restart") {
     dir = f.dir;
     CHECK(last != 4);
     // Reopen on the same journal before the fixture removes it.
-    CompiledConfig c;
-    c.config.service = "test";
-    c.config.journal.path = (dir / "journal.jsonl").string();
-    KnobSpec k;
-    k.name = "pool";
-    k.min = 2;
-    k.max = 20;
-    k.baseline = 4;
-    c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(f.applied)});
+    CompiledConfig c =
+        poolConfig({(dir / "journal.jsonl").string(), "", nullptr}, std::make_unique<RecordingActuator>(f.applied));
     ManualClock clock(2000);
     InlineTaskRunner runner;
     Controller again(std::move(c), std::make_shared<SourceIntervals>(), clock, runner);
@@ -566,23 +581,10 @@ TEST_CASE("a journal value outside the bounds configured now is recovered clampe
   f.run(3);
   const double last = f.controller->governor().knob("pool")->current;
   REQUIRE(last > 6);
-  CompiledConfig c;
-  c.config.service = "test";
-  c.config.journal.path = (f.dir / "journal.jsonl").string();
-  c.config.tick = 1;
-  c.config.store.staleAfterScrapes = 2;
-  SourceSpec s;
-  s.name = "app";
-  s.kind = "fake";
-  s.interval = 1;
-  c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(f.script)});
-  KnobSpec k;
-  k.name = "pool";
-  k.min = 2;
-  k.max = 6;  // lowered since the journal was written
-  k.baseline = 4;
   auto applied = std::make_shared<std::vector<double>>();
-  c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, true)});
+  // max lowered to 6 since the journal was written
+  CompiledConfig c = poolConfig({(f.dir / "journal.jsonl").string(), "", f.script, 2, 6},
+                                std::make_unique<RecordingActuator>(applied, true));
   f.controller.reset();
   Controller again(std::move(c), f.intervals, f.clock, f.runner);
   REQUIRE(again.start().ok());
@@ -626,22 +628,9 @@ TEST_CASE("an apply the journal has no outcome for is applied again at start, wi
     REQUIRE(j.append(rec).ok());
   }
   f.script->waiting = 0;
-  CompiledConfig c;
-  c.config.service = "test";
-  c.config.journal.path = (f.dir / "journal.jsonl").string();
-  c.config.tick = 1;
-  SourceSpec s;
-  s.name = "app";
-  s.kind = "fake";
-  s.interval = 1;
-  c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(f.script)});
-  KnobSpec k;
-  k.name = "pool";
-  k.min = 2;
-  k.max = 20;
-  k.baseline = 4;
   auto applied = std::make_shared<std::vector<double>>();
-  c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, false)});
+  CompiledConfig c = poolConfig({(f.dir / "journal.jsonl").string(), "", f.script},
+                                std::make_unique<RecordingActuator>(applied, false));
   Controller again(std::move(c), f.intervals, f.clock, f.runner);
   REQUIRE(again.start().ok());
   CHECK(again.governor().knob("pool")->current == last);
@@ -687,18 +676,9 @@ return { name = "once", interval = 1, tick = function(ctx)
   local k = ctx.knob("pool")
   if k.value == 4 then ctx.propose("pool", 8, "grow once") end
 end })";
-  CompiledConfig c;
-  c.config.service = "test";
-  PolicySpec p;
-  p.file = (dir / "once.lua").string();
-  c.config.policies.push_back(p);
-  KnobSpec k;
-  k.name = "pool";
-  k.min = 1;
-  k.max = 20;
-  k.baseline = 4;
   int calls = 0;
-  c.knobs.push_back(CompiledKnob{k, "slow", std::make_unique<SlowEffectActuator>(&calls)});
+  CompiledConfig c = poolConfig({"", (dir / "once.lua").string(), nullptr, 1, 20},
+                                std::make_unique<SlowEffectActuator>(&calls));
   ManualClock clock(100);
   InlineTaskRunner runner;
   Controller controller(std::move(c), std::make_shared<SourceIntervals>(), clock, runner);
@@ -734,18 +714,9 @@ return { name = "up", interval = 1, tick = function(ctx)
   local k = ctx.knob("pool")
   ctx.propose("pool", k.value + 1, "always more")
 end })";
-  CompiledConfig c;
-  c.config.service = "test";
-  PolicySpec p;
-  p.file = (dir / "up.lua").string();
-  c.config.policies.push_back(p);
-  KnobSpec k;
-  k.name = "pool";
-  k.min = 1;
-  k.max = 100;
-  k.baseline = 4;
   bool down = true;
-  c.knobs.push_back(CompiledKnob{k, "flaky", std::make_unique<FlakyActuator>(&down)});
+  CompiledConfig c = poolConfig({"", (dir / "up.lua").string(), nullptr, 1, 100},
+                                std::make_unique<FlakyActuator>(&down));
   ManualClock clock(100);
   InlineTaskRunner runner;
   LogCapture logs;
