@@ -4,6 +4,7 @@
 // but stoppable by the sandbox's budget (lua_bounded_library.h says why).
 #include "policy/lua_bounded_library.h"
 
+#include <climits>
 #include <cstddef>
 
 namespace trimtab {
@@ -113,6 +114,51 @@ int boundedMove(lua_State* L) {
   return 1;
 }
 
+void addConcatField(lua_State* L, luaL_Buffer& buffer, lua_Integer i) {
+  lua_geti(L, 1, i);
+  if (!lua_isstring(L, -1)) luaL_error(L, "invalid value (at index %I) in table for 'concat'", static_cast<LUAI_UACINT>(i));
+  luaL_addvalue(&buffer);
+}
+
+// table.concat: with a C function as __index (table.concat itself, say)
+// every field is an empty string that allocates nothing.
+int boundedConcat(lua_State* L) {
+  LoopPoll poll(L, budgetOf(L));
+  lua_Integer last = lengthOf(L, 1, kRead);
+  std::size_t separatorLength = 0;
+  const char* separator = luaL_optlstring(L, 2, "", &separatorLength);
+  lua_Integer i = luaL_optinteger(L, 3, 1);
+  last = luaL_optinteger(L, 4, last);
+  luaL_Buffer buffer;
+  luaL_buffinit(L, &buffer);
+  for (; i < last; ++i) {
+    poll.step();
+    addConcatField(L, buffer, i);
+    luaL_addlstring(&buffer, separator, separatorLength);
+  }
+  if (i == last) addConcatField(L, buffer, i);
+  luaL_pushresult(&buffer);
+  return 1;
+}
+
+// table.sort: its quicksort cannot poll, and with C functions as
+// metamethods it runs no Lua either. A list longer than the memory cap
+// could hold (16 bytes an element) is only metamethods: refused. A real one
+// sorts in time n log n of memory the cap bounds.
+int boundedSort(lua_State* L) {
+  const lua_Integer n = lengthOf(L, 1, kRead | kWrite);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);  // here, so the message names 'sort'
+  const auto maxElements = static_cast<lua_Integer>(lua_tointeger(L, lua_upvalueindex(2)));
+  if (n > maxElements) {
+    return luaL_error(L, "table.sort: %I elements, more than the memory cap could hold (%I)",
+                      static_cast<LUAI_UACINT>(n), static_cast<LUAI_UACINT>(maxElements));
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 0);
+  return 0;
+}
+
 // string.rep: only an empty string with an empty separator loops without
 // allocating; every other call's loop fills memory the cap bounds.
 int boundedRep(lua_State* L) {
@@ -124,6 +170,12 @@ int boundedRep(lua_State* L) {
     lua_pushliteral(L, "");
     return 1;
   }
+  // Here, not in the built-in: its message would carry this wrapper's
+  // position instead of the policy's line. The built-in's limit (lstrlib.c's
+  // MAXSIZE): results fit in an int.
+  constexpr std::size_t kMaxSize = static_cast<std::size_t>(INT_MAX);
+  if (length + separator < length || length + separator > kMaxSize / static_cast<std::size_t>(count))
+    return luaL_error(L, "resulting string too large");
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, 1);
@@ -143,17 +195,30 @@ int guardedHandler(lua_State* L) {
   return lua_gettop(L);
 }
 
+// What xpcall returns once the call ended, at once or after yields (the
+// continuation keeps yields across it working, as in the built-in).
+int finishXpcall(lua_State* L, int status, lua_KContext extra) {
+  if (status != LUA_OK && status != LUA_YIELD) {
+    lua_pushboolean(L, 0);
+    lua_pushvalue(L, -2);  // the error, from the handler
+    return 2;
+  }
+  return lua_gettop(L) - static_cast<int>(extra);
+}
+
+// Lua 5.4's xpcall (lbaselib.c), with the handler guarded.
 int boundedXpcall(lua_State* L) {
   const int n = lua_gettop(L);
   luaL_checktype(L, 2, LUA_TFUNCTION);  // as the built-in: "bad argument #2 to 'xpcall'"
   lua_pushvalue(L, 2);
-  lua_pushvalue(L, lua_upvalueindex(2));  // the budget
+  lua_pushvalue(L, lua_upvalueindex(1));  // the budget
   lua_pushcclosure(L, guardedHandler, 2);
   lua_replace(L, 2);
-  lua_pushvalue(L, lua_upvalueindex(1));  // the built-in xpcall
-  lua_insert(L, 1);
-  lua_call(L, n, LUA_MULTRET);
-  return lua_gettop(L);
+  lua_pushboolean(L, 1);  // the first result
+  lua_pushvalue(L, 1);    // the function
+  lua_rotate(L, 3, 2);    // both below the function's arguments
+  const int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, finishXpcall);
+  return finishXpcall(L, status, 2);
 }
 
 void replaceField(lua_State* L, const char* table, const char* name, lua_CFunction fn, const LoopBudget* budget,
@@ -172,15 +237,21 @@ void replaceField(lua_State* L, const char* table, const char* name, lua_CFuncti
 
 }  // namespace
 
-void installBoundedLibrary(lua_State* L, const LoopBudget* budget) {
+void installBoundedLibrary(lua_State* L, const LoopBudget* budget, std::size_t memoryCapBytes) {
   replaceField(L, LUA_TABLIBNAME, "insert", boundedInsert, budget, false);
   replaceField(L, LUA_TABLIBNAME, "remove", boundedRemove, budget, false);
   replaceField(L, LUA_TABLIBNAME, "move", boundedMove, budget, false);
+  replaceField(L, LUA_TABLIBNAME, "concat", boundedConcat, budget, false);
+  lua_getglobal(L, LUA_TABLIBNAME);
+  lua_getfield(L, -1, "sort");
+  lua_pushinteger(L, static_cast<lua_Integer>(memoryCapBytes / 16));
+  lua_pushcclosure(L, boundedSort, 2);  // upvalue 1: the built-in, 2: the longest list
+  lua_setfield(L, -2, "sort");
+  lua_pop(L, 1);
   replaceField(L, LUA_STRLIBNAME, "rep", boundedRep, budget, true);
   // xpcall is a global, not a library field.
-  lua_getglobal(L, "xpcall");
   lua_pushlightuserdata(L, const_cast<LoopBudget*>(budget));
-  lua_pushcclosure(L, boundedXpcall, 2);
+  lua_pushcclosure(L, boundedXpcall, 1);
   lua_setglobal(L, "xpcall");
 }
 

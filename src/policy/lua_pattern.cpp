@@ -320,14 +320,25 @@ bool hasSpecials(const char* p, std::size_t lp) {
   return false;
 }
 
-const char* findPlain(const char* s, std::size_t ls, const char* p, std::size_t lp) {
+// A plain search compares up to lp bytes at each of up to ls places: with
+// both large (("a"):rep(2^20) against ("a"):rep(2^19) .. "b") that is hours
+// of memcmp, so the budget is polled every 64 KiB of bytes compared.
+const char* findPlain(lua_State* L, const LoopBudget* budget, const char* s, std::size_t ls, const char* p,
+                      std::size_t lp) {
   if (lp == 0) return s;
   if (lp > ls) return nullptr;
+  constexpr std::size_t kPollBytes = 1u << 16;
+  std::size_t compared = 0;
   const char* last = s + (ls - lp);
   for (const char* at = s; at <= last; ++at) {
     at = static_cast<const char*>(std::memchr(at, p[0], static_cast<std::size_t>(last - at) + 1));
     if (!at) return nullptr;
     if (std::memcmp(at + 1, p + 1, lp - 1) == 0) return at;
+    compared += lp;
+    if (compared >= kPollBytes) {
+      compared = 0;
+      if (budget->interrupted(L)) budget->raise(L);
+    }
   }
   return nullptr;
 }
@@ -343,7 +354,8 @@ int findOrMatch(lua_State* L, bool find) {
     return 1;
   }
   if (find && (lua_toboolean(L, 4) || !hasSpecials(p, lp))) {
-    const char* at = findPlain(s + init, ls - init, p, lp);
+    const auto* budget = static_cast<const LoopBudget*>(lua_touserdata(L, lua_upvalueindex(1)));
+    const char* at = findPlain(L, budget, s + init, ls - init, p, lp);
     if (!at) {
       luaL_pushfail(L);
       return 1;

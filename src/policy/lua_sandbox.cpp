@@ -299,7 +299,7 @@ int LuaSandbox::openLibraries(lua_State* L) {
   installBoundedPatterns(L, -1, &kLoopBudget);
   lua_pop(L, 1);
   // And the other library loops it could not reach (lua_bounded_library.h).
-  installBoundedLibrary(L, &kLoopBudget);
+  installBoundedLibrary(L, &kLoopBudget, of(L).cap_);
   lua_pushliteral(L, "");
   if (lua_getmetatable(L, -1)) {
     lua_pushboolean(L, 0);

@@ -208,11 +208,51 @@ TEST_CASE("sandbox: table.insert, table.remove and table.move behave as the buil
   expectError("table.move({}, -1, math.maxinteger, 1)", "bad argument #3 to 'move' (too many elements to move)");
 }
 
+TEST_CASE("sandbox: xpcall lets the function yield, as the built-in does") {
+  expectOk(R"(local gen = coroutine.wrap(function()
+        return xpcall(function() coroutine.yield('y1'); coroutine.yield('y2'); return 'done' end, error)
+      end)
+    assert(gen() == 'y1' and gen() == 'y2')
+    local ok, r = gen()
+    assert(ok == true and r == 'done', tostring(r)))");
+}
+
+TEST_CASE("sandbox: table.concat and table.sort over metamethods that run no Lua are stopped") {
+  // A C function as __index (table.concat itself) allocates nothing and
+  // runs no Lua: nothing else would stop these.
+  expectError("table.concat(setmetatable({}, {__index = table.concat}), '', 1, math.maxinteger)", "CPU budget");
+  expectError("table.sort(setmetatable({}, {__index = rawlen, __newindex = rawequal, "
+              "__len = function() return 2^31 - 2 end}))",
+              "table.sort: 2147483646 elements, more than the memory cap could hold");
+  expectOk(R"(assert(table.concat({1, 2, 3}, ",") == "1,2,3" and table.concat({}, ",") == "")
+    assert(table.concat({1, 2, 3}, "-", 2, 3) == "2-3" and table.concat({1, 2}, ",", 3) == "")
+    assert(table.concat(setmetatable({}, {__index = function(_, i) return i end, __len = function() return 3 end})) == "123")
+    local t = {3, 1, 2}
+    table.sort(t)
+    assert(t[1] == 1 and t[3] == 3)
+    table.sort(t, function(a, b) return a > b end)
+    assert(t[1] == 3 and t[3] == 1))");
+  expectError("table.concat({1, {}, 3})", "invalid value (at index 2) in table for 'concat'");
+  expectError("table.sort({2, 1}, 5)", "bad argument #2 to 'sort' (function expected, got number)");
+  expectError("table.sort({2, 1}, function() error('from the comparator') end)", "from the comparator");
+}
+
+TEST_CASE("sandbox: a plain string.find over large strings is stopped by the budget") {
+  // memcmp at every place: quadratic in the lengths, out of reach of a hook.
+  expectError("local s, p = ('a'):rep(2^20), ('a'):rep(2^19) .. 'b'\n    string.find(s, p, 1, true)", "CPU budget");
+  expectError("local s, p = ('a'):rep(2^20), ('a'):rep(2^19) .. 'b'\n    s:find(p)", "CPU budget");
+  expectOk("assert(('hello world'):find('o w', 1, true) == 5 and ('a.b'):find('.', 1, true) == 2)");
+}
+
 TEST_CASE("sandbox: string.rep of an empty string returns at once") {
   expectOk(R"(assert(string.rep("", 1e15) == "" and string.rep("", 1e15, "") == "")
     assert(("ab"):rep(3, ",") == "ab,ab,ab" and ("x"):rep(0) == "" and ("x"):rep(-1, ",") == "")
     assert(string.rep("", 3, "-") == "--"))");
   expectError("string.rep('x')", "bad argument #2 to 'rep' (number expected, got no value)");
+  // At the policy's line, as the built-in says it.
+  std::string file;
+  std::string message = failedTickOf("huge", "    local s = string.rep('xy', math.maxinteger)", file);
+  CHECK_MESSAGE(contains(message, file + ":4: resulting string too large"), message);
 }
 
 TEST_CASE("sandbox: a budget stop inside coroutine.wrap names the policy's line, not the sandbox's") {
