@@ -283,6 +283,9 @@ void Controller::reloadPolicies(bool all) {
 
 void Controller::shutdown() {
   stopping_ = true;
+  // With a runner that completes at once (the simulator's), a restore's end
+  // would otherwise journal "stop" before the next knob's restore.
+  dispatchingRestores_ = true;
   for (const auto& [name, slot] : knobs_) {
     const KnobState* state = governor_.knob(name);
     if (!state || !slot->spec.restoreOnExit || !slot->actuator) continue;
@@ -292,6 +295,7 @@ void Controller::shutdown() {
     }
     dispatchRestore(name);
   }
+  dispatchingRestores_ = false;
   stopWhenSettled();
 }
 
@@ -308,22 +312,36 @@ void Controller::dispatchRestore(const std::string& knob) {
   d.reason = "restore baseline on exit";
   d.verdict = Verdict::Apply;
   ++stats_.restoresDispatched;
+  knobs_.at(knob)->restoreInFlight = true;
   journalAndDispatch(d);
 }
 
 void Controller::stopWhenSettled() {
-  if (!stopping_ || stopJournalled_ || inFlight_ > 0) return;
+  if (!stopping_ || dispatchingRestores_ || stopJournalled_ || inFlight_ > 0) return;
   stopJournalled_ = true;
   journalEvent("stop", "service " + config_.service);
   if (journal_.isOpen()) (void)journal_.flush();
 }
 
-void Controller::abandonInFlight() {
-  if (stopJournalled_) return;
+std::vector<std::string> Controller::abandonInFlight() {
+  // Knobs with restore_on_exit whose restore waits behind an apply, or is
+  // itself in flight: not restored, as far as trimtab can tell.
+  std::vector<std::string> unrestored;
+  for (const auto& [name, slot] : knobs_) {
+    const KnobState* state = governor_.knob(name);
+    if (slot->restoreAfterInFlight || (slot->restoreInFlight && state && state->pending)) unrestored.push_back(name);
+  }
+  if (stopJournalled_) return unrestored;
   stopJournalled_ = true;
-  journalEvent("stop", "service " + config_.service + "; " + std::to_string(inFlight_) +
-                           " scrapes/actuations still in flight were abandoned (their outcomes are unknown)");
+  std::string detail = "service " + config_.service + "; " + std::to_string(inFlight_) +
+                       " scrapes/actuations still in flight were abandoned (their outcomes are unknown)";
+  if (!unrestored.empty()) {
+    detail += "; not restored to their baseline:";
+    for (const auto& name : unrestored) detail += " " + name;
+  }
+  journalEvent("stop", detail);
   if (journal_.isOpen()) (void)journal_.flush();
+  return unrestored;
 }
 
 }  // namespace trimtab

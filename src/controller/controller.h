@@ -89,7 +89,8 @@ class Controller final : public PolicyHost {
   void shutdown();
   // For a stop that cannot wait for what is still in flight: journals the
   // stop event now, naming what was abandoned, and flushes the journal.
-  void abandonInFlight();
+  // Returns the knobs with restore_on_exit left unrestored.
+  std::vector<std::string> abandonInFlight();
 
   void setListener(DecisionListener listener) { listener_ = std::move(listener); }
   const ControllerStats& stats() const { return stats_; }
@@ -163,6 +164,7 @@ class Controller final : public PolicyHost {
   Seconds lastTick_ = 0;
   bool stopping_ = false;  // shutdown() was called
   bool stopJournalled_ = false;
+  bool dispatchingRestores_ = false;  // inside shutdown()'s loop
   std::size_t inFlight_ = 0;
 };
 

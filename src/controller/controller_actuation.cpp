@@ -130,6 +130,7 @@ void Controller::dispatch(const Decision& decision) {
           }
           ++slot.failedInARow;
         }
+        if (decision.policy == "shutdown") slot.restoreInFlight = false;
         if (outcome->ok && decision.policy == "shutdown") ++stats_.restoresOk;
         if (metrics_) metrics_->observeActuation(decision.knob, outcome->ok, outcome->effective, outcome->latency);
         JournalRecord rec;

@@ -52,6 +52,7 @@ struct Controller::KnobSlot {
   // shutdown() found an apply in flight: the baseline goes after it, or the
   // apply's late end would leave the knob away from its baseline.
   bool restoreAfterInFlight = false;
+  bool restoreInFlight = false;  // the baseline's apply was sent (until it ends)
   // Failed applies in a row: the first is logged, the rest are counted (an
   // actuator whose target is down fails at every decision, and its circuit
   // breaker's refusals would flood the log), and the streak's end is logged.

@@ -77,7 +77,10 @@ Journal::~Journal() {
 }
 
 Status Journal::lock() {
-  const std::string path = options_.path + ".lock";
+  // Through symlinks: two paths to one journal must find the same lock.
+  std::error_code ec;
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(options_.path, ec);
+  const std::string path = (ec ? options_.path : canonical.string()) + ".lock";
   if (lockFd_ >= 0 && lockedPath_ == path) return Status::success();
   if (lockFd_ >= 0) ::close(lockFd_);
   lockFd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -258,7 +258,8 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
     // applied values and warns about an apply without an outcome.
     spdlog::error("{} scrapes/actuations still running after {} s; exiting without them", controller.inFlight(),
                   kShutdownGrace);
-    controller.abandonInFlight();
+    for (const auto& knob : controller.abandonInFlight())
+      spdlog::error("knob {}: not restored to its baseline (its apply was still running)", knob);
     stopServer();
     if (options.printSummary) printSummary(controller, startValues, changes, restored, out);
     out.flush();

@@ -458,6 +458,65 @@ TEST_CASE("restore_on_exit waits for an apply in flight, then restores; stop is 
   CHECK(records->at(records->size() - 2).decision.policy == "shutdown");
 }
 
+TEST_CASE("a stop that cannot wait names the knobs it leaves unrestored") {
+  DeferredTaskRunner deferred;
+  Fixture f;
+  f.controller.reset();
+  auto applied = std::make_shared<std::vector<double>>();
+  Controller ctl(poolConfig({(f.dir / "journal.jsonl").string(), (f.dir / "grow.lua").string(), f.script, 2, 20, true},
+                            std::make_unique<RecordingActuator>(applied, false)),
+                 f.intervals, f.clock, deferred);
+  REQUIRE(ctl.start().ok());
+  f.script->waiting = 3;
+  for (int i = 0; i < 5 && !ctl.governor().knob("pool")->pending; ++i, f.clock.advance(1)) {
+    ctl.tick();
+    if (!ctl.governor().knob("pool")->pending) deferred.runAll();
+  }
+  REQUIRE(ctl.governor().knob("pool")->pending);
+  ctl.shutdown();
+  CHECK(ctl.abandonInFlight() == std::vector<std::string>{"pool"});
+  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+  REQUIRE(records.ok());
+  REQUIRE_FALSE(records->empty());
+  CHECK(records->back().event == "stop");
+  CHECK_MESSAGE(records->back().message.find("not restored to their baseline: pool") != std::string::npos,
+                records->back().message);
+}
+
+TEST_CASE("with a runner that completes at once, stop follows every knob's restore") {
+  Fixture f;
+  f.controller.reset();
+  auto applied = std::make_shared<std::vector<double>>();
+  CompiledConfig c = poolConfig({(f.dir / "journal.jsonl").string(), "", nullptr, 2, 20, true},
+                                std::make_unique<RecordingActuator>(applied, false));
+  KnobSpec second = c.knobs.front().spec;
+  second.name = "pool2";
+  c.knobs.push_back(CompiledKnob{second, "test", std::make_unique<RecordingActuator>(applied, false)});
+  {
+    // Both knobs away from their baseline, as a journal recovers them.
+    JournalOptions opt;
+    opt.path = (f.dir / "journal.jsonl").string();
+    Journal j;
+    REQUIRE(j.open(opt).ok());
+    JournalRecord checkpoint;
+    checkpoint.kind = "event";
+    checkpoint.event = "checkpoint";
+    checkpoint.applied = {{"pool", 9}, {"pool2", 7}};
+    REQUIRE(j.append(checkpoint).ok());
+  }
+  Controller ctl(std::move(c), f.intervals, f.clock, f.runner);
+  REQUIRE(ctl.start().ok());
+  ctl.shutdown();
+  CHECK(*applied == std::vector<double>{4, 4});
+  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() >= 5);
+  CHECK(records->back().event == "stop");
+  int stops = 0;
+  for (const auto& r : *records) stops += r.event == "stop";
+  CHECK(stops == 1);
+}
+
 TEST_CASE("a shorter scrape interval takes effect from the last collection, not after the old one ran out") {
   Fixture f;
   REQUIRE(f.intervals->setSourceInterval("app", 20).ok());

@@ -265,6 +265,13 @@ TEST_CASE("a journal in use by another instance is refused before it is read") {
     CHECK(slurp(opt.path) == written);  // nothing cut, nothing written
     // The lock is beside the journal, so a rotation keeps it.
     CHECK(fs::exists(opt.path + ".lock"));
+    // A symlink to the journal finds the same lock.
+    fs::create_directories(dir.path / "other");
+    fs::create_symlink(opt.path, dir.path / "other" / "journal.jsonl");
+    JournalOptions linked;
+    linked.path = (dir.path / "other" / "journal.jsonl").string();
+    Journal viaLink;
+    CHECK_FALSE(viaLink.open(linked).ok());
     // A journal opened without `exclusive` (the simulator's) does not lock.
     JournalOptions shared;
     shared.path = dir.file("other.jsonl");
