@@ -365,7 +365,10 @@ return {
     elseif knob.value - math.max(top, floor) >= p.min_shrink and ctx.now - st.since >= p.shrink_after
         and ctx.now - (st.grew_at or -math.huge) > p.quiet_window
         and ctx.now - (st.shrank_at or -math.huge) >= p.shrink_every and not rising then
-      proposal, why = math.max(top, floor), string.format("at most %d wanted in %.0f s", top, p.shrink_after)
+      proposal = math.max(top, floor)
+      why = floor > top
+        and string.format("kept at %d, the largest wanted in %.0f s: the pool opens on demand", floor, p.peak_memory)
+        or string.format("at most %d wanted in %.0f s", top, p.shrink_after)
       st.shrank_at = ctx.now
     end
     if proposal then
@@ -385,7 +388,7 @@ return {
           -- Fruitless: a minimum idle count, or the load came back. Back off
           -- for twice as long as the time before, up to `close_backoff`.
           st.close_fails = (st.close_fails or 0) + 1
-          st.close_after = ctx.now + math.min(p.close_backoff, p.close_every * 2 ^ st.close_fails)
+          st.close_after = ctx.now + math.min(p.close_backoff, math.max(p.close_every, 1) * 2 ^ st.close_fails)
         else
           st.close_fails = nil
         end

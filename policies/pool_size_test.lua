@@ -232,6 +232,20 @@ return {
     },
   },
   {
+    name = "a shrink stops at the crowd's size, and says so",
+    now = 10,
+    knobs = pool(40, { db_pool_close_idle = 0 }),
+    series = { queries({ { 10, 5000 }, { 20, 15000 }, { 320, 45000 } }) },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+      { at = 20, values = gauges(20, 0, 0.02, 0.001, 22), expect = { no_proposal = true } },
+      -- The crowd is over; 1 connection open (seen at the tick before the shrink).
+      { at = 300, values = gauges(2, 0, 0.02, 0.001, 1), expect = { no_proposal = true } },
+      { at = 320, values = gauges(2, 0, 0.02, 0.001, 1),
+        expect = { proposals = { db_pool_size = { value = 23, reason = "kept at 23, the largest wanted in 86400 s" } } } },
+    },
+  },
+  {
     name = "a pool that holds its connections open is shrunk after a crowd",
     now = 10,
     knobs = pool(10, { db_pool_close_idle = 0 }),

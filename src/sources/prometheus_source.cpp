@@ -153,11 +153,16 @@ CollectResult PrometheusSource::collect(const FamilyFilter& filter) {
         // Only bad lines (an HTML error page, a wrong path): the target
         // answered, but trimtab sees nothing of it, which is a failed
         // scrape (trimtab_source_up 0), not an up target with no samples.
-        if (out.batch.empty() && stats.samplesSkipped == 0 && stats.samplesDropped == 0 && !stats.errors.empty()) {
-          out.status = makeError(fmt::format("no sample in the answer of {}: all {} lines with content were rejected "
-                                             "(line {}: {})",
-                                             redactUrl(options_.url), stats.errors.size(), stats.errors[0].line,
-                                             stats.errors[0].message));
+        // (Most lines rejected: a target that only exposes metadata with one
+        // bad line is still up.)
+        const std::size_t rejected = stats.rejectedLines();
+        if (out.batch.empty() && stats.samplesSkipped == 0 && stats.samplesDropped == 0 && !stats.errors.empty() &&
+            2 * rejected > stats.lines) {
+          const ExpositionError& first = stats.errors[0];
+          out.status = makeError(fmt::format("no sample in the answer of {}: {} of its {} lines rejected (first: {}{})",
+                                             redactUrl(options_.url), rejected, stats.lines,
+                                             first.line > 0 ? fmt::format("line {}: ", first.line) : "",
+                                             first.message));
           out.warnings.clear();
         }
         lastSamples_ = out.batch.size();

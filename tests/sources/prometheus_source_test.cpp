@@ -139,11 +139,25 @@ TEST_CASE("prometheus: an answer with nothing but bad lines is a failed scrape")
   PrometheusSource source(spec(), PrometheusOptions{server.url(), true, {}, {}});
   auto r = source.collect(FamilyFilter::everything());
   REQUIRE_FALSE(r.status.ok());
-  CHECK_MESSAGE(r.status.error().message.find("all 3 lines with content were rejected (line 1: ") != std::string::npos,
+  CHECK_MESSAGE(r.status.error().message.find(": 3 of its 3 lines rejected (first: line 1: ") != std::string::npos,
                 r.status.error().message);
-  // An empty answer, or one whose samples the filter skips, is not.
+  // An empty answer, or one with only metadata and a bad line, is not.
   TestHttpServer empty([](const std::string&) { return httpReply(200, "# nothing yet\n"); });
   CHECK(PrometheusSource(spec(), PrometheusOptions{empty.url(), true, {}, {}}).collect(FamilyFilter::everything()).status.ok());
+  TestHttpServer metadata([](const std::string&) {
+    return httpReply(200, "# HELP up_total x\n# TYPE up_total counter\n# TYPE up_total gauge\n");
+  });
+  CHECK(PrometheusSource(spec(), PrometheusOptions{metadata.url(), true, {}, {}})
+            .collect(FamilyFilter::everything())
+            .status.ok());
+  // A page of 3,000 lines is counted whole (errors are recorded up to a cap).
+  std::string page;
+  for (int i = 0; i < 3000; ++i) page += "<p>line</p>\n";
+  TestHttpServer big([&](const std::string&) { return httpReply(200, page); });
+  auto bigResult = PrometheusSource(spec(), PrometheusOptions{big.url(), true, {}, {}}).collect(FamilyFilter::everything());
+  REQUIRE_FALSE(bigResult.status.ok());
+  CHECK_MESSAGE(bigResult.status.error().message.find(": 3000 of its 3000 lines rejected") != std::string::npos,
+                bigResult.status.error().message);
 }
 
 TEST_CASE("prometheus: the Content-Type picks the format") {
