@@ -155,7 +155,9 @@ Result<std::string> buildConninfo(const PgOptions& options, std::string& display
   if (!opts) {
     // libpq quotes the offending token, which may be a password: name the origin only.
     if (err) PQfreemem(err);
-    return makeError("postgres: the connection string from " + options.dsn.origin() + " is invalid");
+    return makeError("postgres: the connection string from " + options.dsn.origin() +
+                     " is invalid: libpq could not parse it (key=value pairs, values with spaces in single quotes, "
+                     "or a postgresql:// URI with '@', ':' and '/' percent-encoded in its values)");
   }
   std::map<std::string, std::string> kv;
   for (auto* o = opts; o->keyword; ++o)
