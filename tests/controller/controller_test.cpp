@@ -423,64 +423,59 @@ TEST_CASE("a scrape that ends after shutdown journals no source event after stop
   CHECK(f.controller->stats().scrapesFailed == 0);
 }
 
-TEST_CASE("restore_on_exit waits for an apply in flight, then restores; stop is journalled after both") {
-  DeferredTaskRunner deferred;
-  Fixture f;
-  f.controller.reset();
-  auto applied = std::make_shared<std::vector<double>>();
-  CompiledConfig c = poolConfig({(f.dir / "journal.jsonl").string(), (f.dir / "grow.lua").string(), f.script, 2, 20, true},
-                                std::make_unique<RecordingActuator>(applied, false));
-  Controller ctl(std::move(c), f.intervals, f.clock, deferred);
-  REQUIRE(ctl.start().ok());
-  f.script->waiting = 3;
-  // Scrapes land until grow proposes 8 and its apply is in flight.
-  for (int i = 0; i < 5 && !ctl.governor().knob("pool")->pending; ++i, f.clock.advance(1)) {
-    ctl.tick();
-    if (!ctl.governor().knob("pool")->pending) deferred.runAll();
-  }
-  REQUIRE(ctl.governor().knob("pool")->pending);
-  REQUIRE(applied->empty());
-  ctl.shutdown();
-  // Sent now, the baseline could reach the service before the slower
-  // apply of 8, which would then win.
-  CHECK(ctl.stats().restoresDispatched == 0);
-  deferred.runAll();  // the apply of 8 ends; only then is the baseline sent
-  CHECK(ctl.stats().restoresDispatched == 1);
-  deferred.runAll();
-  REQUIRE(*applied == std::vector<double>{8, 4});
-  CHECK(ctl.inFlight() == 0);
-  CHECK(ctl.stats().restoresOk == 1);
-  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
-  REQUIRE(records.ok());
-  REQUIRE_FALSE(records->empty());
-  CHECK(records->back().event == "stop");
-  CHECK(records->at(records->size() - 2).kind == "outcome");
-  CHECK(records->at(records->size() - 2).decision.policy == "shutdown");
+// The fixture's policy, source and journal, with restore_on_exit on the pool.
+CompiledConfig restoringPoolConfig(Fixture& f, std::shared_ptr<std::vector<double>> applied) {
+  return poolConfig({(f.dir / "journal.jsonl").string(), (f.dir / "grow.lua").string(), f.script, 2, 20, true},
+                    std::make_unique<RecordingActuator>(std::move(applied), false));
 }
 
-TEST_CASE("a stop that cannot wait names the knobs it leaves unrestored") {
-  DeferredTaskRunner deferred;
-  Fixture f;
-  f.controller.reset();
-  auto applied = std::make_shared<std::vector<double>>();
-  Controller ctl(poolConfig({(f.dir / "journal.jsonl").string(), (f.dir / "grow.lua").string(), f.script, 2, 20, true},
-                            std::make_unique<RecordingActuator>(applied, false)),
-                 f.intervals, f.clock, deferred);
-  REQUIRE(ctl.start().ok());
+// Scrapes land until grow proposes 8 and its apply is in flight (held by `deferred`).
+void tickUntilApplyInFlight(Controller& ctl, Fixture& f, DeferredTaskRunner& deferred) {
   f.script->waiting = 3;
   for (int i = 0; i < 5 && !ctl.governor().knob("pool")->pending; ++i, f.clock.advance(1)) {
     ctl.tick();
     if (!ctl.governor().knob("pool")->pending) deferred.runAll();
   }
   REQUIRE(ctl.governor().knob("pool")->pending);
-  ctl.shutdown();
-  CHECK(ctl.abandonInFlight() == std::vector<std::string>{"pool"});
-  auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
-  REQUIRE(records.ok());
-  REQUIRE_FALSE(records->empty());
-  CHECK(records->back().event == "stop");
-  CHECK_MESSAGE(records->back().message.find("not restored to their baseline: pool") != std::string::npos,
-                records->back().message);
+}
+
+TEST_CASE("restore_on_exit and an apply in flight at the stop") {
+  DeferredTaskRunner deferred;
+  Fixture f;
+  f.controller.reset();
+  auto applied = std::make_shared<std::vector<double>>();
+  Controller ctl(restoringPoolConfig(f, applied), f.intervals, f.clock, deferred);
+  REQUIRE(ctl.start().ok());
+  tickUntilApplyInFlight(ctl, f, deferred);
+  SUBCASE("the baseline is sent after the apply; stop is journalled after both") {
+    REQUIRE(applied->empty());
+    ctl.shutdown();
+    // Sent now, the baseline could reach the service before the slower
+    // apply of 8, which would then win.
+    CHECK(ctl.stats().restoresDispatched == 0);
+    deferred.runAll();  // the apply of 8 ends; only then is the baseline sent
+    CHECK(ctl.stats().restoresDispatched == 1);
+    deferred.runAll();
+    REQUIRE(*applied == std::vector<double>{8, 4});
+    CHECK(ctl.inFlight() == 0);
+    CHECK(ctl.stats().restoresOk == 1);
+    auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+    REQUIRE(records.ok());
+    REQUIRE_FALSE(records->empty());
+    CHECK(records->back().event == "stop");
+    CHECK(records->at(records->size() - 2).kind == "outcome");
+    CHECK(records->at(records->size() - 2).decision.policy == "shutdown");
+  }
+  SUBCASE("a stop that cannot wait names the knobs it leaves unrestored") {
+    ctl.shutdown();
+    CHECK(ctl.abandonInFlight() == std::vector<std::string>{"pool"});
+    auto records = Journal::readAll((f.dir / "journal.jsonl").string(), nullptr);
+    REQUIRE(records.ok());
+    REQUIRE_FALSE(records->empty());
+    CHECK(records->back().event == "stop");
+    CHECK_MESSAGE(records->back().message.find("not restored to their baseline: pool") != std::string::npos,
+                  records->back().message);
+  }
 }
 
 TEST_CASE("with a runner that completes at once, stop follows every knob's restore") {
