@@ -125,20 +125,32 @@ Result<JournalRecovery> Journal::open(const JournalOptions& options) {
   if (options_.exclusive) {
     if (Status locked = lock(); !locked.ok()) return locked.error();
   }
+  auto take = [&recovery](const JournalRecord& rec) {
+    if (rec.kind == "decision" && rec.decision.verdict == Verdict::Apply) {
+      recovery.unfinished[rec.decision.knob] = rec.decision.decided;
+    } else if (rec.kind == "outcome") {
+      recovery.unfinished.erase(rec.decision.knob);
+    }
+    if (rec.kind == "outcome" && rec.ok.value_or(false) && rec.decision.verdict == Verdict::Apply) {
+      recovery.lastApplied[rec.decision.knob] = rec.decision.decided;
+    } else if (rec.kind == "event" && rec.event == "checkpoint") {
+      for (const auto& [knob, value] : rec.applied) recovery.lastApplied[knob] = value;
+    }
+  };
+  // The last rotated file first: an apply decided there may have its
+  // outcome here, or none (trimtab died while it ran); and this file's
+  // checkpoint may be torn (a crash right after a rotation). Its own torn
+  // or bad lines are not reported again.
+  if (const std::string rotated = options_.path + ".1"; fs::exists(rotated, ec)) {
+    std::vector<std::string> ignored;
+    ScanResult before;
+    (void)scan(rotated, ignored, before, [&](JournalRecord rec) { take(rec); });
+  }
   ScanResult scanned;
   if (fs::exists(options_.path, ec)) {
     bool readable = scan(options_.path, recovery.warnings, scanned, [&](JournalRecord rec) {
       ++recovery.records;
-      if (rec.kind == "decision" && rec.decision.verdict == Verdict::Apply) {
-        recovery.unfinished[rec.decision.knob] = rec.decision.decided;
-      } else if (rec.kind == "outcome") {
-        recovery.unfinished.erase(rec.decision.knob);
-      }
-      if (rec.kind == "outcome" && rec.ok.value_or(false) && rec.decision.verdict == Verdict::Apply) {
-        recovery.lastApplied[rec.decision.knob] = rec.decision.decided;
-      } else if (rec.kind == "event" && rec.event == "checkpoint") {
-        for (const auto& [knob, value] : rec.applied) recovery.lastApplied[knob] = value;
-      }
+      take(rec);
     });
     if (!readable) return makeError(fmt::format("journal {}: cannot read: {}", options_.path, errnoText()));
     recovery.badLines = scanned.badLines;

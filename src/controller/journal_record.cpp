@@ -219,6 +219,15 @@ std::string formatJournalRecord(const JournalRecord& record) {
   if (record.kind == "event") {
     std::string out = fmt::format("{} event {}", clockTime(record.eventTime), record.event);
     if (!record.message.empty()) out += ": " + record.message;
+    if (!record.applied.empty()) {
+      out += " [";
+      bool first = true;
+      for (const auto& [knob, value] : record.applied) {
+        out += fmt::format("{}{}={}", first ? "" : ", ", knob, value);
+        first = false;
+      }
+      out += "]";
+    }
     return out;
   }
   const Decision& d = record.decision;

@@ -226,6 +226,27 @@ TEST_CASE("recovery takes the last successful outcome per knob") {
   CHECK_FALSE(rec->tornTail);
   CHECK(rec->warnings.empty());
   CHECK(rec->lastApplied == std::map<std::string, double>{{"a", 15}, {"b", 3}});
+  CHECK(rec->unfinished == std::map<std::string, double>{{"c", 6}});
+}
+
+TEST_CASE("recovery reads the last rotated file first: an apply without outcome, a torn checkpoint") {
+  TempDir dir;
+  JournalOptions opt;
+  opt.path = dir.file("journal.jsonl");
+  // The rotated file: a applied at 144, then b's apply decided (its
+  // outcome never came: trimtab died while it ran, right after a rotation).
+  spit(opt.path + ".1", toJsonLine(decision("a", 10, 144)) + "\n" + toJsonLine(outcome("a", 10, 144, true)) + "\n" +
+                            toJsonLine(decision("b", 1, 5)) + "\n");
+  // The current file: its checkpoint torn by the crash.
+  JournalRecord checkpoint = event("checkpoint", "");
+  checkpoint.applied = {{"a", 144}};
+  spit(opt.path, toJsonLine(checkpoint).substr(0, 20));
+  Journal j;
+  auto rec = j.open(opt);
+  REQUIRE(rec.ok());
+  CHECK(rec->tornTail);
+  CHECK(rec->lastApplied == std::map<std::string, double>{{"a", 144}});
+  CHECK(rec->unfinished == std::map<std::string, double>{{"b", 5}});
 }
 
 TEST_CASE("a journal whose directory does not exist yet creates it") {
