@@ -63,9 +63,13 @@ Result<PostgresTerminateIdleActuator::Options> PostgresTerminateIdleActuator::pa
   return o;
 }
 
-Result<std::unique_ptr<Actuator>> PostgresTerminateIdleActuator::create(ConfigNode& params, const ActuatorContext&) {
+Result<std::unique_ptr<Actuator>> PostgresTerminateIdleActuator::create(ConfigNode& params, const ActuatorContext& context) {
   auto options = parseOptions(params);
   if (!options) return options.error();
+  // Every apply below 0 would be refused: said when the config is read.
+  if (context.knobMin < 0)
+    return makeError(fmt::format("knob '{}' may go down to {}; its value is an idle time in seconds, at least 0", context.knob,
+                                 context.knobMin));
   return std::unique_ptr<Actuator>(std::make_unique<PostgresTerminateIdleActuator>(std::move(*options), sleepSeconds));
 }
 

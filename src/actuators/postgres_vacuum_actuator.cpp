@@ -48,9 +48,13 @@ Result<PostgresVacuumActuator::Options> PostgresVacuumActuator::parseOptions(Con
   return o;
 }
 
-Result<std::unique_ptr<Actuator>> PostgresVacuumActuator::create(ConfigNode& params, const ActuatorContext&) {
+Result<std::unique_ptr<Actuator>> PostgresVacuumActuator::create(ConfigNode& params, const ActuatorContext& context) {
   auto options = parseOptions(params);
   if (!options) return options.error();
+  // Every apply below 0 would be refused: said when the config is read.
+  if (context.knobMin < 0)
+    return makeError(fmt::format("knob '{}' may go down to {}; its value is a dead-tuple threshold, at least 0", context.knob,
+                                 context.knobMin));
   return std::unique_ptr<Actuator>(std::make_unique<PostgresVacuumActuator>(std::move(*options), sleepSeconds));
 }
 
@@ -96,8 +100,8 @@ ActuationOutcome PostgresVacuumActuator::apply(const ActuationRequest& request) 
     r.detail = done.empty() ? fmt::format("no table above {} dead tuples", actuator_support::formatValue(request.value))
                             : "vacuumed " + list;
     if (remaining > 0)
-      r.detail += fmt::format("; applied, not yet effective: {} tables still above {} dead tuples", remaining,
-                              actuator_support::formatValue(request.value));
+      r.detail += fmt::format("; applied, not yet effective: {} {} still above {} dead tuples", remaining,
+                              remaining == 1 ? "table" : "tables", actuator_support::formatValue(request.value));
     return r;
   });
 }

@@ -150,6 +150,14 @@ TEST_CASE("postgres and pgbouncer actuator settings") {
   CHECK(build("postgres_vacuum", vacuum).ok());
   Params badTable("dsn: env:PG_DSN\ntables: ['a.b.c']\n");
   CHECK(!build("postgres_vacuum", badTable).ok());
+  // A knob that may go below 0 would have every such apply refused: check says so.
+  for (const auto& [kind, settings] : {std::pair{"postgres_vacuum", "tables: [events]\n"},
+                                      std::pair{"postgres_terminate_idle", "application_names: [worker]\n"}}) {
+    Params below(std::string("dsn: env:PG_DSN\n") + settings);
+    auto refused = build(kind, below, ActuatorContext{"k", nullptr, -5, 100});
+    REQUIRE_FALSE_MESSAGE(refused.ok(), kind);
+    CHECK_MESSAGE(contains(refused.error().message, "knob 'k' may go down to -5"), refused.error().message);
+  }
 
   Params pool("dsn: env:PGBOUNCER_ADMIN_DSN\ndatabase: app\n");
   CHECK(build("pgbouncer_pool_size", pool).ok());
