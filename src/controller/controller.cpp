@@ -205,7 +205,10 @@ void Controller::countMissingReads(const std::string& policy, const std::vector<
       counts.emplace(name, 1);
     }
   };
-  const bool sourcesAnswered = ready();
+  // Every source has answered, and answers now: a read that misses while its
+  // source is down says nothing about the name.
+  bool sourcesAnswered = ready();
+  for (const auto& slot : sources_) sourcesAnswered = sourcesAnswered && slot->up;
   std::set<std::pair<bool, std::string>> seen;  // a name counts once a tick, however many reads missed it
   for (const MissingRead& m : missing) {
     const bool knob = !m.knob.empty();

@@ -403,6 +403,13 @@ return {
   CHECK(tallies.at({"typo", "clients_waitin"}).ticks == 30);
   CHECK(tallies.at({"typo", "poool"}).knob);
   CHECK(f.controller->stats().missingReads.count("maybe_metric") == 0);
+  // While a source is down, a read that misses says nothing about the name.
+  f.script->up = false;
+  f.run(10);
+  CHECK(tallies.at({"typo", "clients_waitin"}).ticks == 30);
+  f.script->up = true;
+  f.run(2);
+  CHECK(tallies.at({"typo", "clients_waitin"}).ticks == 32);
 }
 
 TEST_CASE("a scrape that ends after shutdown journals no source event after stop") {
