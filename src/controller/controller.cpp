@@ -48,44 +48,7 @@ Status Controller::start() {
     auto recovery = journal_.open(config_.journal);
     if (!recovery.ok()) return recovery.error();
     for (const auto& w : recovery->warnings) spdlog::warn("journal: {}", w);
-    for (const auto& [knob, value] : recovery->lastApplied) {
-      const KnobState* state = governor_.knob(knob);
-      if (!state) continue;  // a knob removed from the config since
-      KnobSlot& slot = *knobs_.at(knob);
-      // The bounds may have changed since: what trimtab believes, and
-      // applies again below, stays within the ones configured now.
-      const double within = std::clamp(value, state->spec.min, state->spec.max);
-      governor_.setCurrent(knob, within);
-      spdlog::info("knob {} recovered at {} from the journal", knob, within);
-      // Applied again at the first tick when the service may hold another
-      // value than the journal's.
-      std::string why;
-      if (within != value) {
-        spdlog::warn("knob {}: {} from the journal is outside its bounds [{}, {}]; taken as {} and applied",
-                     knob, value, state->spec.min, state->spec.max, within);
-        why = fmt::format("recovered {} is outside the bounds: applied within them", value);
-      } else if (auto it = recovery->unfinished.find(knob); it != recovery->unfinished.end()) {
-        spdlog::warn("knob {}: the journal has no outcome for the apply of {} (trimtab stopped while it ran); "
-                     "its value is unknown, {} is applied again",
-                     knob, it->second, within);
-        why = fmt::format("the apply of {} before the restart has no outcome: applied again", it->second);
-      } else if (slot.actuator && slot.actuator->losesSettingOnRestart() && within != slot.spec.baseline) {
-        why = "recovered from the journal: applied again, the server may have restarted meanwhile";
-      }
-      if (!why.empty() && slot.actuator && !config_.dryRun && !slot.spec.dryRun) slot.resyncReason = why;
-    }
-    // A knob whose only apply never finished has no recovered value: the
-    // service holds the baseline or that value, so the baseline is applied.
-    for (const auto& [knob, value] : recovery->unfinished) {
-      const KnobState* state = governor_.knob(knob);
-      if (recovery->lastApplied.count(knob) || !state) continue;
-      KnobSlot& slot = *knobs_.at(knob);
-      spdlog::warn("knob {}: the journal has no outcome for the apply of {} (trimtab stopped while it ran); "
-                   "its baseline {} is applied again",
-                   knob, value, state->current);
-      if (slot.actuator && !config_.dryRun && !slot.spec.dryRun)
-        slot.resyncReason = fmt::format("the apply of {} before the restart has no outcome: applied again", value);
-    }
+    recoverKnobs(*recovery);
   }
   for (const auto& spec : config_.policies) {
     Status added = engine_->add(spec);
@@ -96,6 +59,46 @@ Status Controller::start() {
   for (auto& slot : sources_) slot->nextDue = now;
   journalEvent("start", "service " + config_.service + (config_.dryRun ? " (dry-run)" : ""));
   return Status::success();
+}
+
+void Controller::recoverKnobs(const JournalRecovery& recovery) {
+  // Applied again at the first tick when the service may hold another value
+  // than the one trimtab takes from the journal.
+  auto resync = [this](KnobSlot& slot, std::string why) {
+    if (slot.actuator && !config_.dryRun && !slot.spec.dryRun) slot.resyncReason = std::move(why);
+  };
+  auto noOutcome = [&](const std::string& knob, double applying, double believed, KnobSlot& slot) {
+    spdlog::warn("knob {}: the journal has no outcome for the apply of {} (trimtab stopped while it ran); "
+                 "its value is unknown, {} is applied again",
+                 knob, applying, believed);
+    resync(slot, fmt::format("the apply of {} before the restart has no outcome: applied again", applying));
+  };
+  for (const auto& [knob, value] : recovery.lastApplied) {
+    const KnobState* state = governor_.knob(knob);
+    if (!state) continue;  // a knob removed from the config since
+    KnobSlot& slot = *knobs_.at(knob);
+    // The bounds may have changed since: what trimtab believes, and
+    // applies again, stays within the ones configured now.
+    const double within = std::clamp(value, state->spec.min, state->spec.max);
+    governor_.setCurrent(knob, within);
+    spdlog::info("knob {} recovered at {} from the journal", knob, within);
+    if (within != value) {
+      spdlog::warn("knob {}: {} from the journal is outside its bounds [{}, {}]; taken as {} and applied", knob,
+                   value, state->spec.min, state->spec.max, within);
+      resync(slot, fmt::format("recovered {} is outside the bounds: applied within them", value));
+    } else if (auto it = recovery.unfinished.find(knob); it != recovery.unfinished.end()) {
+      noOutcome(knob, it->second, within, slot);
+    } else if (slot.actuator && slot.actuator->losesSettingOnRestart() && within != slot.spec.baseline) {
+      resync(slot, "recovered from the journal: applied again, the server may have restarted meanwhile");
+    }
+  }
+  // A knob whose only apply never finished has no recovered value: the
+  // service holds the baseline or that value, so the baseline is applied.
+  for (const auto& [knob, value] : recovery.unfinished) {
+    const KnobState* state = governor_.knob(knob);
+    if (recovery.lastApplied.count(knob) || !state) continue;
+    noOutcome(knob, value, state->current, *knobs_.at(knob));
+  }
 }
 
 std::vector<std::string> Controller::knobNames() const {
@@ -330,10 +333,8 @@ std::vector<std::string> Controller::abandonInFlight() {
   // Knobs with restore_on_exit whose restore waits behind an apply, or is
   // itself in flight: not restored, as far as trimtab can tell.
   std::vector<std::string> unrestored;
-  for (const auto& [name, slot] : knobs_) {
-    const KnobState* state = governor_.knob(name);
-    if (slot->restoreAfterInFlight || (slot->restoreInFlight && state && state->pending)) unrestored.push_back(name);
-  }
+  for (const auto& [name, slot] : knobs_)
+    if (slot->restoreAfterInFlight || slot->restoreInFlight) unrestored.push_back(name);
   if (stopJournalled_) return unrestored;
   stopJournalled_ = true;
   std::string detail = "service " + config_.service + "; " + std::to_string(inFlight_) +

@@ -134,6 +134,9 @@ class Controller final : public PolicyHost {
   void resyncSettings(Seconds now);
   void record(const JournalRecord& record);
   void dispatchRestore(const std::string& knob);
+  // Takes the knob values the journal recovered, within today's bounds, and
+  // marks for applying again those the service may not hold.
+  void recoverKnobs(const JournalRecovery& recovery);
   // After shutdown(): the stop event once the last scrape or actuation ended.
   void stopWhenSettled();
   void journalEvent(const std::string& event, const std::string& message);

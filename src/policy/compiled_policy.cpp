@@ -145,18 +145,21 @@ bool readTick(lua_State* L, int def, CompileJob& job) {
                        (suggestion.empty() ? std::string() : " (is '" + suggestion + "' a typo of 'tick'?)"));
 }
 
+// Pushes the policy table's field `name` when it is a table and returns its
+// index; returns 0 (nothing pushed) when the field is absent, and -1 (nothing
+// pushed, the job failed with `expected` and the type found) otherwise.
+int pushTableField(lua_State* L, int def, const char* name, CompileJob& job, const std::string& expected) {
+  const int type = lua_getfield(L, def, name);
+  if (type == LUA_TTABLE) return lua_gettop(L);
+  if (type != LUA_TNIL) fail(job, expected + typeName(L, -1));
+  lua_pop(L, 1);
+  return type == LUA_TNIL ? 0 : -1;
+}
+
 bool readInputs(lua_State* L, int def, CompileJob& job) {
-  int type = lua_getfield(L, def, "inputs");
-  if (type == LUA_TNIL) {
-    lua_pop(L, 1);
-    return true;
-  }
-  if (type != LUA_TTABLE) {
-    fail(job, "'inputs' must be a list like { {metric = \"x\", window = \"5m\"} }, got " + typeName(L, -1));
-    lua_pop(L, 1);
-    return false;
-  }
-  const int inputs = lua_gettop(L);
+  const int inputs =
+      pushTableField(L, def, "inputs", job, "'inputs' must be a list like { {metric = \"x\", window = \"5m\"} }, got ");
+  if (inputs <= 0) return inputs == 0;
   const lua_Integer count = static_cast<lua_Integer>(lua_rawlen(L, inputs));
   for (lua_Integer i = 1; i <= count; ++i) {
     lua_rawgeti(L, inputs, i);
@@ -188,17 +191,8 @@ bool readInputs(lua_State* L, int def, CompileJob& job) {
 
 // Copies the declared defaults into the table at `params`.
 bool readParams(lua_State* L, int def, int params, CompileJob& job) {
-  int type = lua_getfield(L, def, "params");
-  if (type == LUA_TNIL) {
-    lua_pop(L, 1);
-    return true;
-  }
-  if (type != LUA_TTABLE) {
-    fail(job, "'params' must be a table of defaults, got " + typeName(L, -1));
-    lua_pop(L, 1);
-    return false;
-  }
-  const int defaults = lua_gettop(L);
+  const int defaults = pushTableField(L, def, "params", job, "'params' must be a table of defaults, got ");
+  if (defaults <= 0) return defaults == 0;
   lua_pushnil(L);
   while (lua_next(L, defaults)) {
     bool ok = lua_type(L, -2) == LUA_TSTRING;
@@ -335,17 +329,9 @@ bool applyOverrides(lua_State* L, int params, CompileJob& job) {
 // works without. Their values, after the config's overrides, go to the
 // context, which then does not report reads of them that find nothing.
 bool readOptional(lua_State* L, int def, int params, CompileJob& job) {
-  int type = lua_getfield(L, def, "optional");
-  if (type == LUA_TNIL) {
-    lua_pop(L, 1);
-    return true;
-  }
-  if (type != LUA_TTABLE) {
-    fail(job, "'optional' must be a list of param names like { \"psi_metric\" }, got " + typeName(L, -1));
-    lua_pop(L, 1);
-    return false;
-  }
-  const int list = lua_gettop(L);
+  const int list =
+      pushTableField(L, def, "optional", job, "'optional' must be a list of param names like { \"psi_metric\" }, got ");
+  if (list <= 0) return list == 0;
   const lua_Integer count = static_cast<lua_Integer>(lua_rawlen(L, list));
   // A map ({psi_metric = true}) would walk as an empty list: refused.
   lua_pushnil(L);

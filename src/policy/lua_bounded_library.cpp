@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// table.insert, table.remove, table.move, string.rep and xpcall with the
-// results and errors of Lua 5.4's own (ltablib.c, lstrlib.c, lbaselib.c),
+// table.insert, remove, move, concat and sort, string.rep and xpcall with
+// the results and errors of Lua 5.4's own (ltablib.c, lstrlib.c, lbaselib.c),
 // but stoppable by the sandbox's budget (lua_bounded_library.h says why).
 #include "policy/lua_bounded_library.h"
 
@@ -11,10 +11,6 @@ namespace trimtab {
 namespace {
 
 enum Access : int { kRead = 1, kWrite = 2, kLength = 4 };
-
-const LoopBudget* budgetOf(lua_State* L) {
-  return static_cast<const LoopBudget*>(lua_touserdata(L, lua_upvalueindex(1)));
-}
 
 // Lua's rule for the table functions' argument: a table, or a value whose
 // metatable has the metamethods the function uses.
@@ -44,7 +40,7 @@ lua_Integer lengthOf(lua_State* L, int arg, int access) {
 }
 
 int boundedInsert(lua_State* L) {
-  LoopPoll poll(L, budgetOf(L));
+  LoopPoll poll(L, upvalueBudget(L));
   const lua_Integer end = static_cast<lua_Integer>(static_cast<lua_Unsigned>(lengthOf(L, 1, kRead | kWrite)) + 1u);
   lua_Integer at = end;
   switch (lua_gettop(L)) {
@@ -69,7 +65,7 @@ int boundedInsert(lua_State* L) {
 }
 
 int boundedRemove(lua_State* L) {
-  LoopPoll poll(L, budgetOf(L));
+  LoopPoll poll(L, upvalueBudget(L));
   const lua_Integer size = lengthOf(L, 1, kRead | kWrite);
   lua_Integer at = luaL_optinteger(L, 2, size);
   if (at != size) {
@@ -89,7 +85,7 @@ int boundedRemove(lua_State* L) {
 }
 
 int boundedMove(lua_State* L) {
-  LoopPoll poll(L, budgetOf(L));
+  LoopPoll poll(L, upvalueBudget(L));
   const lua_Integer first = luaL_checkinteger(L, 2);
   const lua_Integer last = luaL_checkinteger(L, 3);
   const lua_Integer to = luaL_checkinteger(L, 4);
@@ -123,7 +119,7 @@ void addConcatField(lua_State* L, luaL_Buffer& buffer, lua_Integer i) {
 // table.concat: with a C function as __index (table.concat itself, say)
 // every field is an empty string that allocates nothing.
 int boundedConcat(lua_State* L) {
-  LoopPoll poll(L, budgetOf(L));
+  LoopPoll poll(L, upvalueBudget(L));
   lua_Integer last = lengthOf(L, 1, kRead);
   std::size_t separatorLength = 0;
   const char* separator = luaL_optlstring(L, 2, "", &separatorLength);

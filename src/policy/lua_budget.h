@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstddef>
+
 #include <lua.hpp>
 
 namespace trimtab {
@@ -14,18 +16,28 @@ struct LoopBudget {
   int (*raise)(lua_State* L);
 };
 
-// Counts the steps of one C loop and polls the budget every 4,096 of them.
+// The budget a library function was installed with: its upvalue 1.
+inline const LoopBudget* upvalueBudget(lua_State* L) {
+  return static_cast<const LoopBudget*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+// Counts the work of one C loop (steps, or bytes compared) and polls the
+// budget every 4,096 units of it.
 class LoopPoll {
  public:
   LoopPoll(lua_State* L, const LoopBudget* budget) : L_(L), budget_(budget) {}
-  void step() {
-    if ((++steps_ & 4095u) == 0 && budget_->interrupted(L_)) budget_->raise(L_);
+  void step(std::size_t work = 1) {
+    work_ += work;
+    if (work_ < kPollEvery) return;
+    work_ = 0;
+    if (budget_->interrupted(L_)) budget_->raise(L_);
   }
 
  private:
+  static constexpr std::size_t kPollEvery = 4096;
   lua_State* L_;
   const LoopBudget* budget_;
-  unsigned steps_ = 0;
+  std::size_t work_ = 0;
 };
 
 }  // namespace trimtab

@@ -16,7 +16,6 @@ namespace {
 constexpr char kEscape = '%';
 constexpr int kMaxCaptures = 32;       // LUA_MAXCAPTURES
 constexpr int kMaxDepth = 200;         // recursion of one match, as Lua's MAXCCALLS
-constexpr unsigned kPollEvery = 4096;  // steps between two polls of the budget
 
 constexpr std::ptrdiff_t kOpenCapture = -1;      // "(" seen, ")" not yet
 constexpr std::ptrdiff_t kPositionCapture = -2;  // "()"
@@ -29,13 +28,12 @@ struct Capture {
 // One match attempt's state: the subject, the pattern, the captures so far.
 struct Matcher {
   lua_State* L;
-  const LoopBudget* budget;
+  LoopPoll poll{nullptr, nullptr};
   const char* subject;
   const char* subjectEnd;
   const char* patternEnd;
   int depth;
   int captures;
-  unsigned steps;
   Capture capture[kMaxCaptures];
 
   void reset() {
@@ -43,9 +41,7 @@ struct Matcher {
     captures = 0;
   }
 
-  void step() {
-    if (++steps % kPollEvery == 0 && budget->interrupted(L)) budget->raise(L);
-  }
+  void step() { poll.step(); }
 
   // Is the character class letter `cls` (after %) true of `c`?
   static bool classMatches(unsigned char c, unsigned char cls) {
@@ -295,10 +291,9 @@ struct Matcher {
 };
 
 Matcher makeMatcher(lua_State* L, const char* s, std::size_t ls, const char* p, std::size_t lp) {
-  const auto* budget = static_cast<const LoopBudget*>(lua_touserdata(L, lua_upvalueindex(1)));
   Matcher m{};
   m.L = L;
-  m.budget = budget;
+  m.poll = LoopPoll(L, upvalueBudget(L));
   m.subject = s;
   m.subjectEnd = s + ls;
   m.patternEnd = p + lp;
@@ -322,23 +317,16 @@ bool hasSpecials(const char* p, std::size_t lp) {
 
 // A plain search compares up to lp bytes at each of up to ls places: with
 // both large (("a"):rep(2^20) against ("a"):rep(2^19) .. "b") that is hours
-// of memcmp, so the budget is polled every 64 KiB of bytes compared.
-const char* findPlain(lua_State* L, const LoopBudget* budget, const char* s, std::size_t ls, const char* p,
-                      std::size_t lp) {
+// of memcmp, so the bytes compared count as the loop's work.
+const char* findPlain(LoopPoll& poll, const char* s, std::size_t ls, const char* p, std::size_t lp) {
   if (lp == 0) return s;
   if (lp > ls) return nullptr;
-  constexpr std::size_t kPollBytes = 1u << 16;
-  std::size_t compared = 0;
   const char* last = s + (ls - lp);
   for (const char* at = s; at <= last; ++at) {
     at = static_cast<const char*>(std::memchr(at, p[0], static_cast<std::size_t>(last - at) + 1));
     if (!at) return nullptr;
     if (std::memcmp(at + 1, p + 1, lp - 1) == 0) return at;
-    compared += lp;
-    if (compared >= kPollBytes) {
-      compared = 0;
-      if (budget->interrupted(L)) budget->raise(L);
-    }
+    poll.step(lp);
   }
   return nullptr;
 }
@@ -354,8 +342,8 @@ int findOrMatch(lua_State* L, bool find) {
     return 1;
   }
   if (find && (lua_toboolean(L, 4) || !hasSpecials(p, lp))) {
-    const auto* budget = static_cast<const LoopBudget*>(lua_touserdata(L, lua_upvalueindex(1)));
-    const char* at = findPlain(L, budget, s + init, ls - init, p, lp);
+    LoopPoll poll(L, upvalueBudget(L));
+    const char* at = findPlain(poll, s + init, ls - init, p, lp);
     if (!at) {
       luaL_pushfail(L);
       return 1;
