@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/metric.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -80,6 +81,14 @@ bool isLabelStart(char c) { return c != ':' && isNameStart(c); }
 bool isLabelChar(char c) { return c != ':' && isNameChar(c); }
 
 }  // namespace
+
+bool isMetricName(std::string_view name) {
+  return !name.empty() && isNameStart(name.front()) && std::all_of(name.begin(), name.end(), isNameChar);
+}
+
+bool isLabelName(std::string_view name) {
+  return !name.empty() && isLabelStart(name.front()) && std::all_of(name.begin(), name.end(), isLabelChar);
+}
 
 void appendSeriesKey(std::string& out, std::string_view name, LabelView* labels, std::size_t count) {
   if (count == 0) {

@@ -53,6 +53,13 @@ struct LabelView {
 void appendSeriesKey(std::string& out, std::string_view name, LabelView* labels, std::size_t count);
 std::string seriesKey(std::string_view name, const Labels& labels);
 
+// Prometheus' classic name syntax, the only one series keys carry:
+// [a-zA-Z_:][a-zA-Z0-9_:]* for metric names, without ':' for label names.
+// (Prometheus 3 also allows quoted UTF-8 names such as "service.name"; a
+// source must turn those away, or parseSeriesKey cannot read the key back.)
+bool isMetricName(std::string_view name);
+bool isLabelName(std::string_view name);
+
 // Inverse of appendSeriesKey. Returns false on a malformed key.
 bool parseSeriesKey(std::string_view key, std::string& name, Labels& labels);
 

@@ -25,11 +25,6 @@ namespace {
 constexpr std::string_view kQueryPath = "/api/v1/query";
 constexpr std::size_t kMaxBodyExcerpt = 200;
 
-bool isMetricName(std::string_view s) {
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s.front()))) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':'; });
-}
-
 // Prometheus writes sample values as strings: "1.5", "NaN", "+Inf", "-Inf".
 bool parseValue(std::string_view s, double& out) {
   if (auto special = parseNonFinite(s)) {
@@ -47,6 +42,13 @@ bool addSample(const nlohmann::json& pair, std::string_view name, std::vector<La
   if (!parseValue(pair[1].get_ref<const std::string&>(), v)) return false;
   out.add(name, labels.data(), labels.size(), MetricType::Gauge, v);
   return true;
+}
+
+// obj[key] when it is a string, else `otherwise`: nlohmann's value() throws
+// on a field of another type, and an answer is not trusted input.
+std::string stringField(const nlohmann::json& obj, const char* key, const char* otherwise) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : otherwise;
 }
 
 std::string excerptOf(std::string_view body) {
@@ -77,15 +79,15 @@ Status parsePromqlAnswer(std::string_view body, std::string_view name, SampleBat
                          std::vector<std::string>& warnings) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return makeError("not a JSON answer: '" + excerptOf(body) + "'");
-  std::string status = j.value("status", "");
+  const std::string status = stringField(j, "status", "");
   if (status != "success") {
-    std::string type = j.value("errorType", "error");
-    std::string error = j.value("error", "no error message");
-    return makeError(type + ": " + error);
+    const std::string type = stringField(j, "errorType", "error");
+    const std::string error = stringField(j, "error", "no error message");
+    return makeError(excerptOf(type) + ": " + excerptOf(error));
   }
   const auto data = j.find("data");
   if (data == j.end() || !data->is_object()) return makeError("answer without data");
-  std::string resultType = data->value("resultType", "");
+  const std::string resultType = stringField(*data, "resultType", "");
   const auto result = data->find("result");
   if (result == data->end()) return makeError("answer without data.result");
   std::vector<LabelView> labels;
@@ -103,9 +105,14 @@ Status parsePromqlAnswer(std::string_view body, std::string_view name, SampleBat
     const auto metric = series.find("metric");
     const auto value = series.find("value");
     bool ok = metric != series.end() && metric->is_object() && value != series.end();
+    std::string_view badLabel;
     if (ok) {
       for (const auto& [k, v] : metric->items()) {
         if (k == "__name__") continue;
+        if (!isLabelName(k)) {
+          badLabel = k;
+          break;
+        }
         if (!v.is_string()) {
           ok = false;
           break;
@@ -113,8 +120,14 @@ Status parsePromqlAnswer(std::string_view body, std::string_view name, SampleBat
         labels.push_back(LabelView{k, v.get_ref<const std::string&>()});
       }
     }
-    if (!ok || !addSample(*value, name, labels, out))
+    if (!badLabel.empty()) {
+      // Prometheus 3 allows any UTF-8 label name ("service.name"); a policy's
+      // label matchers and series keys take the classic syntax only.
+      warnings.push_back("series " + std::to_string(index) + " of '" + std::string(name) + "' skipped: label name '" +
+                         excerptOf(badLabel) + "' is not [a-zA-Z_][a-zA-Z0-9_]* (rename it in the query with label_replace)");
+    } else if (!ok || !addSample(*value, name, labels, out)) {
       warnings.push_back("series " + std::to_string(index) + " of '" + std::string(name) + "' is malformed");
+    }
   }
   return Status::success();
 }

@@ -84,6 +84,38 @@ TEST_CASE("a scalar answer; errors; unsupported types; garbage") {
   CHECK(samples(batch).at("m{a=\"ok\"}") == 7);
 }
 
+TEST_CASE("fields of the wrong type are errors, not exceptions") {
+  // Found by tests/fuzz/promql_answer_fuzz.cpp: nlohmann's value() threw.
+  SampleBatch batch;
+  std::vector<std::string> warnings;
+  auto err = parsePromqlAnswer(R"({"status":{"resultType":"scalar"}})", "x", batch, warnings);
+  REQUIRE(!err.ok());
+  CHECK(err.error().message == "error: no error message");
+  err = parsePromqlAnswer(R"({"status":"error","errorType":7,"error":["x"]})", "x", batch, warnings);
+  REQUIRE(!err.ok());
+  CHECK(err.error().message == "error: no error message");
+  err = parsePromqlAnswer(R"({"status":"success","data":{"resultType":1,"result":[]}})", "x", batch, warnings);
+  REQUIRE(!err.ok());
+  CHECK(err.error().message.find("result type '' is not supported") == 0);
+}
+
+TEST_CASE("a label name Prometheus 3 allows but series keys cannot carry skips its series, saying which") {
+  // Found by tests/fuzz/promql_answer_fuzz.cpp: the key m{service.name="api"}
+  // did not parse back, so the series reached the policies without labels.
+  SampleBatch batch;
+  std::vector<std::string> warnings;
+  REQUIRE(parsePromqlAnswer(R"({"status":"success","data":{"resultType":"vector","result":[
+      {"metric":{"service.name":"api"},"value":[1,"3"]},{"metric":{"service_name":"api"},"value":[1,"4"]}]}})",
+                            "m", batch, warnings)
+              .ok());
+  REQUIRE(batch.size() == 1);
+  CHECK(batch.key(0) == "m{service_name=\"api\"}");
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] ==
+        "series 1 of 'm' skipped: label name 'service.name' is not [a-zA-Z_][a-zA-Z0-9_]* (rename it in the query "
+        "with label_replace)");
+}
+
 TEST_CASE("query strings are percent-encoded") {
   CHECK(urlEncode("histogram_quantile(0.95, sum by (le) (rate(x_bucket{job=\"a b\"}[5m])))") ==
         "histogram_quantile%280.95%2C%20sum%20by%20%28le%29%20%28rate%28x_bucket%7Bjob%3D%22a%20b%22%7D%5B5m%5D%29%29%29");
