@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace trimtab::procfs {
@@ -38,11 +39,18 @@ std::vector<std::string_view> fields(std::string_view text) {
   return out;
 }
 
+// Every number these files hold is a count, a size, a time or a percentage:
+// finite and not negative. from_chars alone would take "-24", "nan" and
+// "inf" (found by tests/fuzz/procfs_fuzz.cpp), which no kernel writes.
 template <class T>
 bool parseNumber(std::string_view s, T& out) {
   if (s.empty()) return false;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  if (ec != std::errc() || ptr != s.data() + s.size()) return false;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(out)) return false;
+  }
+  return !(out < 0);
 }
 
 std::string shown(std::string_view s) {
@@ -135,7 +143,7 @@ Result<double> parseMaxOpenFiles(std::string_view text) {
     if (f.empty()) break;
     if (f[0] == "unlimited") return INFINITY;
     double soft = 0;
-    if (!parseNumber(f[0], soft)) return makeError("'Max open files' soft limit is not a number: " + shown(f[0]));
+    if (!parseNumber(f[0], soft)) return makeError("'Max open files' soft limit is not a number >= 0: " + shown(f[0]));
     return soft;
   }
   return makeError("no 'Max open files' line");
@@ -176,7 +184,7 @@ Result<Pressure> parsePressure(std::string_view text) {
       if (eq == std::string_view::npos) return makeError("expected key=value, got " + shown(f[i]));
       std::string_view k = f[i].substr(0, eq), v = f[i].substr(eq + 1);
       double* slot = k == "avg10" ? &avg10 : k == "avg60" ? &avg60 : k == "avg300" ? &avg300 : k == "total" ? &total : nullptr;
-      if (slot && !parseNumber(v, *slot)) return makeError(std::string(k) + " is not a number: " + shown(v));
+      if (slot && !parseNumber(v, *slot)) return makeError(std::string(k) + " is not a number >= 0: " + shown(v));
     }
     if (std::isnan(avg10) || std::isnan(avg60) || std::isnan(avg300) || std::isnan(total)) {
       return makeError("'" + std::string(f[0]) + "' line lacks avg10, avg60, avg300 or total");

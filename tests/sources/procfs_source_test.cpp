@@ -196,7 +196,7 @@ TEST_CASE("broken optional files cost a warning each, not the collection") {
   REQUIRE(r.warnings.size() == 4);
   CHECK(contains(r.warnings[0], "4242/statm: cannot read"));
   CHECK(contains(r.warnings[1], "4242/limits: no 'Max open files' line"));
-  CHECK(contains(r.warnings[2], "pressure/memory: avg10 is not a number: 'abc'"));
+  CHECK(contains(r.warnings[2], "pressure/memory: avg10 is not a number >= 0: 'abc'"));
   CHECK(contains(r.warnings[3], "loadavg: expected three load averages"));
   CHECK(values(r).at("process_threads") == 7);
 }
@@ -338,6 +338,16 @@ TEST_CASE("procfs parsers handle edge input") {
   CHECK(procfs::cmdlineText(std::string("a\0b c\0\0", 7)) == "a b c");
   CHECK(procfs::parseStatmResidentPages("1 2 3").value() == 2);
   CHECK_FALSE(procfs::parseStatmResidentPages("1").ok());
+  // Found by tests/fuzz/procfs_fuzz.cpp: from_chars took these, no kernel writes them.
+  CHECK_FALSE(procfs::parseLoadAvg("nan 0.5 0.5 1/100 42").ok());
+  CHECK_FALSE(procfs::parseLoadAvg("-1 0.5 inf 1/100 42").ok());
+  CHECK(procfs::parseLoadAvg("0.25 0.5 1.5 1/100 42").value().load15 == 1.5);
+  CHECK_FALSE(procfs::parsePressure("some avg10=-1.00 avg60=0.00 avg300=0.00 total=0\n").ok());
+  CHECK_FALSE(procfs::parsePressure("some avg10=inf avg60=0.00 avg300=0.00 total=0\n").ok());
+  auto negative = procfs::parseMaxOpenFiles("Max open files            -024                 4096                 files\n");
+  REQUIRE_FALSE(negative.ok());
+  CHECK(negative.error().message == "'Max open files' soft limit is not a number >= 0: '-024'");
+  CHECK(procfs::meminfoBytes("MemTotal: -7 kB\n", "MemTotal") == std::nullopt);
 }
 
 }  // namespace
