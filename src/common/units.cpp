@@ -191,6 +191,13 @@ Result<std::uint64_t> parseSize(std::string_view text) {
   return bytes;
 }
 
+std::string formatShortest(double v) {
+  if (std::isnan(v)) return "nan";  // to_chars would write "-nan" for a negative NaN
+  std::array<char, 64> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return ec == std::errc() ? std::string(buf.data(), end) : std::to_string(v);
+}
+
 std::string formatDuration(Seconds seconds) {
   if (std::isnan(seconds)) return "nan";
   if (std::isinf(seconds)) return seconds > 0 ? "inf" : "-inf";

@@ -27,6 +27,10 @@ std::optional<double> parseFiniteNumber(std::string_view text);
 // (or "Inf") and "-Inf". nullopt for anything else.
 std::optional<double> parseNonFinite(std::string_view text);
 
+// The shortest decimal that reads back to exactly `v` ("0.1", "1e+21",
+// "42"); "nan", "inf", "-inf" otherwise. For messages, reports and tests.
+std::string formatShortest(double v);
+
 // "90s", "2m30s", "1h": the shortest exact spelling, for messages and docs.
 std::string formatDuration(Seconds seconds);
 

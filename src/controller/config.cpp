@@ -32,12 +32,6 @@ constexpr std::uint64_t kMinPolicyMemoryCap = 256u << 10;
 constexpr std::uint64_t kMinJournalRotateSize = 4u << 10;
 constexpr std::int64_t kMaxJournalKeep = 1000;
 
-std::string formatNumber(double v) {
-  std::array<char, 64> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return ec == std::errc() ? std::string(buf.data(), end) : std::to_string(v);
-}
-
 // The text the user wrote for `key`, for "got '...'" in range errors.
 std::string raw(ConfigNode& node, const std::string& key) { return "'" + node.child(key).asString() + "'"; }
 
@@ -63,7 +57,7 @@ std::uint64_t sizeAtLeast(ConfigNode& node, const std::string& key, std::uint64_
 double numberAtLeastZero(ConfigNode& node, const std::string& key) {
   double v = node.getNumber(key, 0);
   if (v >= 0) return v;
-  node.error(key, "expected a number >= 0, got " + formatNumber(v));
+  node.error(key, "expected a number >= 0, got " + formatShortest(v));
   return 0;
 }
 
@@ -220,7 +214,7 @@ class Loader {
     }
     auto v = node.optionalNumber(key);
     if (v && integer && *v != std::floor(*v)) {
-      node.error(key, "expected a whole number for an int knob, got " + formatNumber(*v));
+      node.error(key, "expected a whole number for an int knob, got " + formatShortest(*v));
       return std::nullopt;
     }
     return v;
@@ -245,10 +239,10 @@ class Loader {
       auto max = knobNumber(element, "max", k.integer);
       auto baseline = knobNumber(element, "baseline", k.integer);
       if (min && max && *min > *max) {
-        element.error("max", "expected max >= min (" + formatNumber(*min) + "), got " + formatNumber(*max));
+        element.error("max", "expected max >= min (" + formatShortest(*min) + "), got " + formatShortest(*max));
       } else if (min && max && baseline && (*baseline < *min || *baseline > *max)) {
-        element.error("baseline", "expected a baseline within [" + formatNumber(*min) + ", " + formatNumber(*max) +
-                                      "], got " + formatNumber(*baseline));
+        element.error("baseline", "expected a baseline within [" + formatShortest(*min) + ", " + formatShortest(*max) +
+                                      "], got " + formatShortest(*baseline));
       }
       k.min = min.value_or(0);
       k.max = max.value_or(0);

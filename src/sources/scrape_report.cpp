@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/units.h"
+
 namespace trimtab {
 namespace {
 
@@ -20,9 +22,7 @@ namespace {
 std::string formatNumber(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
+  return formatShortest(v);
 }
 
 nlohmann::ordered_json jsonNumber(double v) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/units.h"
 #include "policy/testing/case_runner.h"
 
 namespace trimtab {
@@ -20,14 +21,14 @@ std::string quoteLogLines(const std::vector<std::string>& lines) {
 }
 
 std::string show(const Proposal& p) {
-  return p.knob + "=" + formatNumber(p.value) + " (" + p.location + ")";
+  return p.knob + "=" + formatShortest(p.value) + " (" + p.location + ")";
 }
 
 std::string show(const ExpectedProposal& e) {
-  if (e.value) return e.knob + "=" + formatNumber(*e.value);
-  if (e.min && e.max) return e.knob + " in [" + formatNumber(*e.min) + ", " + formatNumber(*e.max) + "]";
-  if (e.min) return e.knob + " >= " + formatNumber(*e.min);
-  if (e.max) return e.knob + " <= " + formatNumber(*e.max);
+  if (e.value) return e.knob + "=" + formatShortest(*e.value);
+  if (e.min && e.max) return e.knob + " in [" + formatShortest(*e.min) + ", " + formatShortest(*e.max) + "]";
+  if (e.min) return e.knob + " >= " + formatShortest(*e.min);
+  if (e.max) return e.knob + " <= " + formatShortest(*e.max);
   return e.knob + " (any value)";
 }
 
@@ -113,8 +114,8 @@ class Checker {
         if (d.knob != name) continue;
         why = std::string(" (") + verdictName(d.verdict) + (d.rule.empty() ? "" : ": " + d.rule) + ")";
       }
-      problems_.push_back("expected knob " + name + "=" + formatNumber(value) + " after the governor, got " +
-                          formatNumber(knob->current) + why);
+      problems_.push_back("expected knob " + name + "=" + formatShortest(value) + " after the governor, got " +
+                          formatShortest(knob->current) + why);
     }
   }
 

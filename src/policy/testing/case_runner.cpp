@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "common/units.h"
+
 namespace trimtab {
 namespace {
 
@@ -47,7 +49,7 @@ void applyKnob(Governor& governor, const KnobInput& k) {
 
 std::string stepLabel(std::size_t index, std::size_t count, Seconds t) {
   if (count == 1) return "";
-  return "step " + std::to_string(index + 1) + " (t=" + formatNumber(t) + "): ";
+  return "step " + std::to_string(index + 1) + " (t=" + formatShortest(t) + "): ";
 }
 
 // Every point of the case, by time; `values` shorthands (time NaN) land on
@@ -132,7 +134,7 @@ CaseResult runCase(const std::string& policyFile, const TestCase& c, TestFile& t
     Seconds t = step.at ? *step.at : i == 0 ? first + step.advance.value_or(0) : times.back() + step.advance.value_or(interval);
     if (!times.empty() && t < times.back()) {
       result.message = stepLabel(i, c.steps.size(), t) + "goes back in time (the step before ticked at t=" +
-                       formatNumber(times.back()) + ")";
+                       formatShortest(times.back()) + ")";
       return result;
     }
     times.push_back(t);

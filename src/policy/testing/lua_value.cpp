@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cctype>
 
+#include "common/units.h"
+
 namespace trimtab {
 namespace {
 
@@ -65,16 +67,16 @@ struct Reader {
       }
       LuaValue key = read(-2, depth + 1);
       if (key.type != LuaValue::Type::Table && key.type != LuaValue::Type::Other) {
-        v.entries.emplace_back(std::move(key), read(-1, depth + 1));
+        v.entries.push_back(LuaEntry{std::move(key), read(-1, depth + 1)});
       }
       lua_pop(L, 1);
     }
     std::sort(v.entries.begin(), v.entries.end(), [](const auto& a, const auto& b) {
       auto rank = [](const LuaValue& k) { return k.isNumber() ? 0 : k.isBoolean() ? 1 : 2; };
-      if (rank(a.first) != rank(b.first)) return rank(a.first) < rank(b.first);
-      if (a.first.isNumber()) return a.first.number < b.first.number;
-      if (a.first.isBoolean()) return a.first.boolean < b.first.boolean;
-      return a.first.text < b.first.text;
+      if (rank(a.key) != rank(b.key)) return rank(a.key) < rank(b.key);
+      if (a.key.isNumber()) return a.key.number < b.key.number;
+      if (a.key.isBoolean()) return a.key.boolean < b.key.boolean;
+      return a.key.text < b.key.text;
     });
     return v;
   }
@@ -94,7 +96,7 @@ void appendDescription(const LuaValue& v, std::string& out, std::size_t maxLengt
       out += v.boolean ? "true" : "false";
       return;
     case LuaValue::Type::Number:
-      out += formatNumber(v.number);
+      out += formatShortest(v.number);
       return;
     case LuaValue::Type::String:
       out += "\"" + v.text + "\"";
@@ -136,7 +138,7 @@ const LuaValue* LuaValue::get(std::string_view key) const {
 bool LuaValue::isList() const {
   if (!isTable()) return false;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const LuaValue& k = entries[i].first;
+    const LuaValue& k = entries[i].key;
     if (!k.isNumber() || k.number != static_cast<double>(i + 1)) return false;
   }
   return true;
@@ -164,15 +166,6 @@ std::string LuaValue::typeName() const {
 LuaValue luaValueAt(lua_State* L, int index) {
   Reader reader{L};
   return reader.read(lua_absindex(L, index), 0);
-}
-
-std::string formatNumber(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
-  if (ec != std::errc()) return "?";
-  return std::string(buffer, end);
 }
 
 std::string describe(const LuaValue& v, std::size_t maxLength) {

@@ -14,6 +14,8 @@ namespace trimtab {
 // A Lua value copied out of a lua_State into plain C++ (a test file's cases,
 // a policy's ctx.state), so the test runner reads it without calling into Lua
 // and without the longjmp rules that come with that.
+struct LuaEntry;
+
 struct LuaValue {
   enum class Type { Nil, Boolean, Number, String, Table, Other };
   Type type = Type::Nil;
@@ -23,7 +25,9 @@ struct LuaValue {
   std::string text;      // String; for Other the Lua type name ("function")
   // Table entries sorted by key: numbers (ascending), then booleans, then
   // strings (lexicographic). Keys are never tables.
-  std::vector<std::pair<LuaValue, LuaValue>> entries;
+  // (A vector of a struct declared later, not of std::pair: a pair of the
+  // incomplete LuaValue is ill-formed, and clang's libstdc++ check says so.)
+  std::vector<LuaEntry> entries;
 
   bool isNil() const { return type == Type::Nil; }
   bool isTable() const { return type == Type::Table; }
@@ -40,6 +44,11 @@ struct LuaValue {
   std::string typeName() const;
 };
 
+struct LuaEntry {
+  LuaValue key;
+  LuaValue value;
+};
+
 inline constexpr int kMaxLuaValueDepth = 32;
 inline constexpr std::size_t kMaxLuaValueEntries = 1'000'000;
 
@@ -49,8 +58,6 @@ inline constexpr std::size_t kMaxLuaValueEntries = 1'000'000;
 // kMaxLuaValueEntries entries, functions, userdata and threads become Other.
 LuaValue luaValueAt(lua_State* L, int index);
 
-// Shortest text that reads back as the same double: 12, 0.1, 1e+30, nan.
-std::string formatNumber(double v);
 // A short human rendering: 12, "text", true, {a = 1, [2] = "x"}; tables are
 // cut at about `maxLength` characters.
 std::string describe(const LuaValue& v, std::size_t maxLength = 80);

@@ -111,7 +111,7 @@ struct Parser {
       if (value.isString()) {
         out.push_back(Label{key.text, value.text});
       } else if (value.isNumber()) {
-        out.push_back(Label{key.text, formatNumber(value.number)});
+        out.push_back(Label{key.text, formatShortest(value.number)});
       } else {
         return fail("labels", "labels." + key.text + ": expected a string, got " + describe(value));
       }
@@ -122,8 +122,8 @@ struct Parser {
   bool points(const LuaValue& v, std::vector<Point>& out) {
     if (!v.isList()) return fail("points", "points: expected a list of {time, value} pairs, got " + describe(v));
     for (const LuaValue* item : v.list()) {
-      const LuaValue* t = item->isList() && item->entries.size() == 2 ? &item->entries[0].second : nullptr;
-      const LuaValue* value = t ? &item->entries[1].second : nullptr;
+      const LuaValue* t = item->isList() && item->entries.size() == 2 ? &item->entries[0].value : nullptr;
+      const LuaValue* value = t ? &item->entries[1].value : nullptr;
       if (!t || !value->isNumber()) {
         return fail("points", "points: expected {time, value} pairs of numbers, got " + describe(*item));
       }
@@ -238,8 +238,8 @@ struct Parser {
       // Bounds no knob can have (the governor's clamping would go below min
       // or above max). A value outside them is fine: a knob can start there.
       if (k.min && k.max && *k.min > *k.max)
-        return fail("knobs", "knobs." + k.name + ": min (" + formatNumber(*k.min) + ") is above max (" +
-                                 formatNumber(*k.max) + ")");
+        return fail("knobs", "knobs." + k.name + ": min (" + formatShortest(*k.min) + ") is above max (" +
+                                 formatShortest(*k.max) + ")");
     }
     return true;
   }
