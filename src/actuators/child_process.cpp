@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace trimtab {
@@ -52,6 +54,18 @@ struct SpawnSetup {
     posix_spawnattr_destroy(&attr);
   }
 };
+
+// Children started and not yet reaped, by pid (= their process group id).
+// A pid leaves before it is reaped, so while it is here its group id cannot
+// name another process: stopRunningChildren may signal it safely.
+struct RunningChildren {
+  std::mutex mutex;
+  std::set<int> pids;
+};
+RunningChildren& running() {
+  static RunningChildren* children = new RunningChildren;  // never destroyed: used up to _Exit
+  return *children;
+}
 
 // Has the child exited? Leaves it unreaped (WNOWAIT) so its pid, which is
 // also its process group id, cannot be reused while we may still signal it.
@@ -134,6 +148,10 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
   int rc = posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, args.data(), envp.data());
   writeEnd.reset();
   if (rc != 0) return makeError("cannot run '" + path + "': " + errnoText(rc));
+  {
+    std::lock_guard lock(running().mutex);
+    running().pids.insert(pid);
+  }
   ::fcntl(readEnd.fd, F_SETFL, ::fcntl(readEnd.fd, F_GETFL) | O_NONBLOCK);
 
   ChildExit result;
@@ -165,6 +183,10 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
   // Stragglers of a timed-out command (children that ignored SIGTERM) go now,
   // while the unreaped leader still pins the group id.
   if (result.timedOut) ::kill(-pid, SIGKILL);
+  {
+    std::lock_guard lock(running().mutex);
+    running().pids.erase(pid);
+  }
   int status = 0;
   pid_t reaped;
   while ((reaped = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
@@ -176,6 +198,29 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
   if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+std::size_t stopRunningChildren(Seconds grace) {
+  std::size_t signalled = 0;
+  {
+    std::lock_guard lock(running().mutex);
+    for (int pid : running().pids) ::kill(-pid, SIGTERM);
+    signalled = running().pids.size();
+  }
+  if (signalled == 0) return 0;
+  const Seconds end = steadyNow() + grace;
+  while (steadyNow() < end) {
+    {
+      std::lock_guard lock(running().mutex);
+      // Exited children leave the set only when their worker reaps them,
+      // so ask the kernel rather than the set.
+      if (std::all_of(running().pids.begin(), running().pids.end(), hasExited)) return signalled;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kMaxPollMs));
+  }
+  std::lock_guard lock(running().mutex);
+  for (int pid : running().pids) ::kill(-pid, SIGKILL);
+  return signalled;
 }
 
 }  // namespace trimtab

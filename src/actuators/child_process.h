@@ -31,6 +31,13 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
                            const std::vector<std::string>& env, Seconds timeout, Seconds killGrace,
                            std::size_t stderrLimit);
 
+// For a process about to exit while commands still run (trimtab's forced
+// stop): SIGTERM to the process group of every child runChild has started
+// and not yet reaped, SIGKILL to those still there after `grace`, so no
+// command outlives trimtab unnoticed. Returns how many were signalled.
+// Their runChild calls, if anyone still waits on them, see a signal exit.
+std::size_t stopRunningChildren(Seconds grace);
+
 // The program to execute for `name`: itself when it contains '/', else the
 // first executable match in `pathList` (colon-separated). Error says which.
 Result<std::string> findExecutable(const std::string& name, const std::string& pathList);

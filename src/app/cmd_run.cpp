@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
+#include "actuators/child_process.h"
 #include "app/commands.h"
 #include "app/load_config.h"
 #include "common/units.h"
@@ -42,6 +45,13 @@ void addRunCommand(CLI::App& app) {
     }
     live.printDecisions = o->printDecisions;
     live.printSummary = o->summary;
+    live.onAbandon = [] {
+      // An exec command left running would change its knob after trimtab is
+      // gone, with nobody to journal the outcome.
+      constexpr Seconds kTermGrace = 1;
+      if (std::size_t n = stopRunningChildren(kTermGrace); n > 0)
+        spdlog::error("stopped {} exec command(s) still running: SIGTERM, then SIGKILL after {} s", n, kTermGrace);
+    };
     auto loaded = loadAndCompile(o->file, &o->dryRun);
     const LogConfig& log = loaded.compiled.config.log;
     setupLogging(o->logFormat.empty() ? log.format : o->logFormat, o->logLevel.empty() ? log.level : o->logLevel);

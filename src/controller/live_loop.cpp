@@ -260,6 +260,7 @@ int runLive(CompiledConfig compiled, std::shared_ptr<SourceIntervals> intervals,
                   kShutdownGrace);
     for (const auto& knob : controller.abandonInFlight())
       spdlog::error("knob {}: not restored to its baseline (its apply was still running)", knob);
+    if (options.onAbandon) options.onAbandon();
     stopServer();
     if (options.printSummary) printSummary(controller, startValues, changes, restored, out);
     out.flush();

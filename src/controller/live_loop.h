@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 
@@ -13,6 +14,10 @@ struct LiveOptions {
   Seconds duration = 0;         // stop by itself after this long; 0: until SIGTERM/SIGINT
   bool printDecisions = false;  // one line per decision and outcome on `out`
   bool printSummary = false;    // a summary of the run on `out` at exit
+  // Called when work still runs after kShutdownGrace and the process exits
+  // without it (std::_Exit): the app stops what would outlive it (exec
+  // commands' process groups). Empty: nothing to stop.
+  std::function<void()> onAbandon;
 };
 
 // Timing bounds of the live loop.

@@ -4,8 +4,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <future>
 #include <string>
+#include <thread>
 
+#include "actuators/child_process.h"
 #include "actuators/exec_actuator.h"
 #include "actuator_test_support.h"
 
@@ -116,6 +120,40 @@ TEST_CASE("exec actuator escalates to SIGKILL when SIGTERM is ignored") {
   int pid = pidFrom(leader);
   REQUIRE(pid > 0);
   CHECK_FALSE(processAlive(pid));
+}
+
+// trimtab's forced stop (a command still running 15 s after SIGTERM) calls
+// stopRunningChildren before it exits: no command may outlive it.
+TEST_CASE("stopRunningChildren ends running commands' groups, SIGKILL for those that ignore SIGTERM") {
+  CHECK(stopRunningChildren(0.1) == 0);  // nothing running: nothing signalled, no wait
+  TempDir dir;
+  std::string polite = dir.file("polite"), stubborn = dir.file("stubborn"), grandchild = dir.file("grandchild");
+  auto first = std::async(std::launch::async, [&] {
+    return run({"/bin/sh", "-c", "sleep 30 & echo $! > " + grandchild + "; echo $$ > " + polite + "; wait"}, 60);
+  });
+  auto second = std::async(std::launch::async, [&] {
+    return run({"/bin/sh", "-c", "trap '' TERM; echo $$ > " + stubborn + "; sleep 30; sleep 30"}, 60);
+  });
+  for (int i = 0; i < 500 && (pidFrom(polite) == 0 || pidFrom(stubborn) == 0 || pidFrom(grandchild) == 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const int politePid = pidFrom(polite), stubbornPid = pidFrom(stubborn), grandchildPid = pidFrom(grandchild);
+  REQUIRE(politePid > 0);
+  REQUIRE(stubbornPid > 0);
+  REQUIRE(grandchildPid > 0);
+
+  CHECK(stopRunningChildren(0.3) == 2);
+  // Both apply() calls return (they would otherwise wait 60 s) with a signal exit.
+  REQUIRE(first.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  REQUIRE(second.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  const ActuationOutcome politeOutcome = first.get(), stubbornOutcome = second.get();
+  CHECK_FALSE(politeOutcome.ok);
+  CHECK_FALSE(stubbornOutcome.ok);
+  CHECK(stubbornOutcome.detail.find("killed by SIGKILL") != std::string::npos);
+  CHECK(politeOutcome.detail.find("killed by SIGTERM") != std::string::npos);
+  CHECK_FALSE(processAlive(politePid));
+  CHECK_FALSE(processAlive(stubbornPid));
+  CHECK(goneWithin(grandchildPid, 5));  // the whole group, not only the leader
+  CHECK(stopRunningChildren(0.1) == 0);  // reaped children are no longer tracked
 }
 
 TEST_CASE("exec actuator names a program it cannot run") {
