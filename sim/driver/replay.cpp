@@ -177,8 +177,7 @@ Result<ReplayResult> runReplay(const Recording& recording, ReplaySetup setup,
 std::string formatReplayTime(Seconds t) {
   if (!std::isfinite(t)) return "--";
   if (t < kUnixTimeFrom) return "+" + virtualTime(t);
-  constexpr double kLatest = 253402300799.0;  // 9999-12-31T23:59:59Z: beyond, the cast below could overflow
-  if (t > kLatest) return "+" + virtualTime(t);
+  if (t > kLatestCalendarTime) return "+" + virtualTime(t);
   const auto whole = static_cast<std::time_t>(std::floor(t));
   std::tm tm{};
   gmtime_r(&whole, &tm);

@@ -57,10 +57,13 @@ struct SpawnSetup {
 
 // Children started and not yet reaped, by pid (= their process group id).
 // A pid leaves before it is reaped, so while it is here its group id cannot
-// name another process: stopRunningChildren may signal it safely.
+// name another process: stopRunningChildren may signal it safely. `closed`
+// (set by stopRunningChildren) refuses new commands: a worker freed by the
+// stop must not start a queued one that would outlive trimtab.
 struct RunningChildren {
   std::mutex mutex;
   std::set<int> pids;
+  bool closed = false;
 };
 RunningChildren& running() {
   static RunningChildren* children = new RunningChildren;  // never destroyed: used up to _Exit
@@ -143,6 +146,8 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
+  if (std::lock_guard lock(running().mutex); running().closed)
+    return makeError("'" + path + "' not started: trimtab is stopping");
   const Seconds start = steadyNow();
   pid_t pid = 0;
   int rc = posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, args.data(), envp.data());
@@ -151,6 +156,7 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
   {
     std::lock_guard lock(running().mutex);
     running().pids.insert(pid);
+    if (running().closed) ::kill(-pid, SIGKILL);  // spawned while the stop was signalling
   }
   ::fcntl(readEnd.fd, F_SETFL, ::fcntl(readEnd.fd, F_GETFL) | O_NONBLOCK);
 
@@ -180,11 +186,11 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
     }
   }
   if (pipeOpen) drain(readEnd.fd, result.stderrHead, stderrLimit, pipeOpen);
-  // Stragglers of a timed-out command (children that ignored SIGTERM) go now,
-  // while the unreaped leader still pins the group id.
-  if (result.timedOut) ::kill(-pid, SIGKILL);
   {
+    // Stragglers of a timed-out or stopped command (children that ignored
+    // SIGTERM) go now, while the unreaped leader still pins the group id.
     std::lock_guard lock(running().mutex);
+    if (result.timedOut || running().closed) ::kill(-pid, SIGKILL);
     running().pids.erase(pid);
   }
   int status = 0;
@@ -204,6 +210,7 @@ std::size_t stopRunningChildren(Seconds grace) {
   std::size_t signalled = 0;
   {
     std::lock_guard lock(running().mutex);
+    running().closed = true;
     for (int pid : running().pids) ::kill(-pid, SIGTERM);
     signalled = running().pids.size();
   }
@@ -212,15 +219,22 @@ std::size_t stopRunningChildren(Seconds grace) {
   while (steadyNow() < end) {
     {
       std::lock_guard lock(running().mutex);
-      // Exited children leave the set only when their worker reaps them,
-      // so ask the kernel rather than the set.
-      if (std::all_of(running().pids.begin(), running().pids.end(), hasExited)) return signalled;
+      // Exited leaders leave the set only when their worker reaps them, so
+      // ask the kernel rather than the set.
+      if (std::all_of(running().pids.begin(), running().pids.end(), hasExited)) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kMaxPollMs));
   }
+  // Every group still here, leader gone or not: a leader that died on
+  // SIGTERM may leave a child that ignored it.
   std::lock_guard lock(running().mutex);
   for (int pid : running().pids) ::kill(-pid, SIGKILL);
   return signalled;
+}
+
+void resumeStartingChildren() {
+  std::lock_guard lock(running().mutex);
+  running().closed = false;
 }
 
 }  // namespace trimtab

@@ -33,10 +33,16 @@ Result<ChildExit> runChild(const std::string& path, const std::vector<std::strin
 
 // For a process about to exit while commands still run (trimtab's forced
 // stop): SIGTERM to the process group of every child runChild has started
-// and not yet reaped, SIGKILL to those still there after `grace`, so no
-// command outlives trimtab unnoticed. Returns how many were signalled.
-// Their runChild calls, if anyone still waits on them, see a signal exit.
+// and not yet reaped, then, once they have exited or `grace` has passed,
+// SIGKILL to every such group (a child that ignored SIGTERM may outlive its
+// leader), so no command outlives trimtab unnoticed. From then on runChild
+// starts nothing (an Error says trimtab is stopping). Returns how many were
+// signalled. Their runChild calls, if anyone still waits on them, see a
+// signal exit.
 std::size_t stopRunningChildren(Seconds grace);
+// Lets runChild start commands again after stopRunningChildren (tests: the
+// process itself exits right after a stop).
+void resumeStartingChildren();
 
 // The program to execute for `name`: itself when it contains '/', else the
 // first executable match in `pathList` (colon-separated). Error says which.

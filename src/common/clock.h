@@ -8,6 +8,11 @@ namespace trimtab {
 // the same numbers the controller does.
 using Seconds = double;
 
+// 9999-12-31T23:59:59Z as Unix time: the last moment a date is printed for.
+// Times read from files (journal, recordings) can be anything; past this a
+// cast to time_t may overflow, and no calendar time was meant anyway.
+inline constexpr Seconds kLatestCalendarTime = 253402300799.0;
+
 // Everything that needs the time gets it from an injected Clock, never from the
 // system directly, so the simulator and tests control it.
 class Clock {

@@ -193,9 +193,8 @@ Result<std::uint64_t> parseSize(std::string_view text) {
 
 std::string formatShortest(double v) {
   if (std::isnan(v)) return "nan";  // to_chars would write "-nan" for a negative NaN
-  std::array<char, 64> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return ec == std::errc() ? std::string(buf.data(), end) : std::to_string(v);
+  std::array<char, 64> buf{};  // the longest shortest double, "-2.2250738585072014e-308", is 24
+  return std::string(buf.data(), std::to_chars(buf.data(), buf.data() + buf.size(), v).ptr);
 }
 
 std::string formatDuration(Seconds seconds) {

@@ -104,11 +104,10 @@ bool readInputs(const Json& j, std::vector<InputRead>& out, std::string& error) 
 }
 
 std::string clockTime(double ts) {
-  // A journal line is read from disk: its ts may be anything. Past year 9999
-  // (or before 1970) the cast to time_t could overflow (found by the
-  // journal_line fuzz target), and no clock time would be meant anyway.
-  constexpr double kLatest = 253402300799.0;  // 9999-12-31T23:59:59Z
-  if (!(ts >= 0 && ts <= kLatest)) return "--:--:--";
+  // A journal line is read from disk: its ts may be anything (2.4e57 from
+  // the journal_line fuzz target overflowed the cast below). Outside
+  // 1970..9999 no clock time is meant.
+  if (!(ts >= 0 && ts <= kLatestCalendarTime)) return "--:--:--";
   std::time_t t = static_cast<std::time_t>(ts);
   std::tm tm{};
   localtime_r(&t, &tm);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -105,7 +106,7 @@ Status parsePromqlAnswer(std::string_view body, std::string_view name, SampleBat
     const auto metric = series.find("metric");
     const auto value = series.find("value");
     bool ok = metric != series.end() && metric->is_object() && value != series.end();
-    std::string_view badLabel;
+    std::optional<std::string> badLabel;  // "" is a bad name too
     if (ok) {
       for (const auto& [k, v] : metric->items()) {
         if (k == "__name__") continue;
@@ -120,11 +121,11 @@ Status parsePromqlAnswer(std::string_view body, std::string_view name, SampleBat
         labels.push_back(LabelView{k, v.get_ref<const std::string&>()});
       }
     }
-    if (!badLabel.empty()) {
+    if (badLabel) {
       // Prometheus 3 allows any UTF-8 label name ("service.name"); a policy's
       // label matchers and series keys take the classic syntax only.
       warnings.push_back("series " + std::to_string(index) + " of '" + std::string(name) + "' skipped: label name '" +
-                         excerptOf(badLabel) + "' is not [a-zA-Z_][a-zA-Z0-9_]* (rename it in the query with label_replace)");
+                         excerptOf(*badLabel) + "' is not [a-zA-Z_][a-zA-Z0-9_]* (rename it in the query with label_replace)");
     } else if (!ok || !addSample(*value, name, labels, out)) {
       warnings.push_back("series " + std::to_string(index) + " of '" + std::string(name) + "' is malformed");
     }

@@ -126,34 +126,53 @@ TEST_CASE("exec actuator escalates to SIGKILL when SIGTERM is ignored") {
 // stopRunningChildren before it exits: no command may outlive it.
 TEST_CASE("stopRunningChildren ends running commands' groups, SIGKILL for those that ignore SIGTERM") {
   CHECK(stopRunningChildren(0.1) == 0);  // nothing running: nothing signalled, no wait
+  resumeStartingChildren();
   TempDir dir;
-  std::string polite = dir.file("polite"), stubborn = dir.file("stubborn"), grandchild = dir.file("grandchild");
+  const std::string polite = dir.file("polite"), grandchild = dir.file("grandchild"), stubborn = dir.file("stubborn"),
+                    orphanLeader = dir.file("orphan_leader"), straggler = dir.file("straggler");
+  // A leader that dies on SIGTERM with a child that dies too; a leader that
+  // ignores SIGTERM; a leader that dies on SIGTERM leaving a child that ignores it.
   auto first = std::async(std::launch::async, [&] {
     return run({"/bin/sh", "-c", "sleep 30 & echo $! > " + grandchild + "; echo $$ > " + polite + "; wait"}, 60);
   });
   auto second = std::async(std::launch::async, [&] {
     return run({"/bin/sh", "-c", "trap '' TERM; echo $$ > " + stubborn + "; sleep 30; sleep 30"}, 60);
   });
-  for (int i = 0; i < 500 && (pidFrom(polite) == 0 || pidFrom(stubborn) == 0 || pidFrom(grandchild) == 0); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  const int politePid = pidFrom(polite), stubbornPid = pidFrom(stubborn), grandchildPid = pidFrom(grandchild);
-  REQUIRE(politePid > 0);
-  REQUIRE(stubbornPid > 0);
-  REQUIRE(grandchildPid > 0);
+  auto third = std::async(std::launch::async, [&] {
+    return run({"/bin/sh", "-c",
+                "(trap '' TERM; exec sleep 30) & echo $! > " + straggler + "; echo $$ > " + orphanLeader + "; wait"},
+               60);
+  });
+  auto started = [&] {
+    for (const auto& f : {polite, grandchild, stubborn, orphanLeader, straggler})
+      if (pidFrom(f) == 0) return false;
+    return true;
+  };
+  for (int i = 0; i < 500 && !started(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(started());
+  const int stragglerPid = pidFrom(straggler), grandchildPid = pidFrom(grandchild);
 
-  CHECK(stopRunningChildren(0.3) == 2);
-  // Both apply() calls return (they would otherwise wait 60 s) with a signal exit.
-  REQUIRE(first.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  REQUIRE(second.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-  const ActuationOutcome politeOutcome = first.get(), stubbornOutcome = second.get();
-  CHECK_FALSE(politeOutcome.ok);
-  CHECK_FALSE(stubbornOutcome.ok);
-  CHECK(stubbornOutcome.detail.find("killed by SIGKILL") != std::string::npos);
+  CHECK(stopRunningChildren(0.3) == 3);
+  // Every apply() returns (each would otherwise wait 60 s) with a signal exit.
+  for (auto* f : {&first, &second, &third})
+    REQUIRE(f->wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  const ActuationOutcome politeOutcome = first.get(), stubbornOutcome = second.get(), orphanOutcome = third.get();
   CHECK(politeOutcome.detail.find("killed by SIGTERM") != std::string::npos);
-  CHECK_FALSE(processAlive(politePid));
-  CHECK_FALSE(processAlive(stubbornPid));
+  CHECK(stubbornOutcome.detail.find("killed by SIGKILL") != std::string::npos);
+  CHECK(orphanOutcome.detail.find("killed by SIGTERM") != std::string::npos);
+  CHECK_FALSE(processAlive(pidFrom(polite)));
+  CHECK_FALSE(processAlive(pidFrom(stubborn)));
   CHECK(goneWithin(grandchildPid, 5));  // the whole group, not only the leader
+  CHECK(goneWithin(stragglerPid, 5));   // SIGKILL for a child that ignored SIGTERM after its leader died
+
+  // Stopped: nothing new starts, until resumed.
+  const ActuationOutcome refused = run({"/bin/true"});
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.detail.find("not started: trimtab is stopping") != std::string::npos);
+  resumeStartingChildren();
+  CHECK(run({"/bin/true"}).ok);
   CHECK(stopRunningChildren(0.1) == 0);  // reaped children are no longer tracked
+  resumeStartingChildren();
 }
 
 TEST_CASE("exec actuator names a program it cannot run") {

@@ -13,7 +13,7 @@ using namespace trimtab::procfs;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = fuzz::asText(data, size);
-  (void)parseStat(text);
+  if (auto stat = parseStat(text)) FUZZ_CHECK(stat->threads >= 0, "a thread count is not negative");
   (void)parseStatmResidentPages(text);
   if (auto files = parseMaxOpenFiles(text)) FUZZ_CHECK(*files >= 0, "a limit is not negative");
   if (auto bytes = meminfoBytes(text, "MemAvailable")) FUZZ_CHECK(std::isfinite(*bytes) && *bytes >= 0, "a size");

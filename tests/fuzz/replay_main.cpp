@@ -2,7 +2,7 @@
 // Runs a fuzz target without libFuzzer: every file of the given corpus
 // directories, then `--mutations N` inputs made from them by seeded byte
 // mutations (flip, insert, erase, duplicate, splice), the same ones on every
-// run. CTest runs it on every build, sanitized builds included, so inputs
+// run; a failing input is left in ./fuzz-failure-<target>.bin. CTest runs it on every build, sanitized builds included, so inputs
 // that once broke a parser stay in the suite; finding new ones is the job of
 // the libFuzzer build (docs/testing.md).
 //
@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -91,14 +92,16 @@ Input mutate(const std::vector<Input>& corpus, std::mt19937_64& rng, std::size_t
   return in;
 }
 
-// The input being run, written to ./fuzz-failure.bin when a property check
-// aborts or a sanitizer reports, so a failure found by a mutation can be
-// replayed (`<target>_replay fuzz-failure.bin`) and kept in the corpus.
+// The input being run, written to ./fuzz-failure-<target>.bin when a
+// property check aborts or a sanitizer reports, so a failure found by a
+// mutation can be replayed (`<target>_replay fuzz-failure-<target>.bin`) and
+// kept in the corpus. One file per target: CTest runs them side by side.
 const Input* gCurrent = nullptr;
+char gFailurePath[256] = "fuzz-failure.bin";  // set in main; the handler may only read it
 
 void dumpCurrent() {
   if (gCurrent == nullptr) return;
-  const int fd = ::open("fuzz-failure.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int fd = ::open(gFailurePath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return;
   std::size_t done = 0;
   while (done < gCurrent->size()) {
@@ -107,8 +110,10 @@ void dumpCurrent() {
     done += static_cast<std::size_t>(n);
   }
   ::close(fd);
-  constexpr char kSaid[] = "the failing input is in ./fuzz-failure.bin\n";
+  constexpr char kSaid[] = "the failing input is in ./";
   (void)!::write(2, kSaid, sizeof kSaid - 1);
+  (void)!::write(2, gFailurePath, std::strlen(gFailurePath));
+  (void)!::write(2, "\n", 1);
 }
 
 extern "C" void onAbort(int) {
@@ -129,6 +134,8 @@ void run(const Input& in) {
 extern "C" void __sanitizer_set_death_callback(void (*callback)()) __attribute__((weak));
 
 int main(int argc, char** argv) {
+  const std::string target = fs::path(argv[0]).filename().string();
+  std::snprintf(gFailurePath, sizeof gFailurePath, "fuzz-failure-%s.bin", target.c_str());
   std::signal(SIGABRT, onAbort);
   if (__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(dumpCurrent);
   long mutations = 0;

@@ -21,6 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!scenario) FUZZ_CHECK(!diagnostics->empty() || !scenario.error().message.empty(), "a failure says why");
   const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 2;
   for (const auto& d : diagnostics->items()) {
+    FUZZ_CHECK(d.file.empty() || d.file == "fuzz.yaml" || d.file.find(".lua") != std::string::npos,
+               "a problem names the scenario (or the policy file it is about)");
     FUZZ_CHECK(d.line >= 0 && d.line <= lines, "a problem names a line of the file");
     FUZZ_CHECK(!d.message.empty(), "a problem says what is wrong");
   }

@@ -34,10 +34,10 @@ return {
 }
 """
 
-# The command records its pid and its child's, ignores SIGTERM, and would
-# run for 120 s (its timeout is 300 s).
-COMMAND = ("trap '' TERM; sleep 120 & echo $! > {tmp}/child.pid; echo $$ > {tmp}/command.pid; "
-           "wait; wait")
+# The command records its pid and its child's; both ignore SIGTERM, and it
+# would run for 120 s (its timeout is 300 s).
+COMMAND = ("trap '' TERM; (trap '' TERM; exec sleep 120) & echo $! > {tmp}/child.pid; "
+           "echo $$ > {tmp}/command.pid; wait; wait")
 
 CONFIG = """
 service: forced-stop
@@ -124,7 +124,8 @@ def main():
                 checks.check(False, "trimtab exits by itself after SIGTERM")
             took = time.monotonic() - sent
             checks.check(trimtab.returncode == 1, f"exit code 1 for a stop that abandoned work ({trimtab.returncode})")
-            checks.check(14 <= took <= 22, f"it waited the 15 s grace, then about 1 s more ({took:.1f} s)")
+            # 15 s grace, then up to 1 s for the commands; generous above for a loaded CI machine.
+            checks.check(14 <= took <= 30, f"it waited the 15 s grace, then about 1 s more ({took:.1f} s)")
             checks.check("still running after 15 s" in err, "it says what it abandoned")
             checks.check("stopped 1 exec command(s) still running" in err, "it says it stopped the command")
             time.sleep(0.5)

@@ -114,6 +114,17 @@ TEST_CASE("a label name Prometheus 3 allows but series keys cannot carry skips i
   CHECK(warnings[0] ==
         "series 1 of 'm' skipped: label name 'service.name' is not [a-zA-Z_][a-zA-Z0-9_]* (rename it in the query "
         "with label_replace)");
+
+  // An empty name too: the series must not arrive with the labels read before it.
+  batch.clear();
+  warnings.clear();
+  REQUIRE(parsePromqlAnswer(R"({"status":"success","data":{"resultType":"vector","result":[
+      {"metric":{"":"x","b":"y"},"value":[1,"3"]}]}})",
+                            "m", batch, warnings)
+              .ok());
+  CHECK(batch.size() == 0);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("label name '' is not") != std::string::npos);
 }
 
 TEST_CASE("query strings are percent-encoded") {
