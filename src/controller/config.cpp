@@ -2,7 +2,6 @@
 #include "controller/config.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <climits>
 #include <cmath>

@@ -2,7 +2,6 @@
 #include "sources/scrape_report.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <iterator>
 #include <ostream>

@@ -32,6 +32,19 @@ struct Harness {
   std::unique_ptr<HttpActuator> actuator;
 };
 
+// TRIMTAB_TEST_TOKEN set while it lives (unset also when a REQUIRE ends the
+// test), and the config of an actuator that sends it as Authorization.
+struct TokenInEnv {
+  explicit TokenInEnv(const std::string& value) { ::setenv("TRIMTAB_TEST_TOKEN", value.c_str(), 1); }
+  ~TokenInEnv() { ::unsetenv("TRIMTAB_TEST_TOKEN"); }
+  TokenInEnv(const TokenInEnv&) = delete;
+  TokenInEnv& operator=(const TokenInEnv&) = delete;
+  static std::string config(const ScriptedHttpServer& server, const std::string& pathAndQuery) {
+    return "url: http://127.0.0.1:" + std::to_string(server.port()) + pathAndQuery +
+           "\nretries: 0\nheaders: {Authorization: 'env:TRIMTAB_TEST_TOKEN'}\n";
+  }
+};
+
 TEST_CASE("http actuator posts a JSON body with the change") {
   ScriptedHttpServer server;
   Params params("url: " + server.url("/knobs/pool") + "\nheaders: {X-Plain: abc}\n");
@@ -156,9 +169,8 @@ TEST_CASE("http actuator circuit breaker opens, fails fast, and recovers") {
 TEST_CASE("http actuator keeps env: secrets out of details") {
   ScriptedHttpServer server({}, 500);
   server.echoHeader("Authorization");
-  ::setenv("TRIMTAB_TEST_TOKEN", "Bearer s3cr3t-t0ken", 1);
-  Harness h("url: http://127.0.0.1:" + std::to_string(server.port()) +
-            "/knob?key=qsecret\nretries: 0\nheaders: {Authorization: 'env:TRIMTAB_TEST_TOKEN'}\n");
+  TokenInEnv token("Bearer s3cr3t-t0ken");
+  Harness h(TokenInEnv::config(server, "/knob?key=qsecret"));
   auto outcome = h.actuator->apply(request());
   CHECK_FALSE(outcome.ok);
   auto got = server.received();
@@ -175,7 +187,6 @@ TEST_CASE("http actuator keeps env: secrets out of details") {
     CHECK(missing.detail.find("TRIMTAB_TEST_TOKEN is not set") != std::string::npos);
     CHECK(server.received().size() == 1);
   }
-  ::unsetenv("TRIMTAB_TEST_TOKEN");
 }
 
 TEST_CASE("http actuator: a secret that is part of '<redacted>' is redacted once, not for ever") {
@@ -183,27 +194,23 @@ TEST_CASE("http actuator: a secret that is part of '<redacted>' is redacted once
   // also in the replacement text.
   ScriptedHttpServer server({}, 500);
   server.echoHeader("Authorization");
-  ::setenv("TRIMTAB_TEST_TOKEN", "t", 1);
-  Harness h("url: http://127.0.0.1:" + std::to_string(server.port()) +
-            "/knob\nretries: 0\nheaders: {Authorization: 'env:TRIMTAB_TEST_TOKEN'}\n");
+  TokenInEnv token("t");
+  Harness h(TokenInEnv::config(server, "/knob"));
   auto outcome = h.actuator->apply(request());
   CHECK_FALSE(outcome.ok);
   CHECK(outcome.detail.find("<redacted>") != std::string::npos);
-  ::unsetenv("TRIMTAB_TEST_TOKEN");
 }
 
 TEST_CASE("http actuator: an env: header value with a line break is not sent") {
   ScriptedHttpServer server({}, 200);
-  ::setenv("TRIMTAB_TEST_TOKEN", "Bearer abc\r\nX-Evil: 1", 1);
-  Harness h("url: http://127.0.0.1:" + std::to_string(server.port()) +
-            "/knob\nretries: 0\nheaders: {Authorization: 'env:TRIMTAB_TEST_TOKEN'}\n");
+  TokenInEnv token("Bearer abc\r\nX-Evil: 1");
+  Harness h(TokenInEnv::config(server, "/knob"));
   auto outcome = h.actuator->apply(request());
   CHECK_FALSE(outcome.ok);
   CHECK_MESSAGE(outcome.detail.find("header 'Authorization': the value contains a line break") != std::string::npos,
                 outcome.detail);
   CHECK(outcome.detail.find("abc") == std::string::npos);
   CHECK(server.received().empty());
-  ::unsetenv("TRIMTAB_TEST_TOKEN");
 }
 
 TEST_CASE("http actuator reports a refused connection") {

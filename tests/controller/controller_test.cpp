@@ -147,8 +147,28 @@ CompiledConfig poolConfig(const PoolConfig& o, std::unique_ptr<Actuator> actuato
   return c;
 }
 
+// A fresh directory under the system temp dir, removed with what it holds,
+// also when a REQUIRE ends the test early.
+struct ScratchDir {
+  fs::path path;
+  explicit ScratchDir(const std::string& name)
+      : path(fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~ScratchDir() { fs::remove_all(path); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  // Writes `text` to `name` in the directory; returns the full path.
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
 struct Fixture {
-  fs::path dir = fs::temp_directory_path() / ("trimtab-controller-" + std::to_string(::getpid()));
+  ScratchDir scratch{"trimtab-controller"};
+  const fs::path dir = scratch.path;
   ManualClock clock{1000};
   InlineTaskRunner runner;
   std::shared_ptr<FakeSource::Script> script = std::make_shared<FakeSource::Script>();
@@ -169,33 +189,12 @@ return {
 
   explicit Fixture(const char* policySource = kGrowPolicy, bool losesSetting = false,
                    TaskRunner* taskRunner = nullptr) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    std::ofstream(dir / "grow.lua") << policySource;
-    CompiledConfig c;
-    c.config.service = "test";
-    c.config.tick = 1;
-    c.config.store.staleAfterScrapes = 2;
-    c.config.journal.path = (dir / "journal.jsonl").string();
-    PolicySpec p;
-    p.file = (dir / "grow.lua").string();
-    c.config.policies.push_back(p);
-    SourceSpec s;
-    s.name = "app";
-    s.kind = "fake";
-    s.interval = 1;
     intervals->add("app", 1);
-    c.sources.push_back(CompiledSource{s, std::make_unique<FakeSource>(script)});
-    KnobSpec k;
-    k.name = "pool";
-    k.min = 2;
-    k.max = 20;
-    k.baseline = 4;
-    c.knobs.push_back(CompiledKnob{k, "recording", std::make_unique<RecordingActuator>(applied, losesSetting)});
+    CompiledConfig c = poolConfig({(dir / "journal.jsonl").string(), scratch.write("grow.lua", policySource), script},
+                                  std::make_unique<RecordingActuator>(applied, losesSetting));
     controller = std::make_unique<Controller>(std::move(c), intervals, clock, taskRunner ? *taskRunner : runner);
     REQUIRE(controller->start().ok());
   }
-  ~Fixture() { fs::remove_all(dir); }
 
   void run(int seconds) {
     for (int i = 0; i < seconds; ++i) {
@@ -206,8 +205,8 @@ return {
 };
 
 TEST_CASE("a policy param the policy refuses is located at its value, its message at the policy") {
-  const fs::path dir = fs::temp_directory_path() / "trimtab-compile-test";
-  fs::create_directories(dir);
+  const ScratchDir scratch("trimtab-compile-test");
+  const fs::path& dir = scratch.path;
   std::ofstream(dir / "p.lua") << "return { name = 'p', params = { target = 1 }, tick = function(ctx) end }\n";
   std::ofstream(dir / "trimtab.yaml") << "service: x\npolicies:\n  - file: p.lua\n    params: {targte: 2}\n";
   auto diagnostics = std::make_shared<ConfigDiagnostics>();
@@ -221,12 +220,11 @@ TEST_CASE("a policy param the policy refuses is located at its value, its messag
   CHECK_MESSAGE(message.find("params.targte: unknown parameter of policy 'p' (did you mean 'target'?)") !=
                     std::string::npos,
                 message);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("one file listed twice is refused by check unless an entry names it; the name reaches the engine") {
-  const fs::path dir = fs::temp_directory_path() / "trimtab-compile-names";
-  fs::create_directories(dir);
+  const ScratchDir scratch("trimtab-compile-names");
+  const fs::path& dir = scratch.path;
   std::ofstream(dir / "p.lua") << "return { name = 'p', params = { target = 1 }, tick = function(ctx) end }\n";
   auto check = [&](const std::string& policies) {
     std::ofstream(dir / "trimtab.yaml") << "service: x\npolicies:\n" << policies;
@@ -249,7 +247,6 @@ TEST_CASE("one file listed twice is refused by check unless an entry names it; t
   CHECK(controller.start().ok());  // the engine refuses two policies of one name
   auto [bad, unused2] = check("  - file: p.lua\n    name: '9 lives'\n");
   CHECK_MESSAGE(bad.find("name '9 lives' (from the config) must be letters") != std::string::npos, bad);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a policy's proposal is governed, applied and journalled") {
@@ -729,16 +726,14 @@ class SlowEffectActuator final : public Actuator {
 };
 
 TEST_CASE("a change that has not taken effect is applied again until it has") {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("trimtab-reapply-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  std::ofstream(dir / "once.lua") << R"(
+  const ScratchDir scratch("trimtab-reapply");
+  const std::string policy = scratch.write("once.lua", R"(
 return { name = "once", interval = 1, tick = function(ctx)
   local k = ctx.knob("pool")
   if k.value == 4 then ctx.propose("pool", 8, "grow once") end
-end })";
+end })");
   int calls = 0;
-  CompiledConfig c = poolConfig({"", (dir / "once.lua").string(), nullptr, 1, 20},
+  CompiledConfig c = poolConfig({"", policy, nullptr, 1, 20},
                                 std::make_unique<SlowEffectActuator>(&calls));
   ManualClock clock(100);
   InlineTaskRunner runner;
@@ -750,7 +745,6 @@ end })";
   }
   CHECK(calls == 3);  // applied, re-applied, effective: then it stops
   CHECK(controller.governor().knob("pool")->current == 8);
-  fs::remove_all(dir);
 }
 
 // Fails while `down` is set.
@@ -767,16 +761,14 @@ class FlakyActuator final : public Actuator {
 };
 
 TEST_CASE("a dead actuator is logged once per streak of failures, and its recovery once") {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("trimtab-flaky-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  std::ofstream(dir / "up.lua") << R"(
+  const ScratchDir scratch("trimtab-flaky");
+  const std::string policy = scratch.write("up.lua", R"(
 return { name = "up", interval = 1, tick = function(ctx)
   local k = ctx.knob("pool")
   ctx.propose("pool", k.value + 1, "always more")
-end })";
+end })");
   bool down = true;
-  CompiledConfig c = poolConfig({"", (dir / "up.lua").string(), nullptr, 1, 100},
+  CompiledConfig c = poolConfig({"", policy, nullptr, 1, 100},
                                 std::make_unique<FlakyActuator>(&down));
   ManualClock clock(100);
   InlineTaskRunner runner;
@@ -792,7 +784,6 @@ end })";
   down = true;  // a new streak is logged again
   for (int i = 0; i < 3; ++i, clock.advance(1)) controller.tick();
   CHECK_MESSAGE(logs.count("failed: connection refused") == 2, logs.text());
-  fs::remove_all(dir);
 }
 
 }  // namespace

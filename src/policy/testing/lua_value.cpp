@@ -2,7 +2,6 @@
 #include "policy/testing/lua_value.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cctype>
 
