@@ -196,6 +196,15 @@ return {
     REQUIRE(controller->start().ok());
   }
 
+  // Appends `record` to the journal, as an earlier run would have left it.
+  void appendToJournal(const JournalRecord& record) {
+    JournalOptions opt;
+    opt.path = (dir / "journal.jsonl").string();
+    Journal j;
+    REQUIRE(j.open(opt).ok());
+    REQUIRE(j.append(record).ok());
+  }
+
   void run(int seconds) {
     for (int i = 0; i < seconds; ++i) {
       controller->tick();
@@ -491,18 +500,12 @@ TEST_CASE("with a runner that completes at once, stop follows every knob's resto
   KnobSpec second = c.knobs.front().spec;
   second.name = "pool2";
   c.knobs.push_back(CompiledKnob{second, "test", std::make_unique<RecordingActuator>(applied, false)});
-  {
-    // Both knobs away from their baseline, as a journal recovers them.
-    JournalOptions opt;
-    opt.path = (f.dir / "journal.jsonl").string();
-    Journal j;
-    REQUIRE(j.open(opt).ok());
-    JournalRecord checkpoint;
-    checkpoint.kind = "event";
-    checkpoint.event = "checkpoint";
-    checkpoint.applied = {{"pool", 9}, {"pool2", 7}};
-    REQUIRE(j.append(checkpoint).ok());
-  }
+  // Both knobs away from their baseline, as a journal recovers them.
+  JournalRecord checkpoint;
+  checkpoint.kind = "event";
+  checkpoint.event = "checkpoint";
+  checkpoint.applied = {{"pool", 9}, {"pool2", 7}};
+  f.appendToJournal(checkpoint);
   Controller ctl(std::move(c), f.intervals, f.clock, f.runner);
   REQUIRE(ctl.start().ok());
   ctl.shutdown();
@@ -670,21 +673,15 @@ TEST_CASE("an apply the journal has no outcome for is applied again at start, wi
   REQUIRE(last > 2);
   f.controller.reset();
   // trimtab was killed while applying last + 1: its decision, no outcome.
-  {
-    JournalOptions opt;
-    opt.path = (f.dir / "journal.jsonl").string();
-    Journal j;
-    REQUIRE(j.open(opt).ok());
-    JournalRecord rec;
-    rec.kind = "decision";
-    rec.decision.time = f.clock.now();
-    rec.decision.policy = "grow";
-    rec.decision.knob = "pool";
-    rec.decision.previous = last;
-    rec.decision.proposed = rec.decision.decided = last + 1;
-    rec.decision.verdict = Verdict::Apply;
-    REQUIRE(j.append(rec).ok());
-  }
+  JournalRecord rec;
+  rec.kind = "decision";
+  rec.decision.time = f.clock.now();
+  rec.decision.policy = "grow";
+  rec.decision.knob = "pool";
+  rec.decision.previous = last;
+  rec.decision.proposed = rec.decision.decided = last + 1;
+  rec.decision.verdict = Verdict::Apply;
+  f.appendToJournal(rec);
   f.script->waiting = 0;
   auto applied = std::make_shared<std::vector<double>>();
   CompiledConfig c = poolConfig({(f.dir / "journal.jsonl").string(), "", f.script},
