@@ -69,6 +69,31 @@ bool scan(const std::string& path, std::vector<std::string>& warnings, ScanResul
 
 std::string errnoText() { return std::strerror(errno); }
 
+// Writes `text` as the whole content of `path` and syncs it to disk, so that
+// a rename may then put it in place of the journal (`keep: 0` rotation).
+Status writeWholeFile(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return makeError(fmt::format("cannot create {}: {}", path, errnoText()));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string message = fmt::format("cannot write {}: {}", path, errnoText());
+      ::close(fd);
+      return makeError(message);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    std::string message = fmt::format("cannot sync {}: {}", path, errnoText());
+    ::close(fd);
+    return makeError(message);
+  }
+  if (::close(fd) != 0) return makeError(fmt::format("cannot close {}: {}", path, errnoText()));
+  return Status::success();
+}
+
 }  // namespace
 
 Journal::~Journal() {
@@ -125,6 +150,9 @@ Result<JournalRecovery> Journal::open(const JournalOptions& options) {
   if (options_.exclusive) {
     if (Status locked = lock(); !locked.ok()) return locked.error();
   }
+  // A `keep: 0` rotation that crashed before its rename left the new file
+  // behind; the journal itself is still whole.
+  fs::remove(options_.path + kFreshSuffix, ec);
   auto take = [&recovery](const JournalRecord& rec) {
     if (rec.kind == "decision" && rec.decision.verdict == Verdict::Apply) {
       recovery.unfinished[rec.decision.knob] = rec.decision.decided;
@@ -183,7 +211,10 @@ Status Journal::append(const JournalRecord& record) {
   Seconds ts = record.kind == "event" ? record.eventTime : record.decision.time;
   Status rotated = rotateIfNeeded(line.size(), ts);
   if (!file_) return rotated;
-  if (Status s = write(line); !s.ok()) return s;
+  if (Status s = write(line); !s.ok()) {
+    if (!rotated.ok()) return makeError(rotated.error().message + "; " + s.error().message);
+    return s;
+  }
   if (record.kind == "outcome" && record.ok.value_or(false) && record.decision.verdict == Verdict::Apply) {
     lastApplied_[record.decision.knob] = record.decision.decided;
   }
@@ -221,35 +252,59 @@ Status Journal::rotateIfNeeded(std::size_t nextBytes, Seconds now) {
   std::error_code ec;
   const std::string& path = options_.path;
   // A failed rotation must not stop the journal: keep appending to the big file.
-  auto failed = [&](const std::string& what) -> Status {
-    std::string message = fmt::format("journal {}: rotation failed: {}: {}", path, what, ec.message());
+  auto failed = [&](const std::string& why) -> Status {
+    std::string message = fmt::format("journal {}: rotation failed: {}", path, why);
     file_ = std::fopen(path.c_str(), "abe");
     if (!file_) return makeError(message + "; cannot reopen: " + errnoText());
     rotationFailed_ = true;
     return makeError(message);
   };
+  const std::string checkpoint = lastApplied_.empty() ? std::string() : checkpointLine(now);
   if (options_.keepFiles <= 0) {
-    if (fs::remove(path, ec); ec) return failed("remove");
-  } else {
-    fs::remove(fmt::format("{}.{}", path, options_.keepFiles), ec);
-    for (int i = options_.keepFiles - 1; i >= 1; --i) {
-      std::string from = fmt::format("{}.{}", path, i);
-      if (!fs::exists(from, ec)) continue;
-      if (fs::rename(from, fmt::format("{}.{}", path, i + 1), ec); ec) return failed("rename " + from);
+    // Nothing is kept, so the old file is the only copy of the last applied
+    // values until the new one holds them: the new file is written whole
+    // beside it, then renamed over it (one atomic step), never removed first.
+    const std::string fresh = path + kFreshSuffix;
+    if (Status written = writeWholeFile(fresh, checkpoint); !written.ok()) {
+      fs::remove(fresh, ec);
+      return failed(written.error().message);
     }
-    if (fs::rename(path, path + ".1", ec); ec) return failed("rename");
+    if (fs::rename(fresh, path, ec); ec) {
+      std::error_code ignored;
+      fs::remove(fresh, ignored);
+      return failed(fmt::format("rename {}: {}", fresh, ec.message()));
+    }
+    file_ = std::fopen(path.c_str(), "abe");
+    if (!file_) return makeError(fmt::format("journal {}: cannot reopen after rotation: {}", path, errnoText()));
+    size_ = checkpoint.size();
+    return Status::success();
   }
+  // Kept files: from here to the checkpoint's write, path.1 holds everything
+  // (recovery reads it first, so a crash in between loses nothing).
+  fs::remove(fmt::format("{}.{}", path, options_.keepFiles), ec);
+  for (int i = options_.keepFiles - 1; i >= 1; --i) {
+    std::string from = fmt::format("{}.{}", path, i);
+    if (!fs::exists(from, ec)) continue;
+    if (fs::rename(from, fmt::format("{}.{}", path, i + 1), ec); ec) {
+      return failed(fmt::format("rename {}: {}", from, ec.message()));
+    }
+  }
+  if (fs::rename(path, path + ".1", ec); ec) return failed(fmt::format("rename to {}.1: {}", path, ec.message()));
   file_ = std::fopen(path.c_str(), "abe");
   if (!file_) return makeError(fmt::format("journal {}: cannot reopen after rotation: {}", path, errnoText()));
   size_ = 0;
-  if (lastApplied_.empty()) return Status::success();
+  if (checkpoint.empty()) return Status::success();
+  return write(checkpoint);
+}
+
+std::string Journal::checkpointLine(Seconds now) const {
   JournalRecord checkpoint;
   checkpoint.kind = "event";
   checkpoint.event = "checkpoint";
   checkpoint.message = "last applied values carried over by rotation";
   checkpoint.applied = lastApplied_;
   checkpoint.eventTime = now;
-  return write(toJsonLine(checkpoint) + "\n");
+  return toJsonLine(checkpoint) + "\n";
 }
 
 Result<std::vector<JournalRecord>> Journal::readAll(const std::string& path, std::vector<std::string>* warnings,

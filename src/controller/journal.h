@@ -72,7 +72,9 @@ struct JournalRecovery {
 // decision whose outcome never arrived does not count. Past `rotateBytes`
 // the file is renamed to path.1 (path.1 -> path.2 ..., keeping `keepFiles`)
 // and the new file starts with a "checkpoint" event carrying the last applied
-// values.
+// values. With keepFiles 0 the new file is written whole as path.new and
+// renamed over the old one, so a crash mid-rotation never leaves a journal
+// without the last applied values.
 //
 // Thread safety: none; the loop thread writes.
 class Journal {
@@ -102,7 +104,9 @@ class Journal {
                                                     std::uint64_t* completeBytes = nullptr);
 
  private:
+  static constexpr const char* kFreshSuffix = ".new";  // keepFiles 0: the next file, before its rename
   Status rotateIfNeeded(std::size_t nextBytes, Seconds now);
+  std::string checkpointLine(Seconds now) const;
   Status write(const std::string& line);
   Status lock();
   JournalOptions options_;

@@ -3,7 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -442,6 +445,99 @@ TEST_CASE("rotation by size keeps N files and carries the last applied values") 
   auto after = Journal::readAll(opt.path, nullptr);
   REQUIRE(after.ok());
   CHECK(after->back().message == "again");
+}
+
+TEST_CASE("keep 0: rotation replaces the file with one that starts with the checkpoint") {
+  TempDir dir;
+  JournalOptions opt;
+  opt.path = dir.file("journal.jsonl");
+  opt.rotateBytes = 2000;
+  opt.keepFiles = 0;
+  {
+    Journal j;
+    REQUIRE(j.open(opt).ok());
+    for (int i = 0; i < 40; ++i) {
+      REQUIRE(j.append(decision("pool", i, i + 1)).ok());
+      REQUIRE(j.append(outcome("pool", i, i + 1, true)).ok());
+    }
+  }
+  CHECK(fs::file_size(opt.path) <= opt.rotateBytes);
+  CHECK_FALSE(fs::exists(opt.path + ".1"));
+  CHECK_FALSE(fs::exists(opt.path + ".new"));
+  auto records = Journal::readAll(opt.path, nullptr);
+  REQUIRE(records.ok());
+  REQUIRE(!records->empty());
+  CHECK(records->front().event == "checkpoint");
+  Journal j;
+  auto rec = j.open(opt);
+  REQUIRE(rec.ok());
+  CHECK(rec->lastApplied == std::map<std::string, double>{{"pool", 40}});
+}
+
+TEST_CASE("keep 0: a crash before the new file's rename leaves the journal whole, and the leftover is removed") {
+  TempDir dir;
+  JournalOptions opt;
+  opt.path = dir.file("journal.jsonl");
+  opt.keepFiles = 0;
+  spit(opt.path, line(decision("pool", 10, 12)) + line(outcome("pool", 10, 12, true)));
+  JournalRecord checkpoint = event("checkpoint", "");
+  checkpoint.applied = {{"pool", 12}};
+  spit(opt.path + ".new", toJsonLine(checkpoint).substr(0, 20));
+  Journal j;
+  auto rec = j.open(opt);
+  REQUIRE(rec.ok());
+  CHECK(rec->lastApplied == std::map<std::string, double>{{"pool", 12}});
+  CHECK_FALSE(rec->tornTail);
+  CHECK_FALSE(fs::exists(opt.path + ".new"));
+}
+
+// RLIMIT_FSIZE as a full disk: writes past the limit fail with EFBIG (the
+// signal that would come with them is ignored meanwhile).
+struct FileSizeLimit {
+  rlimit saved{};
+  void (*savedHandler)(int) = nullptr;
+  explicit FileSizeLimit(rlim_t bytes) {
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    savedHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lowered = saved;
+    lowered.rlim_cur = bytes;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &lowered) == 0);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, savedHandler);
+  }
+};
+
+TEST_CASE("keep 0: a rotation that cannot write the new file (disk full) keeps the old one, and says so") {
+  TempDir dir;
+  JournalOptions opt;
+  opt.path = dir.file("journal.jsonl");
+  opt.rotateBytes = 4096;
+  opt.keepFiles = 0;
+  Status rotated = Status::success();
+  std::uintmax_t before = 0;
+  {
+    Journal j;
+    REQUIRE(j.open(opt).ok());
+    REQUIRE(j.append(decision("pool", 10, 12)).ok());
+    REQUIRE(j.append(outcome("pool", 10, 12, true)).ok());
+    while (fs::file_size(opt.path) + 800 <= opt.rotateBytes) REQUIRE(j.append(event("tick", "filler")).ok());
+    before = fs::file_size(opt.path);
+    // Below a checkpoint's size: the new file cannot be written (nor can
+    // the old one grow).
+    FileSizeLimit full(64);
+    rotated = j.append(event("tick", std::string(900, 'x')));
+  }
+  REQUIRE_FALSE(rotated.ok());
+  CHECK(rotated.error().message.find("rotation failed") != std::string::npos);
+  CHECK(rotated.error().message.find("journal.jsonl.new") != std::string::npos);
+  CHECK_FALSE(fs::exists(opt.path + ".new"));
+  CHECK(fs::file_size(opt.path) >= before);
+  Journal again;
+  auto rec = again.open(opt);
+  REQUIRE(rec.ok());
+  CHECK(rec->lastApplied == std::map<std::string, double>{{"pool", 12}});
 }
 
 TEST_CASE("readAll of a missing file is an error; an empty path disables the journal") {
