@@ -83,6 +83,12 @@ void runReplayCommand(const ReplayOptions& o) {
               << " series (" << recording->format << "), " << formatReplayTime(recording->start) << " to "
               << formatReplayTime(recording->end) << "\npolicies: " << policies << " (dry-run: nothing is applied)\n";
   }
+  if (setup.config.knobs.empty()) {
+    // Not an error (a policy may only log), but the usual reason for a
+    // replay that decides nothing: ctx.knob() is nil for every name.
+    std::cerr << "trimtab replay: warning: no knobs: policies see ctx.knob() as nil and propose nothing; give "
+                 "--knob NAME[=VALUE,min=A,max=B] or --config\n";
+  }
   std::size_t unchanged = 0;
   auto result = runReplay(*recording, std::move(setup), [&](const JournalRecord& r) {
     if (r.kind == "event" && (r.event == "start" || r.event == "stop")) return;

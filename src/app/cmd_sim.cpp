@@ -230,7 +230,7 @@ void addSimCommand(CLI::App& app) {
   cmd->add_option("--compare", o->compare,
                   "Config to compare: a name from the scenario's configs, or a YAML file with one config "
                   "(repeatable; default: all of the scenario's configs)");
-  cmd->add_option("--seeds", o->seeds, "Number of seeds per config (seed, seed+1, ...; scores are means)")
+  cmd->add_option("--seeds", o->seeds, "Number of seeds per config (seed, seed+1, ...; scores are means; default 1)")
       ->check(CLI::Range(1u, 10000u));
   cmd->add_option("--seed", o->seed, "First seed (default: the scenario's)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", o->out, "Output directory (default: sim-out/<scenario name>)");
