@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""trimtab's own cleanup policies live (issue #7, "cleanup on Redis and
+PostgreSQL"): the real `trimtab` binary runs examples/memory-cleanup.yaml
+(faster timings, a memory limit just above what Redis holds at the start)
+against the real redis-server and PostgreSQL that `scripts/services` started on
+127.0.0.1 (scripts/test exports TRIMTAB_SERVICES_ENV, naming their DIR/env).
+
+The test writes cache:* keys into Redis at a steady pace (a leak toward the
+limit, as redis-server's resident memory shows it through procfs) and holds
+idle PostgreSQL sessions open as the app's user. policies/predictive_cleanup.lua
+must see the limit coming and climb its ladder cheapest first. Checks:
+
+1. trimtab check accepts the derived config;
+2. the ladder reaches Redis and PostgreSQL: MEMORY PURGE (redis_purge), then
+   the idle sessions terminated (pg_close_idle: the app user's idle sessions
+   are gone, the superuser's control session is not), then the cache flushed
+   over seconds (cache_flush: the keys written before it have a TTL of at
+   most its value); predictive_cleanup proposes them in that order;
+3. every applied decision has an outcome and none failed; every decided value
+   is within its knob's bounds; no policy error or quarantine;
+4. trimtab exits 0 on SIGTERM; no password in the journal, the logs or
+   /metrics.
+
+The test leaves Redis as it found it (its keys live in database 9, flushed at
+the end; maxmemory and maxmemory-policy restored). About 1.5 minutes,
+loopback only, bounded: the writes stop at MAX_BYTES or after LOAD_SECONDS.
+Without TRIMTAB_SERVICES_ENV it fails, unless TRIMTAB_SKIP_INTEGRATION=1 (then
+it exits 77: skipped).
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from itest_support import Checks, free_port, http_get, metric_value, read_journal, \
+    services_env, wait_http
+
+SKIPPED = 77
+DB = 9                      # the test's Redis database: flushed at the end
+PREFIX = "cache:itest:"     # under the example's pattern, cache:*
+VALUE_BYTES = 2048
+KEYS_PER_WRITE = 256        # 0.5 MiB per write ...
+WRITE_EVERY = 0.5           # ... every 0.5 s: a 1 MiB/s leak
+HEADROOM = 80 * 2 ** 20     # the limit: Redis's resident memory at the start + this
+MAX_BYTES = 160 * 2 ** 20   # never write more than this
+LOAD_SECONDS = 110.0        # nor for longer
+IDLE_SESSIONS = 3
+KNOBS = ("redis_purge", "pg_close_idle", "cache_flush", "redis_maxmemory")
+LADDER = ("redis_purge", "pg_close_idle", "cache_flush")
+# The example's timings, made faster so that the whole run fits in minutes.
+TIMINGS = (
+    (r"^tick: 1s$", "tick: 250ms", 1),
+    (r"^    interval: 5s$", "    interval: 1s", 1),
+    (r"^    interval: 10s\n    timeout: 2s$", "    interval: 1s\n    timeout: 500ms", 1),
+    (r"^    interval: 15s\n    timeout: 5s$", "    interval: 1s\n    timeout: 500ms", 1),
+    (r"^    cooldown: 1m$", "    cooldown: 3s", 1),
+    (r"^    cooldown: 2m$", "    cooldown: 3s", 1),
+    (r"^    cooldown: 5m$", "    cooldown: 3s", 1),
+    (r"^    cooldown: 10m$", "    cooldown: 5s", 1),
+    (r"^    min: 60\n    max: 86400\n    baseline: 600$", "    min: 1\n    max: 86400\n    baseline: 5", 1),
+    (r"^    interval: 15s$", "    interval: 1s", 2),   # both policies
+)
+# predictive_cleanup's time scales shrunk to the test's (hours to seconds).
+FAST_PARAMS = {"window": 120, "peak_window": 20, "min_history": 10, "settle": 10, "settle_action": 4,
+               "calm": 60, "repeat_action": 60}
+
+
+class Redis:
+    """redis-cli on the services' Redis (the password through REDISCLI_AUTH, off the command line)."""
+
+    def __init__(self, env, db=0):
+        self.base = ["redis-cli", "-h", "127.0.0.1", "-p", env["REDIS_PORT"], "-n", str(db)]
+        self.env = dict(os.environ, REDISCLI_AUTH=env["REDIS_PASSWORD"])
+
+    def __call__(self, *args):
+        r = subprocess.run(self.base + [str(a) for a in args], capture_output=True, text=True, env=self.env,
+                           timeout=10)
+        if r.returncode != 0 or r.stdout.startswith("ERR") or r.stdout.startswith("OOM"):
+            raise RuntimeError(f"redis-cli {' '.join(str(a) for a in args[:2])}: {r.stdout.strip()} "
+                               f"{r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def config_get(self, name):
+        return self("CONFIG", "GET", name).splitlines()[1]
+
+
+class Leak(threading.Thread):
+    """Writes KEYS_PER_WRITE keys every WRITE_EVERY s until stopped, MAX_BYTES or LOAD_SECONDS."""
+
+    SCRIPT = ("for i = 1, tonumber(ARGV[2]) do redis.call('SET', ARGV[1] .. i, string.rep('x', "
+              "tonumber(ARGV[3]))) end return 1")
+
+    def __init__(self, redis):
+        super().__init__(daemon=True)
+        self.redis = redis
+        self.written = 0
+        self.writes = 0
+        self.first_key_at = []      # (time, key) of each write's first key
+        self.errors = []
+        self.done = threading.Event()
+
+    def run(self):
+        end = time.monotonic() + LOAD_SECONDS
+        while not self.done.is_set() and time.monotonic() < end and self.written < MAX_BYTES:
+            prefix = f"{PREFIX}{self.writes}:"
+            try:
+                self.redis("EVAL", self.SCRIPT, 0, prefix, KEYS_PER_WRITE, VALUE_BYTES)
+                self.first_key_at.append((time.time(), prefix + "1"))
+                self.written += KEYS_PER_WRITE * VALUE_BYTES
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                self.errors.append(str(e))
+            self.writes += 1
+            self.done.wait(WRITE_EVERY)
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=15)
+
+
+def psql(env, dsn, sql):
+    r = subprocess.run(["psql", dsn, "-XAtqc", sql], capture_output=True, text=True, timeout=15)
+    if r.returncode != 0:
+        raise RuntimeError(f"psql: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def open_session(dsn, name):
+    """A psql session that stays idle while its stdin is open."""
+    p = subprocess.Popen(["psql", f"{dsn} application_name={name}", "-Xq"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p
+
+
+def sessions(env, name):
+    return int(psql(env, env["PG_DSN"], f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}'"))
+
+
+def redis_rss(env):
+    with open(os.path.join(env["SERVICES_DIR"], "redis", "redis.pid")) as f:
+        pid = int(f.read().strip())
+    with open(f"/proc/{pid}/status") as f:
+        kib = int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.MULTILINE)[1])
+    return kib * 1024
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trimtab", required=True)
+    ap.add_argument("--config", default=os.path.join(root, "examples", "memory-cleanup.yaml"))
+    ap.add_argument("--keep", help="copy the run's config, journal and stderr to this directory")
+    args = ap.parse_args()
+    args.trimtab = os.path.abspath(args.trimtab)
+    args.config = os.path.abspath(args.config)
+
+    env = services_env(SKIPPED)
+    if not isinstance(env, dict):
+        return env
+    secrets = [env[k] for k in ("PG_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD") if env.get(k)]
+    checks = Checks()
+    redis = Redis(env, DB)
+    saved = {name: redis.config_get(name) for name in ("maxmemory", "maxmemory-policy")}
+    redis("FLUSHDB")
+    # The example asks for an evicting Redis: a lowered maxmemory must not refuse writes.
+    redis("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+
+    with tempfile.TemporaryDirectory(prefix="trimtab-cleanup-live-") as tmp:
+        port = free_port()
+        limit = redis_rss(env) + HEADROOM
+        config = make_config(args.config, tmp, port, env, limit)
+        run_env = dict(os.environ, **env)
+        run_env["REDIS_URL"] = f"{env['REDIS_URL']}/{DB}"   # the actuators' keys: the test's database
+        trimtab, leak, idle, keep_session = None, None, [], None
+        err_path = os.path.join(tmp, "stderr.log")
+        try:
+            check = subprocess.run([args.trimtab, "check", "--config", config], capture_output=True, text=True,
+                                   env=run_env, timeout=30)
+            checks.check(check.returncode == 0, f"trimtab check accepts the config ({check.stderr.strip()[-300:]})")
+            if check.returncode != 0:
+                return 1
+            idle = [open_session(env["PG_APP_DSN"], "itest_idle") for _ in range(IDLE_SESSIONS)]
+            keep_session = open_session(env["PG_DSN"], "itest_keep")
+            wait_for(lambda: sessions(env, "itest_idle") == IDLE_SESSIONS and sessions(env, "itest_keep") == 1,
+                     15.0, "the test's PostgreSQL sessions")
+
+            with open(err_path, "w") as err:
+                trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration",
+                                            f"{int(LOAD_SECONDS + 60)}s"],
+                                           stdout=subprocess.DEVNULL, stderr=err, env=run_env, cwd=tmp)
+            wait_http(f"http://127.0.0.1:{port}/healthz", 15.0)
+            leak = Leak(redis)
+            leak.start()
+            journal_path = os.path.join(tmp, "journal.jsonl")
+            # Until the last rung's outcome is journaled (or the leak's bounds end it).
+            wait_for(lambda: applied_ok(read_journal_safe(journal_path), "cache_flush") or not leak.is_alive(),
+                     LOAD_SECONDS + 15, None)
+            leak.stop()
+            time.sleep(1.0)
+            _, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
+            trimtab.send_signal(signal.SIGTERM)
+            trimtab.wait(timeout=30)
+            checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
+            with open(err_path) as f:
+                stderr = f.read()
+            journal = read_journal(journal_path)
+            with open(journal_path) as f:
+                journal_text = f.read()
+
+            checks.check(not leak.errors, f"the test's writes succeeded ({leak.errors[:1]})")
+            check_ladder(checks, journal, env, redis, leak)
+            check_journal(checks, journal, config, metrics)
+            leaked = [s for s in secrets if s in journal_text or s in stderr or s in metrics]
+            checks.check(not leaked, "no password in the journal, the logs or /metrics")
+            print(f"limit {limit / 2 ** 20:.0f} MiB; wrote {leak.written / 2 ** 20:.0f} MiB in {leak.writes} "
+                  f"writes; Redis RSS now {redis_rss(env) / 2 ** 20:.0f} MiB")
+            if checks.failed:
+                print("--- trimtab stderr (tail) ---\n" + stderr[-3000:])
+                print("--- decisions ---")
+                for r in journal:
+                    if r.get("kind") in ("decision", "outcome") and r.get("verdict") != "unchanged":
+                        print(f"{r['ts']:.1f} {r['kind']} {r.get('policy')} {r.get('knob')} {r.get('verdict')} "
+                              f"{r.get('decided')} ok={r.get('ok')} {str(r.get('reason', r.get('detail', '')))[:100]}")
+            if args.keep:
+                os.makedirs(args.keep, exist_ok=True)
+                for name in ("trimtab.yaml", "journal.jsonl", "stderr.log"):
+                    if os.path.exists(os.path.join(tmp, name)):
+                        with open(os.path.join(tmp, name)) as f, open(os.path.join(args.keep, name), "w") as g:
+                            g.write(f.read())
+        finally:
+            if leak:
+                leak.stop()
+            if trimtab and trimtab.poll() is None:
+                trimtab.kill()
+                trimtab.wait(timeout=10)
+            for p in idle + ([keep_session] if keep_session else []):
+                p.stdin.close()
+                p.terminate()
+                p.wait(timeout=10)
+            try:   # leave the shared Redis as found
+                redis("FLUSHDB")
+                for name, value in saved.items():
+                    redis("CONFIG", "SET", name, value)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print(f"warning: could not restore Redis: {e}")
+
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+def make_config(path, tmp, server_port, env, limit):
+    """The example with faster timings, redis-server found by its pid file, the
+    limit and the fast params set, its journal and server in the temp dir."""
+    with open(path) as f:
+        text = f.read()
+    policies_dir = os.path.join(os.path.dirname(path), "..", "policies")
+    pid_file = os.path.join(env["SERVICES_DIR"], "redis", "redis.pid")
+    text = rewrite(text, TIMINGS + (
+        (r"^    cmdline: redis-server$", f"    pid_file: {pid_file}", 1),
+        (r"^  - file: \.\./policies/", f"  - file: {os.path.abspath(policies_dir)}/", 2),
+        (r"^      limit: 1\.25GiB.*$", f"      limit: {limit}", 2),
+        (r"^  path: \S*journal\.jsonl$", "  path: journal.jsonl", 1),
+        (r"^  listen: 127\.0\.0\.1:\d+$", f"  listen: 127.0.0.1:{server_port}", 1),
+    ))
+    m = re.search(r"predictive_cleanup\.lua\n(?:    .*\n)*?    params:\n", text)
+    if not m:
+        raise AssertionError(f"{path}: no params block for predictive_cleanup")
+    fast = "".join(f"      {k}: {v}\n" for k, v in FAST_PARAMS.items())
+    text = text[:m.end()] + fast + text[m.end():]
+    out = os.path.join(tmp, "trimtab.yaml")
+    with open(out, "w") as f:
+        f.write(text)
+    return out
+
+
+def rewrite(text, replacements):
+    """(regex, replacement, times) rewrites, each matching exactly `times` times:
+    the test fails loudly when the example changes under it."""
+    for pattern, repl, times in replacements:
+        text, n = re.subn(pattern, repl, text, flags=re.MULTILINE)
+        if n != times:
+            raise AssertionError(f"config rewrite {pattern!r} matched {n} times, expected {times}")
+    return text
+
+
+def read_journal_safe(path):
+    try:
+        return read_journal(path)
+    except (OSError, ValueError):
+        return []   # not there yet, or a line half written
+
+
+def applied_ok(journal, knob):
+    return any(r.get("kind") == "outcome" and r.get("knob") == knob and r.get("ok") for r in journal)
+
+
+def wait_for(condition, seconds, what):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.5)
+    if what:
+        raise AssertionError(f"{what}: not ready within {seconds} s")
+    return False
+
+
+def check_ladder(checks, journal, env, redis, leak):
+    outcomes = {k: [r for r in journal if r.get("kind") == "outcome" and r.get("knob") == k and r.get("ok")]
+                for k in LADDER}
+    checks.check(bool(outcomes["redis_purge"]),
+                 f"MEMORY PURGE ran (redis_purge: {len(outcomes['redis_purge'])} ok)")
+    checks.check(bool(outcomes["pg_close_idle"]),
+                 f"idle sessions were closed (pg_close_idle: {len(outcomes['pg_close_idle'])} ok)")
+    idle_left, kept = sessions(env, "itest_idle"), sessions(env, "itest_keep")
+    checks.check(idle_left == 0 and kept == 1,
+                 f"the app user's idle sessions are gone ({idle_left} of {IDLE_SESSIONS} left), the "
+                 f"superuser's is not ({kept} of 1)")
+    flushed = outcomes["cache_flush"]
+    checks.check(bool(flushed), f"the cache was flushed (cache_flush: {len(flushed)} ok)")
+    if flushed:
+        at, ttl_max = flushed[0]["ts"], flushed[0]["decided"]
+        before = [key for t, key in leak.first_key_at if t < at - 1.0][-5:]
+        ttls = [int(redis("TTL", key)) for key in before]
+        # -2: already expired, which a flush over seconds allows; -1 would be no TTL.
+        checks.check(before and all(t == -2 or 0 <= t <= ttl_max for t in ttls),
+                     f"keys written before the flush expire within its {ttl_max:.0f} s (TTLs {ttls})")
+    proposals = [r for r in journal if r.get("kind") == "decision" and r.get("policy") == "predictive_cleanup"
+                 and r.get("knob") in LADDER]
+    first = {}
+    for r in proposals:
+        first.setdefault(r["knob"], r["ts"])
+    order = sorted(first, key=first.get)
+    checks.check(order == [k for k in LADDER if k in first] and len(order) == len(LADDER),
+                 f"predictive_cleanup climbs the ladder cheapest first ({', '.join(order)})")
+
+
+def check_journal(checks, journal, config, metrics):
+    with open(config) as f:
+        text = f.read()
+    bounds = {}
+    for knob in KNOBS:
+        block = re.search(rf"^  - name: {knob}\b.*\n((?:    .*\n)+)", text, re.MULTILINE)[1]
+        bounds[knob] = tuple(int(re.search(rf"^    {b}: (\d+)", block, re.MULTILINE)[1]) for b in ("min", "max"))
+    decisions = [r for r in journal if r.get("kind") == "decision" and r.get("knob") in KNOBS]
+    out = [(d["knob"], d["decided"]) for d in decisions
+           if d.get("decided") is not None and not bounds[d["knob"]][0] <= d["decided"] <= bounds[d["knob"]][1]]
+    checks.check(decisions and not out, f"every decided value within its knob's bounds ({len(decisions)} "
+                 f"decisions, outside: {out[:3]})")
+    applied = [d for d in decisions if d.get("verdict") == "apply"]
+    outcomes = [r for r in journal if r.get("kind") == "outcome" and r.get("knob") in KNOBS]
+    failed = [o for o in outcomes if not o.get("ok")]
+    key = lambda r: (r["ts"], r["knob"], r["decided"])   # noqa: E731
+    missing = [key(d) for d in applied if key(d) not in {key(o) for o in outcomes}]
+    checks.check(not missing and not failed,
+                 f"every applied decision has an outcome, none failed ({len(missing)} without, {len(failed)} "
+                 f"failed{': ' + failed[0].get('detail', '')[:120] if failed else ''})")
+    errors = metric_value(metrics, "trimtab_policy_errors_total") or 0.0
+    quarantined = metric_value(metrics, "trimtab_policy_quarantined") or 0.0
+    checks.check(errors == 0 and quarantined == 0,
+                 f"the policies never failed (errors {errors:.0f}, quarantined {quarantined:.0f})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
