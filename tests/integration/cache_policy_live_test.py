@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""trimtab's own cache policy live (issue #7, "TTLs and app:config on Redis"):
+the real `trimtab` binary runs examples/redis-cache.yaml (faster timings)
+against the real redis-server that `scripts/services` started on 127.0.0.1
+(scripts/test exports TRIMTAB_SERVICES_ENV, naming their DIR/env), beside the
+application the example expects: examples/servers-demo/redis_load.py, a
+read-through cache whose source of truth changes UPDATES keys a second, so
+that most of its hits at the starting TTL are stale reads (which only the
+application can count, on its /metrics).
+
+policies/cache_tuning.lua must see the stale share of hits far above its
+stale budget and shorten the TTL at once. Checks:
+
+1. trimtab check accepts the derived config;
+2. the TTL goes down, within the knob's bounds, and every applied decision
+   has an outcome that succeeded;
+3. the decision reaches the application through app:config (HSET and the
+   message on the channel): its own TTL gauge shows the decided value, and
+   keys it caches afterwards carry it;
+4. the stale share of the application's hits, once the entries cached at the
+   old TTL have expired, is under half of what it was before the change;
+5. the policy never failed; trimtab exits 0 on SIGTERM; no password in the
+   journal, the logs or /metrics.
+
+The cache's keys and app:config live in Redis database 9, flushed at the end.
+About 1.5 minutes, loopback only, bounded (the application stops by itself).
+Without TRIMTAB_SERVICES_ENV it fails, unless TRIMTAB_SKIP_INTEGRATION=1 (then
+it exits 77: skipped).
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from itest_support import Checks, free_port, http_get, metric_value, read_journal, services_env, wait_http
+
+SKIPPED = 77
+DB = 9
+BASELINE_TTL = 30           # the knob's baseline in the test (the example's is 60)
+UPDATES = 40                # source-of-truth changes a second: each of the 2,000 keys every 50 s
+APP_SECONDS = 100           # the application's run (it stops by itself)
+MEASURE = 10.0              # s of the application's counters on each side of the change
+WARMUP = 15.0               # s the application runs before trimtab starts
+# The example's timings, made faster so that the whole run fits in minutes.
+TIMINGS = (
+    (r"^tick: 1s$", "tick: 250ms", 1),
+    (r"^    interval: 10s\n    timeout: 2s$", "    interval: 1s\n    timeout: 500ms", 2),
+    (r"^    cooldown: 5m .*$", "    cooldown: 3s", 1),
+    (r"^    baseline: 60$", f"    baseline: {BASELINE_TTL}", 1),
+    (r"^    interval: 1m$", "    interval: 1s", 1),
+)
+# cache_tuning's time scales shrunk to the test's (minutes to seconds).
+FAST_PARAMS = {"settle": 3, "measure": 6, "follow": 2, "recover": 10, "settle_capacity": 10}
+
+
+class Redis:
+    """redis-cli on the services' Redis (the password through REDISCLI_AUTH, off the command line)."""
+
+    def __init__(self, env, db=0):
+        self.base = ["redis-cli", "-h", "127.0.0.1", "-p", env["REDIS_PORT"], "-n", str(db)]
+        self.env = dict(os.environ, REDISCLI_AUTH=env["REDIS_PASSWORD"])
+
+    def __call__(self, *args):
+        r = subprocess.run(self.base + [str(a) for a in args], capture_output=True, text=True, env=self.env,
+                           timeout=10)
+        if r.returncode != 0 or r.stdout.startswith("ERR"):
+            raise RuntimeError(f"redis-cli {args[0]}: {r.stdout.strip()} {r.stderr.strip()}")
+        return r.stdout.strip()
+
+
+def app_counters(port):
+    _, text = http_get(f"http://127.0.0.1:{port}/metrics")
+    return {name: metric_value(text, f"app_cache_{name}") for name in ("hits_total", "stale_reads_total",
+                                                                       "ttl_seconds")}
+
+
+def stale_share(a, b):
+    hits = b["hits_total"] - a["hits_total"]
+    return (b["stale_reads_total"] - a["stale_reads_total"]) / hits if hits > 0 else float("nan")
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trimtab", required=True)
+    ap.add_argument("--config", default=os.path.join(root, "examples", "redis-cache.yaml"))
+    ap.add_argument("--keep", help="copy the run's config, journal, stderr and the app's output here")
+    args = ap.parse_args()
+    args.trimtab = os.path.abspath(args.trimtab)
+    args.config = os.path.abspath(args.config)
+
+    env = services_env(SKIPPED)
+    if not isinstance(env, dict):
+        return env
+    secrets = [env[k] for k in ("PG_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD") if env.get(k)]
+    checks = Checks()
+    redis = Redis(env, DB)
+    redis("FLUSHDB")
+    redis("HSET", "app:config", "cache_ttl", BASELINE_TTL)   # the application's config at the start
+
+    with tempfile.TemporaryDirectory(prefix="trimtab-cache-live-") as tmp:
+        port, app_port = free_port(), free_port()
+        config = make_config(args.config, tmp, port, app_port)
+        run_env = dict(os.environ, **env)
+        run_env["REDIS_URL"] = f"{env['REDIS_URL']}/{DB}"
+        trimtab, app = None, None
+        err_path, app_path = os.path.join(tmp, "stderr.log"), os.path.join(tmp, "app.log")
+        try:
+            check = subprocess.run([args.trimtab, "check", "--config", config], capture_output=True, text=True,
+                                   env=run_env, timeout=30)
+            checks.check(check.returncode == 0, f"trimtab check accepts the config ({check.stderr.strip()[-300:]})")
+            if check.returncode != 0:
+                return 1
+            with open(app_path, "w") as out:
+                app = subprocess.Popen([sys.executable, os.path.join(root, "examples", "servers-demo", "redis_load.py"),
+                                        "--port", env["REDIS_PORT"], "--db", str(DB), "--seconds", str(APP_SECONDS),
+                                        "--rate", "1000", "--keys", "2000", "--updates", str(UPDATES),
+                                        "--metrics-port", str(app_port)],
+                                       stdout=out, stderr=subprocess.STDOUT, env=run_env)
+            wait_http(f"http://127.0.0.1:{app_port}/metrics", 15.0)
+            time.sleep(WARMUP)   # entries of every age up to the TTL: the stale share of a running cache
+            with open(err_path, "w") as err:
+                trimtab = subprocess.Popen([args.trimtab, "run", "--config", config, "--duration",
+                                            f"{APP_SECONDS + 30}s"],
+                                           stdout=subprocess.DEVNULL, stderr=err, env=run_env, cwd=tmp)
+            wait_http(f"http://127.0.0.1:{port}/healthz", 15.0)
+
+            journal_path = os.path.join(tmp, "journal.jsonl")
+            # The stale share at the old TTL, over the last MEASURE s before the first change.
+            samples = []
+            changed_at, decided = None, None
+            end = time.monotonic() + APP_SECONDS - WARMUP - 2 * MEASURE - BASELINE_TTL
+            while time.monotonic() < end and changed_at is None:
+                samples.append((time.time(), app_counters(app_port)))
+                samples = samples[-int(2 * MEASURE):]
+                applied = [r for r in read_journal_safe(journal_path)
+                           if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl" and r.get("ok")]
+                if applied:
+                    changed_at, decided = applied[0]["ts"], applied[0]["decided"]
+                time.sleep(1.0)
+            checks.check(changed_at is not None, f"the policy changed the TTL within the run (to {decided})")
+            if changed_at is None:
+                return finish(checks, trimtab, err_path)
+            before = [c for t, c in samples if t <= changed_at]
+            share_before = stale_share(before[max(0, len(before) - int(MEASURE))], before[-1]) if len(before) >= 2 \
+                else float("nan")
+            # Entries cached at the old TTL are gone BASELINE_TTL s after the change.
+            time.sleep(max(0.0, changed_at + BASELINE_TTL + 2 - time.time()))
+            a = app_counters(app_port)
+            time.sleep(MEASURE)
+            b = app_counters(app_port)
+            share_after = stale_share(a, b)
+            latest = [r for r in read_journal_safe(journal_path)
+                      if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl" and r.get("ok")]
+            current = latest[-1]["decided"] if latest else decided   # the policy may have probed since
+            key = first_key(redis)
+            key_ttl = int(redis("TTL", key)) if key else None
+
+            _, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
+            trimtab.send_signal(signal.SIGTERM)
+            trimtab.wait(timeout=30)
+            checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
+            with open(err_path) as f:
+                stderr = f.read()
+            journal = read_journal(journal_path)
+            with open(journal_path) as f:
+                journal_text = f.read()
+
+            check_decisions(checks, journal, config, decided)
+            checks.check(b["ttl_seconds"] == current,
+                         f"the application's TTL is the last decided one ({b['ttl_seconds']} s, decided {current} s)")
+            checks.check(key_ttl is not None and 0 <= key_ttl <= current,
+                         f"a key cached now expires within the decided TTL ({key}: {key_ttl} s)")
+            checks.check(share_after < 0.5 * share_before,
+                         f"the stale share of hits fell: {share_before:.2f} before the change, "
+                         f"{share_after:.2f} once the old entries expired")
+            errors = metric_value(metrics, "trimtab_policy_errors_total") or 0.0
+            quarantined = metric_value(metrics, "trimtab_policy_quarantined") or 0.0
+            checks.check(errors == 0 and quarantined == 0,
+                         f"the policy never failed (errors {errors:.0f}, quarantined {quarantined:.0f})")
+            leaked = [s for s in secrets if s in journal_text or s in stderr or s in metrics]
+            checks.check(not leaked, "no password in the journal, the logs or /metrics")
+            if checks.failed:
+                print("--- trimtab stderr (tail) ---\n" + stderr[-3000:])
+                for r in journal:
+                    if r.get("kind") in ("decision", "outcome") and r.get("verdict") != "unchanged":
+                        print(f"{r['ts']:.1f} {r['kind']} {r.get('knob')} {r.get('verdict')} {r.get('decided')} "
+                              f"ok={r.get('ok')} {str(r.get('reason', r.get('detail', '')))[:110]}")
+            if args.keep:
+                os.makedirs(args.keep, exist_ok=True)
+                for name in ("trimtab.yaml", "journal.jsonl", "stderr.log", "app.log"):
+                    if os.path.exists(os.path.join(tmp, name)):
+                        with open(os.path.join(tmp, name)) as f, open(os.path.join(args.keep, name), "w") as g:
+                            g.write(f.read())
+        finally:
+            for p in (trimtab, app):
+                if p and p.poll() is None:
+                    p.kill()
+                    p.wait(timeout=10)
+            try:   # leave the shared Redis as found
+                redis("FLUSHDB")
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print(f"warning: could not flush Redis database {DB}: {e}")
+
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+def finish(checks, trimtab, err_path):
+    if trimtab and trimtab.poll() is None:
+        trimtab.send_signal(signal.SIGTERM)
+        trimtab.wait(timeout=30)
+    with open(err_path) as f:
+        print("--- trimtab stderr (tail) ---\n" + f.read()[-3000:])
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1
+
+
+def make_config(path, tmp, server_port, app_port):
+    """The example with faster timings, the application's port, the fast
+    params, its journal and server in the temp dir."""
+    with open(path) as f:
+        text = f.read()
+    policies_dir = os.path.abspath(os.path.join(os.path.dirname(path), "..", "policies"))
+    text = rewrite(text, TIMINGS + (
+        (r"^    url: http://127\.0\.0\.1:8080/metrics$", f"    url: http://127.0.0.1:{app_port}/metrics", 1),
+        (r"^  - file: \.\./policies/", f"  - file: {policies_dir}/", 1),
+        (r"^  path: \S*journal\.jsonl$", "  path: journal.jsonl", 1),
+        (r"^  listen: 127\.0\.0\.1:\d+$", f"  listen: 127.0.0.1:{server_port}", 1),
+        (r"^    params:\n", "    params:\n" + "".join(f"      {k}: {v}\n" for k, v in FAST_PARAMS.items()), 1),
+    ))
+    out = os.path.join(tmp, "trimtab.yaml")
+    with open(out, "w") as f:
+        f.write(text)
+    return out
+
+
+def rewrite(text, replacements):
+    """(regex, replacement, times) rewrites, each matching exactly `times` times:
+    the test fails loudly when the example changes under it."""
+    for pattern, repl, times in replacements:
+        text, n = re.subn(pattern, repl, text, flags=re.MULTILINE)
+        if n != times:
+            raise AssertionError(f"config rewrite {pattern!r} matched {n} times, expected {times}")
+    return text
+
+
+def read_journal_safe(path):
+    try:
+        return read_journal(path)
+    except (OSError, ValueError):
+        return []   # not there yet, or a line half written
+
+
+def first_key(redis):
+    """A cache key in the test's database, or None."""
+    cursor = "0"
+    for _ in range(100):
+        lines = redis("SCAN", cursor, "MATCH", "cache:*", "COUNT", 1000).split()
+        cursor, keys = lines[0], lines[1:]
+        if keys:
+            return keys[0]
+        if cursor == "0":
+            break
+    return None
+
+
+def check_decisions(checks, journal, config, decided):
+    with open(config) as f:
+        text = f.read()
+    block = re.search(r"^  - name: cache_ttl\b.*\n((?:    .*\n)+)", text, re.MULTILINE)[1]
+    low, high = (int(re.search(rf"^    {b}: (\d+)", block, re.MULTILINE)[1]) for b in ("min", "max"))
+    decisions = [r for r in journal if r.get("kind") == "decision" and r.get("knob") == "cache_ttl"]
+    out = [d["decided"] for d in decisions if d.get("decided") is not None and not low <= d["decided"] <= high]
+    checks.check(decided is not None and decided < BASELINE_TTL and not out,
+                 f"the TTL went down from {BASELINE_TTL} s to {decided} s, every decision within {low}..{high} "
+                 f"(outside: {out[:3]})")
+    applied = [d for d in decisions if d.get("verdict") == "apply"]
+    outcomes = [r for r in journal if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl"]
+    failed = [o for o in outcomes if not o.get("ok")]
+    key = lambda r: (r["ts"], r["decided"])   # noqa: E731
+    missing = [key(d) for d in applied if key(d) not in {key(o) for o in outcomes}]
+    checks.check(applied and not missing and not failed,
+                 f"every applied decision has an outcome, none failed ({len(applied)} applied, {len(missing)} "
+                 f"without, {len(failed)} failed{': ' + failed[0].get('detail', '')[:120] if failed else ''})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
