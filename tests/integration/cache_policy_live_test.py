@@ -28,16 +28,17 @@ About 1.5 minutes, loopback only, bounded (the application stops by itself).
 Without TRIMTAB_SERVICES_ENV it fails, unless TRIMTAB_SKIP_INTEGRATION=1 (then
 it exits 77: skipped).
 """
-import argparse
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from itest_support import Checks, free_port, http_get, metric_value, read_journal, services_env, wait_http
+from itest_support import (Checks, REPO_ROOT, RedisCli, check_config_accepted, check_no_secrets, check_outcomes,
+                           check_policies_never_failed, derive_config, example_test_args, free_port, http_get,
+                           keep_files, knob_bounds, metric_value, read_journal_partial, service_secrets,
+                           services_env, stop_run, wait_http)
 
 SKIPPED = 77
 DB = 9
@@ -58,21 +59,6 @@ TIMINGS = (
 FAST_PARAMS = {"settle": 3, "measure": 6, "follow": 2, "recover": 10, "settle_capacity": 10}
 
 
-class Redis:
-    """redis-cli on the services' Redis (the password through REDISCLI_AUTH, off the command line)."""
-
-    def __init__(self, env, db=0):
-        self.base = ["redis-cli", "-h", "127.0.0.1", "-p", env["REDIS_PORT"], "-n", str(db)]
-        self.env = dict(os.environ, REDISCLI_AUTH=env["REDIS_PASSWORD"])
-
-    def __call__(self, *args):
-        r = subprocess.run(self.base + [str(a) for a in args], capture_output=True, text=True, env=self.env,
-                           timeout=10)
-        if r.returncode != 0 or r.stdout.startswith("ERR"):
-            raise RuntimeError(f"redis-cli {args[0]}: {r.stdout.strip()} {r.stderr.strip()}")
-        return r.stdout.strip()
-
-
 def app_counters(port):
     _, text = http_get(f"http://127.0.0.1:{port}/metrics")
     return {name: metric_value(text, f"app_cache_{name}") for name in ("hits_total", "stale_reads_total",
@@ -85,21 +71,13 @@ def stale_share(a, b):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--trimtab", required=True)
-    ap.add_argument("--config", default=os.path.join(root, "examples", "redis-cache.yaml"))
-    ap.add_argument("--keep", help="copy the run's config, journal, stderr and the app's output here")
-    args = ap.parse_args()
-    args.trimtab = os.path.abspath(args.trimtab)
-    args.config = os.path.abspath(args.config)
-
+    args = example_test_args("redis-cache.yaml", "copy the run's config, journal, stderr and the app's output here")
     env = services_env(SKIPPED)
     if not isinstance(env, dict):
         return env
-    secrets = [env[k] for k in ("PG_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD") if env.get(k)]
+    secrets = service_secrets(env)
     checks = Checks()
-    redis = Redis(env, DB)
+    redis = RedisCli(env, DB)
     redis("FLUSHDB")
     redis("HSET", "app:config", "cache_ttl", BASELINE_TTL)   # the application's config at the start
 
@@ -111,13 +89,10 @@ def main():
         trimtab, app = None, None
         err_path, app_path = os.path.join(tmp, "stderr.log"), os.path.join(tmp, "app.log")
         try:
-            check = subprocess.run([args.trimtab, "check", "--config", config], capture_output=True, text=True,
-                                   env=run_env, timeout=30)
-            checks.check(check.returncode == 0, f"trimtab check accepts the config ({check.stderr.strip()[-300:]})")
-            if check.returncode != 0:
+            if not check_config_accepted(checks, args.trimtab, config, run_env):
                 return 1
             with open(app_path, "w") as out:
-                app = subprocess.Popen([sys.executable, os.path.join(root, "examples", "servers-demo", "redis_load.py"),
+                app = subprocess.Popen([sys.executable, os.path.join(REPO_ROOT, "examples", "servers-demo", "redis_load.py"),
                                         "--port", env["REDIS_PORT"], "--db", str(DB), "--seconds", str(APP_SECONDS),
                                         "--rate", "1000", "--keys", "2000", "--updates", str(UPDATES),
                                         "--metrics-port", str(app_port)],
@@ -138,7 +113,7 @@ def main():
             while time.monotonic() < end and changed_at is None:
                 samples.append((time.time(), app_counters(app_port)))
                 samples = samples[-int(2 * MEASURE):]
-                applied = [r for r in read_journal_safe(journal_path)
+                applied = [r for r in read_journal_partial(journal_path)
                            if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl" and r.get("ok")]
                 if applied:
                     changed_at, decided = applied[0]["ts"], applied[0]["decided"]
@@ -155,21 +130,14 @@ def main():
             time.sleep(MEASURE)
             b = app_counters(app_port)
             share_after = stale_share(a, b)
-            latest = [r for r in read_journal_safe(journal_path)
+            latest = [r for r in read_journal_partial(journal_path)
                       if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl" and r.get("ok")]
             current = latest[-1]["decided"] if latest else decided   # the policy may have probed since
             key = first_key(redis)
             key_ttl = int(redis("TTL", key)) if key else None
 
-            _, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
-            trimtab.send_signal(signal.SIGTERM)
-            trimtab.wait(timeout=30)
-            checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
-            with open(err_path) as f:
-                stderr = f.read()
-            journal = read_journal(journal_path)
-            with open(journal_path) as f:
-                journal_text = f.read()
+            run = stop_run(checks, trimtab, port, err_path, journal_path)
+            journal = run.journal
 
             check_decisions(checks, journal, config, decided)
             checks.check(b["ttl_seconds"] == current,
@@ -179,24 +147,16 @@ def main():
             checks.check(share_after < 0.5 * share_before,
                          f"the stale share of hits fell: {share_before:.2f} before the change, "
                          f"{share_after:.2f} once the old entries expired")
-            errors = metric_value(metrics, "trimtab_policy_errors_total") or 0.0
-            quarantined = metric_value(metrics, "trimtab_policy_quarantined") or 0.0
-            checks.check(errors == 0 and quarantined == 0,
-                         f"the policy never failed (errors {errors:.0f}, quarantined {quarantined:.0f})")
-            leaked = [s for s in secrets if s in journal_text or s in stderr or s in metrics]
-            checks.check(not leaked, "no password in the journal, the logs or /metrics")
+            check_policies_never_failed(checks, run.metrics)
+            check_no_secrets(checks, secrets, run.journal_text, run.stderr, run.metrics)
             if checks.failed:
-                print("--- trimtab stderr (tail) ---\n" + stderr[-3000:])
+                print("--- trimtab stderr (tail) ---\n" + run.stderr[-3000:])
                 for r in journal:
                     if r.get("kind") in ("decision", "outcome") and r.get("verdict") != "unchanged":
                         print(f"{r['ts']:.1f} {r['kind']} {r.get('knob')} {r.get('verdict')} {r.get('decided')} "
                               f"ok={r.get('ok')} {str(r.get('reason', r.get('detail', '')))[:110]}")
             if args.keep:
-                os.makedirs(args.keep, exist_ok=True)
-                for name in ("trimtab.yaml", "journal.jsonl", "stderr.log", "app.log"):
-                    if os.path.exists(os.path.join(tmp, name)):
-                        with open(os.path.join(tmp, name)) as f, open(os.path.join(args.keep, name), "w") as g:
-                            g.write(f.read())
+                keep_files(args.keep, tmp, ("trimtab.yaml", "journal.jsonl", "stderr.log", "app.log"))
         finally:
             for p in (trimtab, app):
                 if p and p.poll() is None:
@@ -227,7 +187,7 @@ def make_config(path, tmp, server_port, app_port):
     with open(path) as f:
         text = f.read()
     policies_dir = os.path.abspath(os.path.join(os.path.dirname(path), "..", "policies"))
-    text = rewrite(text, TIMINGS + (
+    text = derive_config(text, TIMINGS + (
         (r"^    url: http://127\.0\.0\.1:8080/metrics$", f"    url: http://127.0.0.1:{app_port}/metrics", 1),
         (r"^  - file: \.\./policies/", f"  - file: {policies_dir}/", 1),
         (r"^  path: \S*journal\.jsonl$", "  path: journal.jsonl", 1),
@@ -238,23 +198,6 @@ def make_config(path, tmp, server_port, app_port):
     with open(out, "w") as f:
         f.write(text)
     return out
-
-
-def rewrite(text, replacements):
-    """(regex, replacement, times) rewrites, each matching exactly `times` times:
-    the test fails loudly when the example changes under it."""
-    for pattern, repl, times in replacements:
-        text, n = re.subn(pattern, repl, text, flags=re.MULTILINE)
-        if n != times:
-            raise AssertionError(f"config rewrite {pattern!r} matched {n} times, expected {times}")
-    return text
-
-
-def read_journal_safe(path):
-    try:
-        return read_journal(path)
-    except (OSError, ValueError):
-        return []   # not there yet, or a line half written
 
 
 def first_key(redis):
@@ -272,22 +215,13 @@ def first_key(redis):
 
 def check_decisions(checks, journal, config, decided):
     with open(config) as f:
-        text = f.read()
-    block = re.search(r"^  - name: cache_ttl\b.*\n((?:    .*\n)+)", text, re.MULTILINE)[1]
-    low, high = (int(re.search(rf"^    {b}: (\d+)", block, re.MULTILINE)[1]) for b in ("min", "max"))
+        low, high = knob_bounds(f.read(), "cache_ttl")
     decisions = [r for r in journal if r.get("kind") == "decision" and r.get("knob") == "cache_ttl"]
     out = [d["decided"] for d in decisions if d.get("decided") is not None and not low <= d["decided"] <= high]
     checks.check(decided is not None and decided < BASELINE_TTL and not out,
                  f"the TTL went down from {BASELINE_TTL} s to {decided} s, every decision within {low}..{high} "
                  f"(outside: {out[:3]})")
-    applied = [d for d in decisions if d.get("verdict") == "apply"]
-    outcomes = [r for r in journal if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl"]
-    failed = [o for o in outcomes if not o.get("ok")]
-    key = lambda r: (r["ts"], r["decided"])   # noqa: E731
-    missing = [key(d) for d in applied if key(d) not in {key(o) for o in outcomes}]
-    checks.check(applied and not missing and not failed,
-                 f"every applied decision has an outcome, none failed ({len(applied)} applied, {len(missing)} "
-                 f"without, {len(failed)} failed{': ' + failed[0].get('detail', '')[:120] if failed else ''})")
+    check_outcomes(checks, journal, ("cache_ttl",))
 
 
 if __name__ == "__main__":

@@ -28,18 +28,17 @@ loopback only, bounded: the writes stop at MAX_BYTES or after LOAD_SECONDS.
 Without TRIMTAB_SERVICES_ENV it fails, unless TRIMTAB_SKIP_INTEGRATION=1 (then
 it exits 77: skipped).
 """
-import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from itest_support import Checks, free_port, http_get, metric_value, read_journal, \
-    services_env, wait_http
+from itest_support import (Checks, RedisCli, check_config_accepted, check_no_secrets, check_outcomes,
+                           check_policies_never_failed, derive_config, example_test_args, free_port, keep_files,
+                           knob_bounds, read_journal_partial, service_secrets, services_env, stop_run, wait_http)
 
 SKIPPED = 77
 DB = 9                      # the test's Redis database: flushed at the end
@@ -69,25 +68,6 @@ TIMINGS = (
 # predictive_cleanup's time scales shrunk to the test's (hours to seconds).
 FAST_PARAMS = {"window": 120, "peak_window": 20, "min_history": 10, "settle": 10, "settle_action": 4,
                "calm": 60, "repeat_action": 60}
-
-
-class Redis:
-    """redis-cli on the services' Redis (the password through REDISCLI_AUTH, off the command line)."""
-
-    def __init__(self, env, db=0):
-        self.base = ["redis-cli", "-h", "127.0.0.1", "-p", env["REDIS_PORT"], "-n", str(db)]
-        self.env = dict(os.environ, REDISCLI_AUTH=env["REDIS_PASSWORD"])
-
-    def __call__(self, *args):
-        r = subprocess.run(self.base + [str(a) for a in args], capture_output=True, text=True, env=self.env,
-                           timeout=10)
-        if r.returncode != 0 or r.stdout.startswith("ERR") or r.stdout.startswith("OOM"):
-            raise RuntimeError(f"redis-cli {' '.join(str(a) for a in args[:2])}: {r.stdout.strip()} "
-                               f"{r.stderr.strip()}")
-        return r.stdout.strip()
-
-    def config_get(self, name):
-        return self("CONFIG", "GET", name).splitlines()[1]
 
 
 class Leak(threading.Thread):
@@ -150,21 +130,13 @@ def redis_rss(env):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--trimtab", required=True)
-    ap.add_argument("--config", default=os.path.join(root, "examples", "memory-cleanup.yaml"))
-    ap.add_argument("--keep", help="copy the run's config, journal and stderr to this directory")
-    args = ap.parse_args()
-    args.trimtab = os.path.abspath(args.trimtab)
-    args.config = os.path.abspath(args.config)
-
+    args = example_test_args("memory-cleanup.yaml", "copy the run's config, journal and stderr to this directory")
     env = services_env(SKIPPED)
     if not isinstance(env, dict):
         return env
-    secrets = [env[k] for k in ("PG_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD") if env.get(k)]
+    secrets = service_secrets(env)
     checks = Checks()
-    redis = Redis(env, DB)
+    redis = RedisCli(env, DB)
     saved = {name: redis.config_get(name) for name in ("maxmemory", "maxmemory-policy")}
     redis("FLUSHDB")
     # The example asks for an evicting Redis: a lowered maxmemory must not refuse writes.
@@ -179,10 +151,7 @@ def main():
         trimtab, leak, idle, keep_session = None, None, [], None
         err_path = os.path.join(tmp, "stderr.log")
         try:
-            check = subprocess.run([args.trimtab, "check", "--config", config], capture_output=True, text=True,
-                                   env=run_env, timeout=30)
-            checks.check(check.returncode == 0, f"trimtab check accepts the config ({check.stderr.strip()[-300:]})")
-            if check.returncode != 0:
+            if not check_config_accepted(checks, args.trimtab, config, run_env):
                 return 1
             idle = [open_session(env["PG_APP_DSN"], "itest_idle") for _ in range(IDLE_SESSIONS)]
             keep_session = open_session(env["PG_DSN"], "itest_keep")
@@ -198,40 +167,28 @@ def main():
             leak.start()
             journal_path = os.path.join(tmp, "journal.jsonl")
             # Until the last rung's outcome is journaled (or the leak's bounds end it).
-            wait_for(lambda: applied_ok(read_journal_safe(journal_path), "cache_flush") or not leak.is_alive(),
+            wait_for(lambda: applied_ok(read_journal_partial(journal_path), "cache_flush") or not leak.is_alive(),
                      LOAD_SECONDS + 15, None)
             leak.stop()
             time.sleep(1.0)
-            _, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
-            trimtab.send_signal(signal.SIGTERM)
-            trimtab.wait(timeout=30)
-            checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
-            with open(err_path) as f:
-                stderr = f.read()
-            journal = read_journal(journal_path)
-            with open(journal_path) as f:
-                journal_text = f.read()
+            run = stop_run(checks, trimtab, port, err_path, journal_path)
+            journal = run.journal
 
             checks.check(not leak.errors, f"the test's writes succeeded ({leak.errors[:1]})")
             check_ladder(checks, journal, env, redis, leak)
-            check_journal(checks, journal, config, metrics)
-            leaked = [s for s in secrets if s in journal_text or s in stderr or s in metrics]
-            checks.check(not leaked, "no password in the journal, the logs or /metrics")
+            check_journal(checks, journal, config, run.metrics)
+            check_no_secrets(checks, secrets, run.journal_text, run.stderr, run.metrics)
             print(f"limit {limit / 2 ** 20:.0f} MiB; wrote {leak.written / 2 ** 20:.0f} MiB in {leak.writes} "
                   f"writes; Redis RSS now {redis_rss(env) / 2 ** 20:.0f} MiB")
             if checks.failed:
-                print("--- trimtab stderr (tail) ---\n" + stderr[-3000:])
+                print("--- trimtab stderr (tail) ---\n" + run.stderr[-3000:])
                 print("--- decisions ---")
                 for r in journal:
                     if r.get("kind") in ("decision", "outcome") and r.get("verdict") != "unchanged":
                         print(f"{r['ts']:.1f} {r['kind']} {r.get('policy')} {r.get('knob')} {r.get('verdict')} "
                               f"{r.get('decided')} ok={r.get('ok')} {str(r.get('reason', r.get('detail', '')))[:100]}")
             if args.keep:
-                os.makedirs(args.keep, exist_ok=True)
-                for name in ("trimtab.yaml", "journal.jsonl", "stderr.log"):
-                    if os.path.exists(os.path.join(tmp, name)):
-                        with open(os.path.join(tmp, name)) as f, open(os.path.join(args.keep, name), "w") as g:
-                            g.write(f.read())
+                keep_files(args.keep, tmp, ("trimtab.yaml", "journal.jsonl", "stderr.log"))
         finally:
             if leak:
                 leak.stop()
@@ -260,7 +217,7 @@ def make_config(path, tmp, server_port, env, limit):
         text = f.read()
     policies_dir = os.path.join(os.path.dirname(path), "..", "policies")
     pid_file = os.path.join(env["SERVICES_DIR"], "redis", "redis.pid")
-    text = rewrite(text, TIMINGS + (
+    text = derive_config(text, TIMINGS + (
         (r"^    cmdline: redis-server$", f"    pid_file: {pid_file}", 1),
         (r"^  - file: \.\./policies/", f"  - file: {os.path.abspath(policies_dir)}/", 2),
         (r"^      limit: 1\.25GiB.*$", f"      limit: {limit}", 2),
@@ -276,23 +233,6 @@ def make_config(path, tmp, server_port, env, limit):
     with open(out, "w") as f:
         f.write(text)
     return out
-
-
-def rewrite(text, replacements):
-    """(regex, replacement, times) rewrites, each matching exactly `times` times:
-    the test fails loudly when the example changes under it."""
-    for pattern, repl, times in replacements:
-        text, n = re.subn(pattern, repl, text, flags=re.MULTILINE)
-        if n != times:
-            raise AssertionError(f"config rewrite {pattern!r} matched {n} times, expected {times}")
-    return text
-
-
-def read_journal_safe(path):
-    try:
-        return read_journal(path)
-    except (OSError, ValueError):
-        return []   # not there yet, or a line half written
 
 
 def applied_ok(journal, knob):
@@ -343,27 +283,14 @@ def check_ladder(checks, journal, env, redis, leak):
 def check_journal(checks, journal, config, metrics):
     with open(config) as f:
         text = f.read()
-    bounds = {}
-    for knob in KNOBS:
-        block = re.search(rf"^  - name: {knob}\b.*\n((?:    .*\n)+)", text, re.MULTILINE)[1]
-        bounds[knob] = tuple(int(re.search(rf"^    {b}: (\d+)", block, re.MULTILINE)[1]) for b in ("min", "max"))
+    bounds = {knob: knob_bounds(text, knob) for knob in KNOBS}
     decisions = [r for r in journal if r.get("kind") == "decision" and r.get("knob") in KNOBS]
     out = [(d["knob"], d["decided"]) for d in decisions
            if d.get("decided") is not None and not bounds[d["knob"]][0] <= d["decided"] <= bounds[d["knob"]][1]]
     checks.check(decisions and not out, f"every decided value within its knob's bounds ({len(decisions)} "
                  f"decisions, outside: {out[:3]})")
-    applied = [d for d in decisions if d.get("verdict") == "apply"]
-    outcomes = [r for r in journal if r.get("kind") == "outcome" and r.get("knob") in KNOBS]
-    failed = [o for o in outcomes if not o.get("ok")]
-    key = lambda r: (r["ts"], r["knob"], r["decided"])   # noqa: E731
-    missing = [key(d) for d in applied if key(d) not in {key(o) for o in outcomes}]
-    checks.check(not missing and not failed,
-                 f"every applied decision has an outcome, none failed ({len(missing)} without, {len(failed)} "
-                 f"failed{': ' + failed[0].get('detail', '')[:120] if failed else ''})")
-    errors = metric_value(metrics, "trimtab_policy_errors_total") or 0.0
-    quarantined = metric_value(metrics, "trimtab_policy_quarantined") or 0.0
-    checks.check(errors == 0 and quarantined == 0,
-                 f"the policies never failed (errors {errors:.0f}, quarantined {quarantined:.0f})")
+    check_outcomes(checks, journal, KNOBS)
+    check_policies_never_failed(checks, metrics)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ About 2.5 minutes, loopback only. Without TRIMTAB_SERVICES_ENV it fails,
 unless TRIMTAB_SKIP_INTEGRATION=1 (then it exits 77: skipped). `--policy`
 and `--params` run another pool policy in the same harness (to compare).
 """
-import argparse
 import json
 import math
 import os
@@ -39,8 +38,9 @@ import tempfile
 import threading
 import time
 
-from itest_support import (Checks, PgBouncerAdmin, derive_config, free_port, http_get, metric_value,
-                           read_journal, services_env, wait_http)
+from itest_support import (Checks, PgBouncerAdmin, REPO_ROOT, check_no_secrets, check_outcomes,
+                           check_policies_never_failed, derive_config, example_test_args, free_port, http_get,
+                           read_journal, service_secrets, services_env, wait_http)
 
 SKIPPED = 77
 PHASES = ((4, 20.0), (24, 50.0), (6, 40.0))   # pgbench clients, seconds
@@ -64,21 +64,15 @@ FAST_PARAMS = {"shrink_after": "10s", "quiet_window": "15s"}
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--trimtab", required=True)
-    ap.add_argument("--config", default=os.path.join(root, "examples", "pgbouncer-pool.yaml"))
-    ap.add_argument("--policy", help="another pool policy file instead of the example's")
-    ap.add_argument("--params", help="JSON object: that policy's params (replace the example's)")
-    ap.add_argument("--keep", help="copy the run's files (config, journal, samples) to this directory")
-    args = ap.parse_args()
-    args.trimtab = os.path.abspath(args.trimtab)
-    args.config = os.path.abspath(args.config)
-
+    def more(ap):
+        ap.add_argument("--policy", help="another pool policy file instead of the example's")
+        ap.add_argument("--params", help="JSON object: that policy's params (replace the example's)")
+    args = example_test_args("pgbouncer-pool.yaml", "copy the run's files (config, journal, samples) to this directory",
+                             more)
     env = services_env(SKIPPED)
     if not isinstance(env, dict):
         return env
-    secrets = [env[k] for k in ("PG_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD") if env.get(k)]
+    secrets = service_secrets(env)
     bouncer = PgBouncerAdmin(env)
     checks = Checks()
     original = int(bouncer.pool(DATABASE)["default_pool_size"])
@@ -105,7 +99,7 @@ def main():
                                            stdout=subprocess.DEVNULL, stderr=err, env=run_env, cwd=tmp)
             wait_http(f"http://127.0.0.1:{port}/healthz", 15.0)
 
-            load = Load(env, os.path.join(root, "examples", "servers-demo", "pgbench_txn.sql"))
+            load = Load(env, os.path.join(REPO_ROOT, "examples", "servers-demo", "pgbench_txn.sql"))
             sampler = Sampler(bouncer)
             sampler.start()
             load.start()
@@ -126,8 +120,7 @@ def main():
             check_load(checks, load)
             report = check_pool(checks, load.phases, sampler.samples)
             check_journal(checks, journal, metrics)
-            leaked = [s for s in secrets if s in journal_text or s in stderr or s in metrics]
-            checks.check(not leaked, "no password in the journal, the logs or /metrics")
+            check_no_secrets(checks, secrets, journal_text, stderr, metrics)
             print_report(report)
             if checks.failed:
                 print("--- trimtab stderr (tail) ---\n" + stderr[-3000:])
@@ -341,24 +334,12 @@ def allowed(clients):
 def check_journal(checks, journal, metrics):
     decisions = [r for r in journal if r.get("kind") == "decision" and r.get("knob") == "pgbouncer_pool_size"]
     applied = [d for d in decisions if d.get("verdict") == "apply"]
-    outcomes = [r for r in journal if r.get("kind") == "outcome" and r.get("knob") == "pgbouncer_pool_size"]
-    failed = [o for o in outcomes if not o.get("ok")]
     peak = allowed(max(clients for clients, _ in PHASES))
     too_big = [d["decided"] for d in applied if d["decided"] > peak]
     checks.check(len(applied) >= 2, f"the policy's decisions are applied ({len(applied)} of {len(decisions)})")
     checks.check(not too_big, f"no applied decision past what the busiest phase justifies, {peak} ({too_big})")
-
-    def key(r):
-        return (r["ts"], r["decided"])
-    outcome_keys = [key(o) for o in outcomes]
-    missing = [key(d) for d in applied if key(d) not in outcome_keys]
-    checks.check(not missing and not failed,
-                 f"every applied decision has an outcome, none failed ({len(missing)} without, {len(failed)} "
-                 f"failed{': ' + failed[0].get('detail', '')[:100] if failed else ''})")
-    errors = metric_value(metrics, "trimtab_policy_errors_total") or 0.0
-    quarantined = metric_value(metrics, "trimtab_policy_quarantined") or 0.0
-    checks.check(errors == 0 and quarantined == 0,
-                 f"the policy never failed (errors {errors:.0f}, quarantined {quarantined:.0f})")
+    check_outcomes(checks, journal, ("pgbouncer_pool_size",))
+    check_policies_never_failed(checks, metrics)
 
 
 def print_report(report):

@@ -22,7 +22,6 @@ Bounded in time (about 25 s), loopback only. Without TRIMTAB_SERVICES_ENV it
 fails, unless TRIMTAB_SKIP_INTEGRATION=1 (then it exits 77: skipped).
 """
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -30,7 +29,8 @@ import sys
 import tempfile
 import time
 
-from itest_support import Checks, PgBouncerAdmin, free_port, http_get, read_journal, services_env, wait_http
+from itest_support import (Checks, PgBouncerAdmin, check_no_secrets, free_port, http_get, read_journal,
+                           service_secrets, services_env, wait_http)
 
 SKIPPED = 77
 INTERVAL = 1.0           # s between two collections of the pgbouncer source
@@ -112,7 +112,7 @@ def main():
     env = services_env(SKIPPED)
     if not isinstance(env, dict):
         return env
-    secrets = [env[k] for k in ("PG_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD") if env.get(k)]
+    secrets = service_secrets(env)
     bouncer = PgBouncerAdmin(env, timeout=PSQL_TIMEOUT)
     checks = Checks()
     original = bouncer.default_pool_size()
@@ -178,8 +178,7 @@ def main():
             with open(os.path.join(tmp, "journal.jsonl")) as f:
                 journal_text = f.read()
             check_journal(checks, journal, killed_at, revived_at)
-            leaked = [s for s in secrets if s in journal_text or s in stderr or s in metrics]
-            checks.check(not leaked, "no password in the journal, the logs or /metrics")
+            check_no_secrets(checks, secrets, journal_text, stderr, metrics)
             if checks.failed:
                 print("--- trimtab stderr (tail) ---\n" + stderr[-4000:])
                 print("--- journal (tail) ---")
