@@ -3,6 +3,8 @@
 // front of PostgreSQL, under pgbench load (scripts/services).
 #include <doctest/doctest.h>
 
+#include <pqxx/pqxx>
+
 #include <fstream>
 #include <numeric>
 #include <string>
@@ -35,7 +37,50 @@ double meanWaiting(MetricSource& source, int samples = 5) {
   return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
+// The postgres_terminate_idle actuator's connection: straight to PostgreSQL, as the superuser.
+std::string postgresYaml(const Services& s) {
+  return "dsn: 'host=127.0.0.1 port=" + s["PG_PORT"] + " dbname=app user=postgres'\npassword: env:PG_PASSWORD\n";
+}
+
+// Runs `SELECT 1` `times` times on a client connection to pgbouncer; returns the first error, or "".
+std::string queryThroughBouncer(pqxx::connection& client, int times) {
+  try {
+    for (int i = 0; i < times; ++i) {
+      pqxx::nontransaction tx(client);
+      tx.exec("SELECT 1");
+    }
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 }  // namespace
+
+// examples/memory-cleanup.yaml terminates the app user's idle sessions; behind
+// pgbouncer those include its pooled server connections. pgbouncer must drop
+// one terminated while it sits in the pool, and its clients (connected all
+// along, between transactions) must not see the FATAL.
+TEST_CASE("pgbouncer: its pooled server connections, terminated while idle, fail no client") {
+  TRIMTAB_REQUIRE_SERVICES(s);
+  constexpr double kThreshold = 1;
+  pqxx::connection client1((*s)["PGBOUNCER_DSN"] + " application_name=bouncer_client");
+  pqxx::connection client2((*s)["PGBOUNCER_DSN"] + " application_name=bouncer_client");
+  REQUIRE(queryThroughBouncer(client1, 5).empty());
+  REQUIRE(queryThroughBouncer(client2, 5).empty());
+  sleepFor(kThreshold + 1);  // the server connections wait in pgbouncer's pool, idle
+
+  auto terminate = makeActuator("postgres_terminate_idle", postgresYaml(*s) + "users: [app_user]\nstates: [idle]\n");
+  ActuationOutcome o = terminate->apply(change(kThreshold));
+  REQUIRE_MESSAGE(o.ok, o.detail);
+  MESSAGE(o.detail);
+  CHECK(o.detail.find("terminated 0 sessions") == std::string::npos);  // pgbouncer's were among them
+  CHECK(o.effective);
+
+  // The same clients go on: every query is answered, on new server connections.
+  CHECK_MESSAGE(queryThroughBouncer(client1, 20) == "", "client 1");
+  CHECK_MESSAGE(queryThroughBouncer(client2, 20) == "", "client 2");
+}
 
 TEST_CASE("pgbouncer: pgbench with more clients than the pool; raising the pool drains the queue") {
   TRIMTAB_REQUIRE_SERVICES(s);
