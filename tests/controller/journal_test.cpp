@@ -85,6 +85,14 @@ JournalRecord event(const std::string& name, const std::string& message) {
 
 std::string line(const JournalRecord& r) { return toJsonLine(r) + "\n"; }
 
+// `count` applied changes of knob "pool", 0 -> 1 -> ... -> count, each with its outcome.
+void appendPoolChanges(Journal& j, int count) {
+  for (int i = 0; i < count; ++i) {
+    REQUIRE(j.append(decision("pool", i, i + 1)).ok());
+    REQUIRE(j.append(outcome("pool", i, i + 1, true)).ok());
+  }
+}
+
 // "HH:MM:SS " at the start of a rendered record.
 bool startsWithClock(const std::string& s) {
   if (s.size() < 9 || s[2] != ':' || s[5] != ':' || s[8] != ' ') return false;
@@ -415,10 +423,7 @@ TEST_CASE("rotation by size keeps N files and carries the last applied values") 
   {
     Journal j;
     REQUIRE(j.open(opt).ok());
-    for (int i = 0; i < 40; ++i) {
-      REQUIRE(j.append(decision("pool", i, i + 1)).ok());
-      REQUIRE(j.append(outcome("pool", i, i + 1, true)).ok());
-    }
+    appendPoolChanges(j, 40);
     REQUIRE(j.append(event("stop", "bye")).ok());
   }
   CHECK(fs::exists(opt.path));
@@ -456,10 +461,7 @@ TEST_CASE("keep 0: rotation replaces the file with one that starts with the chec
   {
     Journal j;
     REQUIRE(j.open(opt).ok());
-    for (int i = 0; i < 40; ++i) {
-      REQUIRE(j.append(decision("pool", i, i + 1)).ok());
-      REQUIRE(j.append(outcome("pool", i, i + 1, true)).ok());
-    }
+    appendPoolChanges(j, 40);
   }
   CHECK(fs::file_size(opt.path) <= opt.rotateBytes);
   CHECK_FALSE(fs::exists(opt.path + ".1"));

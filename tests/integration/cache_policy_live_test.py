@@ -29,7 +29,6 @@ Without TRIMTAB_SERVICES_ENV it fails, unless TRIMTAB_SKIP_INTEGRATION=1 (then
 it exits 77: skipped).
 """
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,10 +36,11 @@ import time
 
 from itest_support import (Checks, REPO_ROOT, RedisCli, check_config_accepted, check_no_secrets, check_outcomes,
                            check_policies_never_failed, derive_config, example_test_args, free_port, http_get,
-                           keep_files, knob_bounds, metric_value, read_journal_partial, service_secrets,
-                           services_env, stop_run, wait_http)
+                           keep_files, knob_bounds, metric_value, ok_outcomes, print_run, read_journal_partial,
+                           service_secrets, services_env, stop_run, wait_http)
 
 SKIPPED = 77
+APP = os.path.join(REPO_ROOT, "examples", "servers-demo", "redis_load.py")   # the application the example expects
 DB = 9
 BASELINE_TTL = 30           # the knob's baseline in the test (the example's is 60)
 UPDATES = 40                # source-of-truth changes a second: each of the 2,000 keys every 50 s
@@ -92,7 +92,7 @@ def main():
             if not check_config_accepted(checks, args.trimtab, config, run_env):
                 return 1
             with open(app_path, "w") as out:
-                app = subprocess.Popen([sys.executable, os.path.join(REPO_ROOT, "examples", "servers-demo", "redis_load.py"),
+                app = subprocess.Popen([sys.executable, APP,
                                         "--port", env["REDIS_PORT"], "--db", str(DB), "--seconds", str(APP_SECONDS),
                                         "--rate", "1000", "--keys", "2000", "--updates", str(UPDATES),
                                         "--metrics-port", str(app_port)],
@@ -113,48 +113,23 @@ def main():
             while time.monotonic() < end and changed_at is None:
                 samples.append((time.time(), app_counters(app_port)))
                 samples = samples[-int(2 * MEASURE):]
-                applied = [r for r in read_journal_partial(journal_path)
-                           if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl" and r.get("ok")]
+                applied = ok_outcomes(read_journal_partial(journal_path), "cache_ttl")
                 if applied:
                     changed_at, decided = applied[0]["ts"], applied[0]["decided"]
                 time.sleep(1.0)
             checks.check(changed_at is not None, f"the policy changed the TTL within the run (to {decided})")
-            if changed_at is None:
-                return finish(checks, trimtab, err_path)
-            before = [c for t, c in samples if t <= changed_at]
-            share_before = stale_share(before[max(0, len(before) - int(MEASURE))], before[-1]) if len(before) >= 2 \
-                else float("nan")
-            # Entries cached at the old TTL are gone BASELINE_TTL s after the change.
-            time.sleep(max(0.0, changed_at + BASELINE_TTL + 2 - time.time()))
-            a = app_counters(app_port)
-            time.sleep(MEASURE)
-            b = app_counters(app_port)
-            share_after = stale_share(a, b)
-            latest = [r for r in read_journal_partial(journal_path)
-                      if r.get("kind") == "outcome" and r.get("knob") == "cache_ttl" and r.get("ok")]
-            current = latest[-1]["decided"] if latest else decided   # the policy may have probed since
-            key = first_key(redis)
-            key_ttl = int(redis("TTL", key)) if key else None
+            if changed_at is not None:
+                measured = measure_change(app_port, journal_path, redis, samples, changed_at, decided)
 
             run = stop_run(checks, trimtab, port, err_path, journal_path)
-            journal = run.journal
 
-            check_decisions(checks, journal, config, decided)
-            checks.check(b["ttl_seconds"] == current,
-                         f"the application's TTL is the last decided one ({b['ttl_seconds']} s, decided {current} s)")
-            checks.check(key_ttl is not None and 0 <= key_ttl <= current,
-                         f"a key cached now expires within the decided TTL ({key}: {key_ttl} s)")
-            checks.check(share_after < 0.5 * share_before,
-                         f"the stale share of hits fell: {share_before:.2f} before the change, "
-                         f"{share_after:.2f} once the old entries expired")
+            check_decisions(checks, run.journal, config, decided)
+            if changed_at is not None:
+                check_change(checks, measured)
             check_policies_never_failed(checks, run.metrics)
             check_no_secrets(checks, secrets, run.journal_text, run.stderr, run.metrics)
             if checks.failed:
-                print("--- trimtab stderr (tail) ---\n" + run.stderr[-3000:])
-                for r in journal:
-                    if r.get("kind") in ("decision", "outcome") and r.get("verdict") != "unchanged":
-                        print(f"{r['ts']:.1f} {r['kind']} {r.get('knob')} {r.get('verdict')} {r.get('decided')} "
-                              f"ok={r.get('ok')} {str(r.get('reason', r.get('detail', '')))[:110]}")
+                print_run(run)
             if args.keep:
                 keep_files(args.keep, tmp, ("trimtab.yaml", "journal.jsonl", "stderr.log", "app.log"))
         finally:
@@ -171,14 +146,33 @@ def main():
     return 1 if checks.failed else 0
 
 
-def finish(checks, trimtab, err_path):
-    if trimtab and trimtab.poll() is None:
-        trimtab.send_signal(signal.SIGTERM)
-        trimtab.wait(timeout=30)
-    with open(err_path) as f:
-        print("--- trimtab stderr (tail) ---\n" + f.read()[-3000:])
-    print(f"{checks.passed} passed, {checks.failed} failed")
-    return 1
+def measure_change(app_port, journal_path, redis, samples, changed_at, decided):
+    """What the change did: the stale share before it (the last MEASURE s of
+    `samples`) and once the entries cached at the old TTL have expired; the
+    application's TTL then, the TTL decided last, and a new key's TTL."""
+    before = [c for t, c in samples if t <= changed_at]
+    share_before = stale_share(before[max(0, len(before) - int(MEASURE))], before[-1]) if len(before) >= 2 \
+        else float("nan")
+    # Entries cached at the old TTL are gone BASELINE_TTL s after the change.
+    time.sleep(max(0.0, changed_at + BASELINE_TTL + 2 - time.time()))
+    a = app_counters(app_port)
+    time.sleep(MEASURE)
+    b = app_counters(app_port)
+    latest = ok_outcomes(read_journal_partial(journal_path), "cache_ttl")
+    key = first_key(redis)
+    return {"share_before": share_before, "share_after": stale_share(a, b), "app_ttl": b["ttl_seconds"],
+            "current": latest[-1]["decided"] if latest else decided,   # the policy may have probed since
+            "key": key, "key_ttl": int(redis("TTL", key)) if key else None}
+
+
+def check_change(checks, m):
+    checks.check(m["app_ttl"] == m["current"],
+                 f"the application's TTL is the last decided one ({m['app_ttl']} s, decided {m['current']} s)")
+    checks.check(m["key_ttl"] is not None and 0 <= m["key_ttl"] <= m["current"],
+                 f"a key cached now expires within the decided TTL ({m['key']}: {m['key_ttl']} s)")
+    checks.check(m["share_after"] < 0.5 * m["share_before"],
+                 f"the stale share of hits fell: {m['share_before']:.2f} before the change, "
+                 f"{m['share_after']:.2f} once the old entries expired")
 
 
 def make_config(path, tmp, server_port, app_port):

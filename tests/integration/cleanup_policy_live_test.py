@@ -38,7 +38,8 @@ import time
 
 from itest_support import (Checks, RedisCli, check_config_accepted, check_no_secrets, check_outcomes,
                            check_policies_never_failed, derive_config, example_test_args, free_port, keep_files,
-                           knob_bounds, read_journal_partial, service_secrets, services_env, stop_run, wait_http)
+                           knob_bounds, ok_outcomes, pg_login, print_run, read_journal_partial, service_secrets,
+                           services_env, stop_run, wait_http)
 
 SKIPPED = 77
 DB = 9                      # the test's Redis database: flushed at the end
@@ -103,22 +104,22 @@ class Leak(threading.Thread):
         self.join(timeout=15)
 
 
-def psql(env, dsn, sql):
-    r = subprocess.run(["psql", dsn, "-XAtqc", sql], capture_output=True, text=True, timeout=15)
-    if r.returncode != 0:
-        raise RuntimeError(f"psql: {r.stderr.strip()}")
-    return r.stdout.strip()
-
-
-def open_session(dsn, name):
-    """A psql session that stays idle while its stdin is open."""
-    p = subprocess.Popen(["psql", f"{dsn} application_name={name}", "-Xq"], stdin=subprocess.PIPE,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p
+def open_session(env, user, name):
+    """A psql session as `user` that stays idle while its stdin is open."""
+    dsn, login = pg_login(env, user)
+    return subprocess.Popen(["psql", f"{dsn} application_name={name}", "-Xq"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=login)
 
 
 def sessions(env, name):
-    return int(psql(env, env["PG_DSN"], f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}'"))
+    """How many sessions have this application_name."""
+    dsn, login = pg_login(env, "postgres")
+    r = subprocess.run(["psql", dsn, "-XAtqc",
+                        f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}'"],
+                       capture_output=True, text=True, env=login, timeout=15)
+    if r.returncode != 0:
+        raise RuntimeError(f"psql: {r.stderr.strip()}")
+    return int(r.stdout.strip())
 
 
 def redis_rss(env):
@@ -153,8 +154,8 @@ def main():
         try:
             if not check_config_accepted(checks, args.trimtab, config, run_env):
                 return 1
-            idle = [open_session(env["PG_APP_DSN"], "itest_idle") for _ in range(IDLE_SESSIONS)]
-            keep_session = open_session(env["PG_DSN"], "itest_keep")
+            idle = [open_session(env, "app_user", "itest_idle") for _ in range(IDLE_SESSIONS)]
+            keep_session = open_session(env, "postgres", "itest_keep")
             wait_for(lambda: sessions(env, "itest_idle") == IDLE_SESSIONS and sessions(env, "itest_keep") == 1,
                      15.0, "the test's PostgreSQL sessions")
 
@@ -167,7 +168,7 @@ def main():
             leak.start()
             journal_path = os.path.join(tmp, "journal.jsonl")
             # Until the last rung's outcome is journaled (or the leak's bounds end it).
-            wait_for(lambda: applied_ok(read_journal_partial(journal_path), "cache_flush") or not leak.is_alive(),
+            wait_for(lambda: ok_outcomes(read_journal_partial(journal_path), "cache_flush") or not leak.is_alive(),
                      LOAD_SECONDS + 15, None)
             leak.stop()
             time.sleep(1.0)
@@ -181,12 +182,7 @@ def main():
             print(f"limit {limit / 2 ** 20:.0f} MiB; wrote {leak.written / 2 ** 20:.0f} MiB in {leak.writes} "
                   f"writes; Redis RSS now {redis_rss(env) / 2 ** 20:.0f} MiB")
             if checks.failed:
-                print("--- trimtab stderr (tail) ---\n" + run.stderr[-3000:])
-                print("--- decisions ---")
-                for r in journal:
-                    if r.get("kind") in ("decision", "outcome") and r.get("verdict") != "unchanged":
-                        print(f"{r['ts']:.1f} {r['kind']} {r.get('policy')} {r.get('knob')} {r.get('verdict')} "
-                              f"{r.get('decided')} ok={r.get('ok')} {str(r.get('reason', r.get('detail', '')))[:100]}")
+                print_run(run)
             if args.keep:
                 keep_files(args.keep, tmp, ("trimtab.yaml", "journal.jsonl", "stderr.log"))
         finally:
@@ -235,10 +231,6 @@ def make_config(path, tmp, server_port, env, limit):
     return out
 
 
-def applied_ok(journal, knob):
-    return any(r.get("kind") == "outcome" and r.get("knob") == knob and r.get("ok") for r in journal)
-
-
 def wait_for(condition, seconds, what):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -251,8 +243,7 @@ def wait_for(condition, seconds, what):
 
 
 def check_ladder(checks, journal, env, redis, leak):
-    outcomes = {k: [r for r in journal if r.get("kind") == "outcome" and r.get("knob") == k and r.get("ok")]
-                for k in LADDER}
+    outcomes = {k: ok_outcomes(journal, k) for k in LADDER}
     checks.check(bool(outcomes["redis_purge"]),
                  f"MEMORY PURGE ran (redis_purge: {len(outcomes['redis_purge'])} ok)")
     checks.check(bool(outcomes["pg_close_idle"]),

@@ -218,6 +218,30 @@ def check_policies_never_failed(checks, metrics):
                  f"the policies never failed (errors {errors:.0f}, quarantined {quarantined:.0f})")
 
 
+def ok_outcomes(journal, knob):
+    """The outcomes of `knob` that succeeded, in journal order."""
+    return [r for r in journal if r.get("kind") == "outcome" and r.get("knob") == knob and r.get("ok")]
+
+
+def print_run(run):
+    """After a failed check: the tail of trimtab's stderr and every decision and outcome but the unchanged."""
+    print("--- trimtab stderr (tail) ---\n" + run.stderr[-3000:])
+    print("--- decisions ---")
+    for r in run.journal:
+        if r.get("kind") in ("decision", "outcome") and r.get("verdict") != "unchanged":
+            print(f"{r['ts']:.1f} {r['kind']} {r.get('policy')} {r.get('knob')} {r.get('verdict')} {r.get('decided')} "
+                  f"ok={r.get('ok')} {str(r.get('reason', r.get('detail', '')))[:110]}")
+
+
+def pg_login(env, user):
+    """(dsn, process env) for psql or pgbench straight on PostgreSQL as `user`
+    ("postgres" or "app_user"): the password goes in PGPASSWORD, never on a
+    command line where `ps` shows it."""
+    password = env["PG_PASSWORD"] if user == "postgres" else env["PG_APP_PASSWORD"]
+    return (f"host=127.0.0.1 port={env['PG_PORT']} dbname=app user={user}",
+            dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="3"))
+
+
 def check_outcomes(checks, journal, knobs):
     """Every applied decision on `knobs` has its outcome, and none failed. Returns the applied ones."""
     applied = [r for r in journal if r.get("kind") == "decision" and r.get("knob") in knobs

@@ -40,7 +40,7 @@ import time
 
 from itest_support import (Checks, PgBouncerAdmin, REPO_ROOT, check_no_secrets, check_outcomes,
                            check_policies_never_failed, derive_config, example_test_args, free_port, http_get,
-                           read_journal, service_secrets, services_env, wait_http)
+                           pg_login, read_journal, service_secrets, services_env, wait_http)
 
 SKIPPED = 77
 PHASES = ((4, 20.0), (24, 50.0), (6, 40.0))   # pgbench clients, seconds
@@ -194,10 +194,9 @@ def set_params(text, replace, policy):
 
 def init_pgbench(env):
     """pgbench's tables (scale 1), straight on PostgreSQL."""
-    out = subprocess.run(["pgbench", "-i", "-q", "-s", "1",
-                          f"host=127.0.0.1 port={env['PG_PORT']} dbname=app user=app_user"],
-                         env=dict(os.environ, PGPASSWORD=env["PG_APP_PASSWORD"]), capture_output=True,
-                         text=True, timeout=120)
+    dsn, login = pg_login(env, "app_user")
+    out = subprocess.run(["pgbench", "-i", "-q", "-s", "1", dsn], env=login, capture_output=True, text=True,
+                         timeout=120)
     if out.returncode != 0:
         raise RuntimeError(f"pgbench -i: {out.stderr.strip()[-500:]}")
 
