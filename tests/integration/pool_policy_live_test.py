@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,8 +38,8 @@ import threading
 import time
 
 from itest_support import (Checks, PgBouncerAdmin, REPO_ROOT, check_no_secrets, check_outcomes,
-                           check_policies_never_failed, derive_config, example_test_args, free_port, http_get,
-                           pg_login, read_journal, service_secrets, services_env, wait_http)
+                           check_policies_never_failed, derive_config, example_test_args, free_port, pg_login,
+                           service_secrets, services_env, stop_run, wait_http)
 
 SKIPPED = 77
 PHASES = ((4, 20.0), (24, 50.0), (6, 40.0))   # pgbench clients, seconds
@@ -106,21 +105,13 @@ def main():
             load.join(timeout=sum(s for _, s in PHASES) + 60)
             sampler.stop()
 
-            _, metrics = http_get(f"http://127.0.0.1:{port}/metrics")
-            trimtab.send_signal(signal.SIGTERM)
-            trimtab.wait(timeout=30)
-            checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
-            with open(err_path) as f:
-                stderr = f.read()
-            journal_path = os.path.join(tmp, "journal.jsonl")
-            journal = read_journal(journal_path)
-            with open(journal_path) as f:
-                journal_text = f.read()
+            run = stop_run(checks, trimtab, port, err_path, os.path.join(tmp, "journal.jsonl"))
+            metrics, stderr, journal = run.metrics, run.stderr, run.journal
 
             check_load(checks, load)
             report = check_pool(checks, load.phases, sampler.samples)
             check_journal(checks, journal, metrics)
-            check_no_secrets(checks, secrets, journal_text, stderr, metrics)
+            check_no_secrets(checks, secrets, run.journal_text, stderr, metrics)
             print_report(report)
             if checks.failed:
                 print("--- trimtab stderr (tail) ---\n" + stderr[-3000:])

@@ -23,14 +23,13 @@ fails, unless TRIMTAB_SKIP_INTEGRATION=1 (then it exits 77: skipped).
 """
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from itest_support import (Checks, PgBouncerAdmin, check_no_secrets, free_port, http_get, read_journal,
-                           service_secrets, services_env, wait_http)
+from itest_support import (Checks, PgBouncerAdmin, check_no_secrets, free_port, http_get, service_secrets,
+                           services_env, stop_run, wait_http)
 
 SKIPPED = 77
 INTERVAL = 1.0           # s between two collections of the pgbouncer source
@@ -166,19 +165,10 @@ def main():
             time.sleep(2 * INTERVAL + 3.0)
             size = bouncer.default_pool_size()
             checks.check(size in POOL_SIZES, f"decisions reach pgbouncer again after it returned (SHOW CONFIG: {size})")
-            _, metrics = http_get(f"{base}/metrics")
-
-            trimtab.send_signal(signal.SIGTERM)
-            trimtab.wait(timeout=30)
-            checks.check(trimtab.returncode == 0, f"trimtab exits 0 on SIGTERM (rc {trimtab.returncode})")
-            with open(err_path) as f:
-                stderr = f.read()
-
-            journal = read_journal(os.path.join(tmp, "journal.jsonl"))
-            with open(os.path.join(tmp, "journal.jsonl")) as f:
-                journal_text = f.read()
+            run = stop_run(checks, trimtab, server_port, err_path, os.path.join(tmp, "journal.jsonl"))
+            stderr, journal = run.stderr, run.journal
             check_journal(checks, journal, killed_at, revived_at)
-            check_no_secrets(checks, secrets, journal_text, stderr, metrics)
+            check_no_secrets(checks, secrets, run.journal_text, stderr, run.metrics)
             if checks.failed:
                 print("--- trimtab stderr (tail) ---\n" + stderr[-4000:])
                 print("--- journal (tail) ---")
