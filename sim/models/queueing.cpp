@@ -16,6 +16,13 @@ constexpr double kMinQuantileScale = 1e-9;  // seconds: relative tolerances belo
 constexpr double kCancellation = 1e-4;      // |k| x below which e^a - e^b loses digits
 constexpr double kSeriesThreshold = 1e-3;   // |theta D| below which series replace closed forms
 constexpr double kTinyRate = 1e-300;
+// Below this std::exp returns +0 exactly, through libm's slow underflow path
+// (errno, a call to its error handler). A lightly loaded pool asks for
+// e^{-theta D} with theta D in the thousands at every step.
+constexpr double kExpUnderflow = -746.0;
+
+// std::exp, bit for bit, without the underflow path.
+inline double exp0(double x) { return x < kExpUnderflow ? 0.0 : std::exp(x); }
 
 // 1/B(c, a) by 1/B(k) = 1 + (k/a)/B(k-1). Overflows to +inf when B underflows,
 // which every caller treats as B = 0.
@@ -31,14 +38,14 @@ double inverseErlangB(int servers, double offered) {
 double integrateLinearExp(double theta, double d, double s) {
   const double x = theta * d;
   if (std::abs(x) < kSeriesThreshold) {
-    return std::exp(-s) * d * d * (0.5 - x / 3 + x * x / 8 - x * x * x / 30);
+    return exp0(-s) * d * d * (0.5 - x / 3 + x * x / 8 - x * x * x / 30);
   }
   if (theta > 0) {
     if (std::isinf(d)) return 1.0 / (theta * theta);
-    return (1.0 - std::exp(-x) * (1.0 + x)) / (theta * theta);  // s == 0 here
+    return (1.0 - exp0(-x) * (1.0 + x)) / (theta * theta);  // s == 0 here
   }
   const double u = -theta;  // s == u d: scaled by e^{-u d}
-  return ((u * d - 1.0) + std::exp(-u * d)) / (u * u);
+  return ((u * d - 1.0) + exp0(-u * d)) / (u * u);
 }
 
 }  // namespace
@@ -49,7 +56,7 @@ double integrateExp(double k, double x0, double x1, double shift) {
   const double x = std::abs(k) * len;
   const double factor = x < 1e-8 ? len * (1.0 - x / 2) : -std::expm1(-x) / std::abs(k);
   // Evaluate the exponential at the end where it is largest, so it is <= 1.
-  const double peak = k > 0 ? std::exp(k * x1 - shift) : std::exp(k * x0 - shift);
+  const double peak = k > 0 ? exp0(k * x1 - shift) : exp0(k * x0 - shift);
   return peak * factor;
 }
 
@@ -96,9 +103,9 @@ void MmcdQueue::solve(double lambda, double mu, int servers, double patience) {
   rate_ = servers_ * mu_;
   theta_ = rate_ - lambda_;
   shift_ = std::max(0.0, -theta_ * patience_);
-  tail_ = std::exp(-theta_ * patience_ - shift_);
+  tail_ = exp0(-theta_ * patience_ - shift_);
   const double invB1 = inverseErlangB(static_cast<int>(servers_), lambda_ / mu_) - 1.0;
-  scale_ = std::exp(-shift_);
+  scale_ = exp0(-shift_);
   const double idle = scale_ > 0 ? invB1 * scale_ : 0.0;
   const double waiting = rate_ * integrateExp(-theta_, 0, patience_, shift_) + tail_;
   z_ = idle + waiting;
@@ -145,7 +152,7 @@ double MmcdQueue::waitQuantile(double survival) const {
 
 double MmcdQueue::inService(double t) const {
   const double m = std::min(t, patience_);
-  double served = idleProbability_ * std::exp(-mu_ * t);
+  double served = idleProbability_ * exp0(-mu_ * t);
   if (waitProbability_ > 0) {
     served += rate_ * integrateExp(mu_ - theta_, 0, m, shift_ + mu_ * t) / z_;
   }
@@ -156,11 +163,11 @@ void MmcdQueue::evaluateBeforeTimeout(double t, double& served, double& waiting)
   // The Newton loop's hot path: both parts from two exponentials, e^{-mu t}
   // and e^{-theta t - s}; the general integrals only where the differences
   // of exponentials would cancel.
-  const double e2 = std::exp(-mu_ * t);
+  const double e2 = exp0(-mu_ * t);
   served = idleProbability_ * e2;
   waiting = 0;
   if (waitProbability_ <= 0) return;
-  const double e1 = std::exp(-theta_ * t - shift_);
+  const double e1 = exp0(-theta_ * t - shift_);
   const double rest = std::abs(theta_) * (patience_ - t);
   const double waitIntegral = rest > kCancellation ? (e1 - tail_) / theta_
                                                    : integrateExp(-theta_, t, patience_, shift_);

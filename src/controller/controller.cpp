@@ -39,6 +39,9 @@ Controller::Controller(CompiledConfig compiled, std::shared_ptr<SourceIntervals>
     knobs_.emplace(k.spec.name, std::move(slot));
   }
   engine_ = std::make_unique<PolicyEngine>(config_.policyLimits, *this);
+  // Only the own metrics read a tick's duration: the simulator, without
+  // them, skips two clock reads per policy tick.
+  engine_->setTimed(metrics_ != nullptr);
 }
 
 Controller::~Controller() = default;
@@ -114,7 +117,7 @@ bool Controller::ready() const {
 }
 
 void Controller::tick() {
-  Seconds started = steadySeconds();
+  const Seconds started = metrics_ ? steadySeconds() : 0;
   Seconds now = clock_.now();
   lastTick_ = now;
   ++stats_.ticks;

@@ -108,12 +108,12 @@ PolicyTickResult PolicyEngine::tick(const std::string& name, Seconds now) {
                               p->lastError);
     return result;
   }
-  auto started = std::chrono::steady_clock::now();
+  const auto started = timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   PolicyContext& context = *p->compiled->context;
   context.begin(now);
   Status ran = runTick(*p->compiled);
   context.end();
-  result.duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (timed_) result.duration = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.logs = std::move(context.logs());
   context.missingReads(result.missing);
   if (ran.ok()) {

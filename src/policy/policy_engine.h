@@ -68,7 +68,7 @@ struct PolicyTickResult {
   std::vector<Proposal> proposals;  // empty when status is not ok
   std::vector<std::string> logs;    // ctx.log() lines, "policy: message"
   std::vector<MissingRead> missing; // reads that found no data, each once (at most kMaxReportedMissing)
-  Seconds duration = 0;             // CPU-side wall time of the tick
+  Seconds duration = 0;             // CPU-side wall time of the tick (0 unless the engine is timed)
 };
 
 // Runs Lua policies, one sandboxed lua_State per policy.
@@ -101,6 +101,8 @@ class PolicyEngine {
   // Runs tick(ctx) of one policy now. A failing tick counts toward quarantine;
   // a quarantined policy is not run (status says so).
   PolicyTickResult tick(const std::string& name, Seconds now);
+  // Whether tick() measures its duration (two clock reads; default on).
+  void setTimed(bool timed) { timed_ = timed; }
 
   // Recompiles the policy from its file. On failure the old version keeps
   // running and the error is returned (and counted in reloadFailures()).
@@ -136,6 +138,7 @@ class PolicyEngine {
   std::vector<std::string> names_;  // policies_[i]->compiled->name
   std::uint64_t reloadFailures_ = 0;
   LineObserver* lineObserver_ = nullptr;
+  bool timed_ = true;
 };
 
 }  // namespace trimtab

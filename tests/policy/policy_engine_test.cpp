@@ -379,6 +379,25 @@ TEST_CASE("example pool_from_queue: grows under waits, shrinks when calm") {
   CHECK(calm.proposals[0].reason == "no wait above 50 ms for 150 s");
 }
 
+TEST_CASE("engine: a tick's duration is measured only when the engine is timed") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(testLimits(), host);
+  // A tick long enough for any clock: 20,000 loop turns.
+  REQUIRE(engine.add(specFor(dir.write("busy.lua", R"(return { name = 'busy', tick = function(ctx)
+    local x = 0
+    for i = 1, 20000 do x = x + i end
+    ctx.state.x = x
+  end })"))).ok());
+  PolicyTickResult timed = engine.tick("busy", 1);
+  REQUIRE(timed.status.ok());
+  CHECK(timed.duration > 0);
+  engine.setTimed(false);
+  PolicyTickResult untimed = engine.tick("busy", 2);
+  REQUIRE(untimed.status.ok());
+  CHECK(untimed.duration == 0);
+}
+
 TEST_CASE("engine: unknown policies are errors, not crashes") {
   FakeHost host;
   PolicyEngine engine(testLimits(), host);
