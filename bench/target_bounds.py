@@ -26,7 +26,7 @@ as bench/policy_compare.py runs them, and one analytic bound:
    policies with the TTL held at values from 2 h to 30 s: the fewest stale
    reads at static's hit ratio, against theirs.
 3b. cache_hotspot and memory_leak, every TTL policy: 2 and 3 try settings;
-   bench/ttl_oracle.py bounds any policy of the TTL knob, with an oracle
+   bench/ttl_oracle.py bounds any policy of the cache's knobs, with an oracle
    that sets each key's TTL from its true lookup rate, hour by hour, with
    unlimited memory: the least stale reads at static's hit ratio, plain and
    per perturbed seed, against the reference rules'. Its closed forms are
@@ -309,18 +309,19 @@ def any_ttl(args):
     verdict = ("No TTL policy, even one that sets every key's TTL from its true lookup rate hour by hour with "
                "unlimited memory, serves static's hit ratio with as few stale reads as the reference rules: "
                "\"no worse than the reference rules\" on stale reads and \"no worse than static\" on the hit "
-               "ratio cannot hold together in either scenario, plain or perturbed. Only invalidating an entry "
-               "when its data changes, or refreshing it ahead of expiry, would get both; the cache model has "
-               "neither, and neither is a knob a policy could turn." if holds else
+               "ratio cannot hold together in either scenario, plain or perturbed. A flush, a trim or a smaller "
+               "capacity only ends entries earlier, which fixed TTLs already do better. Only invalidating an "
+               "entry when its data changes, or refreshing it ahead of expiry, would get both, and the cache "
+               "model has neither." if holds else
                "The oracle reaches the reference rules' stale reads somewhere, or its formulas left the "
                "simulator's: the bound above does not hold as stated.")
     return ["### cache_hotspot and memory_leak: any TTL, key by key", "",
             "The tables above try settings of the knobs. This one bounds every TTL policy: an oracle that knows "
-            "each key's lookup rate sets a TTL per key and per hour of the day (12 moments of the diurnal load), "
-            "with unlimited memory and no warm-up after the hot set moves, and minimises the stale reads at "
-            "static's hit ratio less the 1 % slack (bench/ttl_oracle.py: the model's closed forms, one price "
-            "of a hit in stale reads bisected). Perturbed: per seed, with the seed's drawn load and change "
-            "rate, then the mean.", "",
+            "each key's lookup rate sets a TTL per key class and per hour of the day (24 moments of the diurnal "
+            "load, each in its steady state), with unlimited memory, and minimises the stale reads at static's "
+            "hit ratio less the 1 % slack (bench/ttl_oracle.py: the model's closed forms, one price of a hit in "
+            "stale reads bisected, the Lagrangian dual as the bound; its docstring says what it assumes). "
+            "Perturbed: per seed, with the seed's drawn load and change rate, then the mean.", "",
             "| scenario | run | static's hit ratio | oracle's least stale reads | reference rules' stale reads "
             "(hit ratio) | ratio | out of reach |", "|---|---|---:|---:|---:|---:|---|", *rows, "",
             "The formulas against the simulator at fixed TTLs, every entry within the capacity (the oracle "

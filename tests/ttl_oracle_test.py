@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """bench/ttl_oracle.py, the any-TTL bound of bench/target_bounds.py: its
-optimisation against cases with a known answer, its classes, its reader."""
+optimisation against cases with a known answer and against brute force, its
+classes against the simulator's, its reader's refusals."""
 import math
 import os
 import sys
@@ -34,44 +35,100 @@ class OracleTest(unittest.TestCase):
         # Hot keys need a short TTL, cold ones a long one: well under one TTL's stale reads.
         self.assertLess(stale, 0.8 * stale_one)
 
+    def test_no_pair_of_ttls_beats_the_bound(self):
+        # The bound's property itself: every hot/cold pair of TTLs on a grid that reaches the
+        # hit ratio serves at least the oracle's stale reads.
+        classes = oracle.hotspot_classes(1e6, 0.1, 0.9)
+        loads, target = [500.0], 0.8
+        _, bound = oracle.least_stale(classes, loads, NU, target)
+        ttls = [10 ** (k / 40) for k in range(40, 281)]  # 10 s to 10^7 s
+        best = math.inf
+        for hot in ttls:
+            for cold in ttls:
+                hits = stale = 0.0
+                for (keys, p), ttl in zip(classes, (hot, cold)):
+                    r = loads[0] * p
+                    h = oracle.hit_share(r * ttl)
+                    hits += keys * r * h
+                    stale += keys * r * h * oracle.stale_share(NU, ttl)
+                if hits / loads[0] >= target:
+                    best = min(best, stale)
+        self.assertLess(best, math.inf)
+        self.assertGreaterEqual(best, bound * (1 - 1e-9))
+        self.assertLess(best, bound * 1.02)  # and the grid comes close: the bound is not loose
+
     def test_more_hits_cost_more_stale_reads(self):
         classes = oracle.hotspot_classes(1e6, 0.1, 0.9)
-        loads = [500.0]
-        low = oracle.least_stale(classes, loads, NU, 0.6)[1]
-        high = oracle.least_stale(classes, loads, NU, 0.8)[1]
+        low = oracle.least_stale(classes, [500.0], NU, 0.6)[1]
+        high = oracle.least_stale(classes, [500.0], NU, 0.8)[1]
         self.assertLess(low, high)
 
+    def test_an_unreachable_hit_ratio_is_an_error(self):
+        with self.assertRaisesRegex(ValueError, "no TTLs reach a hit ratio of 1"):
+            oracle.least_stale(oracle.hotspot_classes(1e6, 0.1, 0.9), [500.0], NU, 1.0)
+
     def test_stale_share_limits(self):
-        self.assertAlmostEqual(oracle.stale_share(1e-7, 1.0), 0.5e-7, delta=1e-15)
-        self.assertAlmostEqual(oracle.stale_share(1e-5, 1.0), 0.5e-5, delta=1e-10)
-        self.assertAlmostEqual(oracle.stale_share(1.0, 1e6), 1.0, delta=1e-5)
+        # Both branches against the series z/2 - z^2/6 + z^3/24 of 1 - (1 - e^-z)/z.
+        for z in (1e-8, 1e-7, 1e-5, 1e-3):
+            series = z / 2 - z * z / 6 + z ** 3 / 24
+            self.assertAlmostEqual(oracle.stale_share(z, 1.0) / series, 1.0, delta=1e-6)
         z = 0.3
         self.assertAlmostEqual(oracle.stale_share(z, 1.0), 1 - (1 - math.exp(-z)) / z, delta=1e-12)
+        self.assertAlmostEqual(oracle.stale_share(1.0, 1e6), 1.0, delta=1e-5)
 
-    def test_zipf_classes_cover_every_key_once(self):
-        classes = oracle.zipf_classes(100000, 0.9, count=50)
+    def test_zipf_classes_are_the_simulators(self):
+        # KeyPopularityModel::buildZipf: upper rank bounds round(n^(j/64)), strictly increasing, the last n.
+        classes = oracle.zipf_classes(100000, 0.9)
+        self.assertLessEqual(len(classes), 64)
         self.assertEqual(sum(k for k, _ in classes), 100000)
-        self.assertAlmostEqual(sum(k * p for k, p in classes), 1.0, delta=1e-9)
+        self.assertEqual([k for k, _ in classes[:3]], [1, 1, 1])  # the top ranks one per class
         per_key = [p for _, p in classes]
         self.assertEqual(per_key, sorted(per_key, reverse=True))
+        self.assertAlmostEqual(per_key[0], 1 / sum(r ** -0.9 for r in range(1, 100001)), delta=1e-12)
+        self.assertEqual(len(oracle.zipf_classes(10, 1.0)), 10)  # few keys: one class each
 
     def test_reads_the_scenarios(self):
         sc = oracle.read_scenario(os.path.join(ROOT, "sim", "scenarios", "cache_hotspot.yaml"))
         self.assertEqual((sc["duration"], sc["mean_rps"], sc["amplitude"], sc["change_rate"]),
                          (172800.0, 500.0, 0.4, 0.0000463))
         self.assertEqual(sc["perturb"]["cache.change_rate"], 0.3)
-        self.assertEqual(len(sc["classes"]()), 2)
+        (hot, p_hot), (cold, p_cold) = sc["classes"]()
+        self.assertEqual((hot, cold), (100000, 900000))
+        self.assertAlmostEqual(p_hot / (0.9 / 100000), 1.0, delta=1e-12)
+        self.assertAlmostEqual(p_cold / (0.1 / 900000), 1.0, delta=1e-12)
         leak = oracle.read_scenario(os.path.join(ROOT, "sim", "scenarios", "memory_leak.yaml"))
         self.assertEqual(leak["change_rate"], oracle.DEFAULT_CHANGE_RATE)
+        self.assertEqual(leak["duration"], 7 * 86400)
 
-    def test_a_scenario_without_a_cache_is_refused_by_name(self):
+    def refused(self, text, message):
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-            f.write("duration: 1d\nmodels:\n  - model: load.diurnal\n    mean_rps: 10\n")
+            f.write(text)
         try:
-            with self.assertRaisesRegex(ValueError, os.path.basename(f.name)):
+            with self.assertRaisesRegex(ValueError, os.path.basename(f.name) + ".*" + message):
                 oracle.read_scenario(f.name)
         finally:
             os.unlink(f.name)
+
+    def test_what_the_oracle_cannot_read_is_refused_by_name(self):
+        base = ("duration: 1d\nmodels:\n  - model: load.diurnal\n    mean_rps: 10\n"
+                "  - model: keys.zipf\n    keys: 1000\n")
+        cache = "  - model: cache\n    ttl: 1h\n"
+        self.refused(base, "needs duration, load.diurnal")  # no cache
+        self.refused(base + cache + "  - model: load.step\n    rps: 5\n", "not load.step")
+        self.refused(base + "    weekend_factor: 0.5\n" + cache, "keys.zipf: the oracle does not know weekend_factor")
+        self.refused(base + cache + "    lookups_per_request: 2\n", "cache: the oracle does not know lookups_per")
+        self.refused(base + cache + "perturb:\n  keys.zipf.keys: 0.1\n", "drawn values of keys.zipf.keys")
+
+    def test_a_perturbed_run_replaces_what_was_drawn(self):
+        import target_bounds  # the runner's side: summary.json's perturbations into the oracle's inputs
+        sc = oracle.read_scenario(os.path.join(ROOT, "sim", "scenarios", "memory_leak.yaml"))
+        drawn = target_bounds.perturbed_scenario(sc, [
+            {"path": "models[0].mean_rps", "factor": 1.1, "value": 220.0},
+            {"path": "models[4].leak_per_second", "factor": 0.8, "value": 6553.6},
+            {"path": "models[1].exponent", "factor": 1.1, "value": 0.99}])
+        self.assertEqual(drawn["mean_rps"], 220.0)
+        self.assertEqual(drawn["change_rate"], sc["change_rate"])
+        self.assertGreater(drawn["classes"]()[0][1], sc["classes"]()[0][1])  # more skew: a hotter top key
 
 
 if __name__ == "__main__":
