@@ -16,8 +16,9 @@ stale budget and shorten the TTL at once. Checks:
 2. the TTL goes down, within the knob's bounds, and every applied decision
    has an outcome that succeeded;
 3. the decision reaches the application through app:config (HSET and the
-   message on the channel): its own TTL gauge shows the decided value, and
-   keys it caches afterwards carry it;
+   message on the channel): its own TTL gauge shows the last applied value
+   (read again for up to 5 s while the policy probes around it), and keys
+   it caches afterwards carry a TTL no longer than the decided ones;
 4. the stale share of the application's hits, once the entries cached at the
    old TTL have expired, is under half of what it was before the change;
 5. the policy never failed; trimtab exits 0 on SIGTERM; no password in the
@@ -158,18 +159,36 @@ def measure_change(app_port, journal_path, redis, samples, changed_at, decided):
     a = app_counters(app_port)
     time.sleep(MEASURE)
     b = app_counters(app_port)
-    latest = ok_outcomes(read_journal_partial(journal_path), "cache_ttl")
+    app_ttl, current = app_and_journal(app_port, journal_path, decided)
+    # The policy probes a TTL or two around its choice: a key cached now may carry any of them.
+    applied = [o["decided"] for o in ok_outcomes(read_journal_partial(journal_path), "cache_ttl")]
     key = first_key(redis)
-    return {"share_before": share_before, "share_after": stale_share(a, b), "app_ttl": b["ttl_seconds"],
-            "current": latest[-1]["decided"] if latest else decided,   # the policy may have probed since
+    return {"share_before": share_before, "share_after": stale_share(a, b), "app_ttl": app_ttl,
+            "current": current, "largest": max(applied + [decided]),
             "key": key, "key_ttl": int(redis("TTL", key)) if key else None}
+
+
+def app_and_journal(app_port, journal_path, decided, timeout=5.0):
+    """The application's TTL and the last applied decision, read again until
+    they agree or `timeout` s pass: the policy may probe (a decision lands
+    between the two reads) and a PUBLISH takes a moment to reach the
+    application."""
+    deadline = time.monotonic() + timeout
+    while True:
+        latest = ok_outcomes(read_journal_partial(journal_path), "cache_ttl")
+        current = latest[-1]["decided"] if latest else decided
+        app_ttl = app_counters(app_port)["ttl_seconds"]
+        if app_ttl == current or time.monotonic() >= deadline:
+            return app_ttl, current
+        time.sleep(0.2)
 
 
 def check_change(checks, m):
     checks.check(m["app_ttl"] == m["current"],
                  f"the application's TTL is the last decided one ({m['app_ttl']} s, decided {m['current']} s)")
-    checks.check(m["key_ttl"] is not None and 0 <= m["key_ttl"] <= m["current"],
-                 f"a key cached now expires within the decided TTL ({m['key']}: {m['key_ttl']} s)")
+    checks.check(m["key_ttl"] is not None and 0 <= m["key_ttl"] <= m["largest"],
+                 f"a key cached now expires within the decided TTLs ({m['key']}: {m['key_ttl']} s, "
+                 f"decided at most {m['largest']} s)")
     checks.check(m["share_after"] < 0.5 * m["share_before"],
                  f"the stale share of hits fell: {m['share_before']:.2f} before the change, "
                  f"{m['share_after']:.2f} once the old entries expired")
