@@ -248,18 +248,6 @@ FORMULA_STALE_TOLERANCE = 0.05  # relative
 FORMULA_HIT_TOLERANCE = 0.03    # absolute: the formulas have no warm-up after the hot set moves, so read high
 
 
-def perturbed_scenario(sc, perturbations):
-    """The oracle's inputs with one run's drawn values (`perturbations` of summary.json)."""
-    out = dict(sc)
-    for p in perturbations:
-        key = p["path"].rsplit(".", 1)[-1]
-        if key in ("mean_rps", "change_rate"):
-            out[key] = p["value"]
-        elif key == "exponent":
-            out["classes"] = lambda e=p["value"]: sc["classes"](e)
-    return out
-
-
 def any_ttl(args):
     """cache_hotspot and memory_leak: the least stale reads any TTL policy can serve at static's hit ratio."""
     checks, rows, holds = [], [], True
@@ -296,7 +284,7 @@ def any_ttl(args):
                        True, threads=args.threads)
         static, ref = (next(c for c in s["configs"] if c["name"] == n)["runs"] for n in ("static", "reference"))
         # Per seed: the oracle under the seed's drawn load and change rate, at the seed's static hit ratio.
-        per_seed = [bound(perturbed_scenario(sc, a["perturbations"]), a["scores"]["hit_ratio"]) for a in static]
+        per_seed = [bound(oracle.drawn(sc, a["perturbations"]), a["scores"]["hit_ratio"]) for a in static]
         mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
         runs["perturbed"] = (mean([a["scores"]["hit_ratio"] for a in static]), mean(per_seed),
                              mean([r["scores"]["stale_reads"] for r in ref]),

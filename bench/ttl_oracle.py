@@ -78,34 +78,31 @@ def best_ttl(r, nu, mu, lo=1e-2, hi=1e9):
     return math.exp((a + b) / 2)
 
 
-def fixed_ttl(classes, loads, nu, ttl):
-    """(hit ratio, stale reads per second) of one TTL for every key, unlimited memory."""
+def totals(classes, loads, nu, ttl_of):
+    """(hit ratio, stale reads per second) when each key of lookup rate r has the TTL ttl_of(r), unlimited memory.
+    classes: [(keys, lookup probability per key)]; loads: lookups/s at equally spaced moments of a day."""
     hits = stale = 0.0
     for load in loads:
         for keys, p in classes:
             r = load * p
-            h = hit_share(r * ttl)
+            t = ttl_of(r)
+            h = hit_share(r * t)
             hits += keys * r * h
-            stale += keys * r * h * stale_share(nu, ttl)
+            stale += keys * r * h * stale_share(nu, t)
     return hits / sum(loads), stale / len(loads)
+
+
+def fixed_ttl(classes, loads, nu, ttl):
+    """totals() of one TTL for every key."""
+    return totals(classes, loads, nu, lambda r: ttl)
 
 
 def least_stale(classes, loads, nu, target_hit):
     """The oracle: (hit ratio, a lower bound on the stale reads per second) of any TTLs whose hit ratio is at
     least target_hit. classes: [(keys, lookup probability per key)]; loads: lookups/s at equally spaced moments
     of a day. Raises ValueError for a target no finite price reaches."""
-    total = sum(loads)
-
     def at(mu):
-        hits = stale = 0.0
-        for load in loads:
-            for keys, p in classes:
-                r = load * p
-                t = best_ttl(r, nu, mu)
-                h = hit_share(r * t)
-                hits += keys * r * h
-                stale += keys * r * h * stale_share(nu, t)
-        return hits / total, stale / len(loads)
+        return totals(classes, loads, nu, lambda r: best_ttl(r, nu, mu))
 
     lo, hi = 0.0, 1.0
     while at(hi)[0] < target_hit:  # a higher price buys longer TTLs: hits up to every lookup after the first
@@ -120,7 +117,7 @@ def least_stale(classes, loads, nu, target_hit):
             hi = mid
     hit, stale = at(hi)
     # Lagrangian dual: min over TTLs of stale - mu hits, plus mu times the hits asked for.
-    mean_load = total / len(loads)
+    mean_load = sum(loads) / len(loads)
     return hit, stale - hi * (hit - target_hit) * mean_load
 
 
@@ -185,6 +182,19 @@ READ_KEYS = {
 # of READ_KEYS' models that it uses would be an error.
 PERTURBED = {"mean_rps", "change_rate", "exponent"}
 USED = {"mean_rps", "amplitude", "keys", "hot_fraction", "hot_access", "exponent", "classes", "change_rate"}
+
+
+def drawn(sc, perturbations):
+    """read_scenario()'s answer with one perturbed run's drawn values (summary.json's `perturbations`,
+    paths like models[0].mean_rps): those of PERTURBED replace the scenario's."""
+    out = dict(sc)
+    for p in perturbations:
+        key = p["path"].rsplit(".", 1)[-1]
+        if key == "exponent":
+            out["classes"] = lambda e=p["value"]: sc["classes"](e)
+        elif key in PERTURBED:
+            out[key] = p["value"]
+    return out
 
 
 def read_scenario(path):

@@ -120,9 +120,8 @@ class OracleTest(unittest.TestCase):
         self.refused(base + cache + "perturb:\n  keys.zipf.keys: 0.1\n", "drawn values of keys.zipf.keys")
 
     def test_a_perturbed_run_replaces_what_was_drawn(self):
-        import target_bounds  # the runner's side: summary.json's perturbations into the oracle's inputs
         sc = oracle.read_scenario(os.path.join(ROOT, "sim", "scenarios", "memory_leak.yaml"))
-        drawn = target_bounds.perturbed_scenario(sc, [
+        drawn = oracle.drawn(sc, [
             {"path": "models[0].mean_rps", "factor": 1.1, "value": 220.0},
             {"path": "models[4].leak_per_second", "factor": 0.8, "value": 6553.6},
             {"path": "models[1].exponent", "factor": 1.1, "value": 0.99}])

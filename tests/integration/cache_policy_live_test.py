@@ -159,27 +159,26 @@ def measure_change(app_port, journal_path, redis, samples, changed_at, decided):
     a = app_counters(app_port)
     time.sleep(MEASURE)
     b = app_counters(app_port)
-    app_ttl, current = app_and_journal(app_port, journal_path, decided)
-    # The policy probes a TTL or two around its choice: a key cached now may carry any of them.
-    applied = [o["decided"] for o in ok_outcomes(read_journal_partial(journal_path), "cache_ttl")]
+    app_ttl, applied = app_and_journal(app_port, journal_path)
     key = first_key(redis)
     return {"share_before": share_before, "share_after": stale_share(a, b), "app_ttl": app_ttl,
-            "current": current, "largest": max(applied + [decided]),
+            "current": applied[-1] if applied else decided,
+            # The policy probes a TTL or two around its choice: a key cached now may carry any of them.
+            "largest": max(applied + [decided]),
             "key": key, "key_ttl": int(redis("TTL", key)) if key else None}
 
 
-def app_and_journal(app_port, journal_path, decided, timeout=5.0):
-    """The application's TTL and the last applied decision, read again until
-    they agree or `timeout` s pass: the policy may probe (a decision lands
-    between the two reads) and a PUBLISH takes a moment to reach the
-    application."""
+def app_and_journal(app_port, journal_path, timeout=5.0):
+    """The application's TTL and the TTLs applied so far, read again until
+    the TTL is the last applied one or `timeout` s pass: the policy may probe
+    (a decision lands between the two reads) and a PUBLISH takes a moment to
+    reach the application."""
     deadline = time.monotonic() + timeout
     while True:
-        latest = ok_outcomes(read_journal_partial(journal_path), "cache_ttl")
-        current = latest[-1]["decided"] if latest else decided
+        applied = [o["decided"] for o in ok_outcomes(read_journal_partial(journal_path), "cache_ttl")]
         app_ttl = app_counters(app_port)["ttl_seconds"]
-        if app_ttl == current or time.monotonic() >= deadline:
-            return app_ttl, current
+        if (applied and app_ttl == applied[-1]) or time.monotonic() >= deadline:
+            return app_ttl, applied
         time.sleep(0.2)
 
 
