@@ -27,9 +27,28 @@
 -- `4 * 3600`), limit = `threshold` (1.0) x process_memory_limit_bytes (or the
 -- `limit` param in bytes when > 0), for: 5m.
 --
+-- One series: Prometheus evaluates the rule per series; this anchor drives
+-- one process's cleanup, so `match` (labels, e.g. {instance = "app:9100"})
+-- picks the series, and of the matching ones only a fresh one counts. When
+-- the fresh series is another one than before (a restarted process with a
+-- new pid label) its range starts empty, as a new series' does in
+-- Prometheus; a series gone stale keeps its samples until they leave the
+-- range. Several fresh matching series: no result, and a log line that
+-- says to narrow `match`. A NaN sample is not kept (in PromQL a NaN makes
+-- the comparison false: a NaN never fires the alert).
+--
 -- Cost: the policy ticks at the scrape interval (`interval`, 10 s) to keep
 -- each new sample (by its timestamp, from ctx.series) in two flat lists in
 -- ctx.state: range / scrape interval samples (360 for 1h at 10 s).
+
+-- The labels of a series as one string, for noticing that the series changed.
+local function identity(labels)
+  local keys = {}
+  for k in pairs(labels or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(labels[k]) end
+  return table.concat(keys, ",")
+end
 
 local function regression(ts, vs, at)
   -- Least squares of v on (t - at): slope and the line's value at `at`.
@@ -51,6 +70,7 @@ return {
   interval = "10s",
   params = {
     memory_metric = "process_resident_memory_bytes",
+    match = {},                -- labels that pick the one series (and its limit)
     limit_metric = "process_memory_limit_bytes",
     limit = 0,                 -- bytes; > 0 replaces limit_metric
     threshold = 1.0,           -- share of the limit the prediction is compared with
@@ -65,13 +85,35 @@ return {
     local p, st = ctx.params, ctx.state
     local knob = ctx.knob(p.cleanup_knob)
     if not knob then return end
-    local list = ctx.series(p.memory_metric)
-    local latest = list and list[1]
+    local list, latest, fresh = ctx.series(p.memory_metric, p.match) or {}, nil, 0
+    for _, x in ipairs(list) do
+      if not x.stale then latest, fresh = x, fresh + 1 end
+    end
+    -- None fresh: the series of before, gone stale, keeps its samples until
+    -- they leave the range (so does a range vector).
+    for _, x in ipairs(fresh == 0 and list or {}) do
+      if identity(x.labels) == st.series then latest = x end
+    end
+    if fresh > 1 then
+      if not st.ambiguous then
+        ctx.log(string.format("%d fresh series match %s: set `match` to pick one", fresh, p.memory_metric))
+      end
+      st.ambiguous = true
+      return
+    end
+    st.ambiguous = nil
     if not (latest and latest.value) then return end
 
-    -- Keep each scraped sample once, drop what left the range.
+    -- Keep each scraped sample once, drop what left the range. Another
+    -- series than before starts its range empty.
+    local id = identity(latest.labels)
+    if st.series ~= id then
+      -- A new series is a new alert in Prometheus: its own range, pending,
+      -- firing and notification.
+      st.series, st.ts, st.vs, st.pending_since, st.firing, st.notified = id, nil, nil, nil, nil, nil
+    end
     local ts, vs = st.ts or {}, st.vs or {}
-    if (#ts == 0 or latest.time > ts[#ts]) and not latest.stale then
+    if (#ts == 0 or latest.time > ts[#ts]) and not latest.stale and latest.value == latest.value then
       ts[#ts + 1], vs[#vs + 1] = latest.time, latest.value
     end
     local first = 1
@@ -84,16 +126,17 @@ return {
     if st.evaluated and ctx.now - st.evaluated < p.evaluation_interval then return end
     st.evaluated = ctx.now
     local limit = p.limit
-    if limit <= 0 then limit = ctx.value(p.limit_metric) end
+    if limit <= 0 then limit = ctx.value(p.limit_metric, p.match) end
     if not limit or #ts < 2 then
-      st.pending_since, st.firing = nil, nil
+      -- No result: the alert resolves, as for an empty vector in Prometheus.
+      st.pending_since, st.firing, st.notified = nil, nil, nil
       return
     end
 
     local slope, now_value = regression(ts, vs, ctx.now)
     local predicted = now_value + slope * p.predict
     st.predicted = predicted
-    if predicted <= p.threshold * limit then
+    if not (predicted > p.threshold * limit) then  -- NaN compares false, as in PromQL
       if st.firing then ctx.log(string.format("resolved: predicted %.0f MiB", predicted / 2^20)) end
       st.pending_since, st.firing, st.notified = nil, nil, nil
       return
