@@ -50,8 +50,9 @@
 --    `min_bins` bins spanning a factor of 2 and must explain 90 % of their
 --    variance; the knee is trusted within twice the busiest point seen.
 -- 4. Hysteresis: grow when less than `grow_headroom` is left (0: half the
---    headroom), to the full headroom. Shrink to the largest size wanted in
---    the last `shrink_after`, by `min_shrink` or more, and only once
+--    headroom; at most `headroom`), to the full headroom. Shrink to the
+--    largest size wanted in the last `shrink_after` (to an eighth of it:
+--    the wants are kept in 8 buckets), by `min_shrink` or more, and only once
 --    `quiet_window` has passed since the last growth (set it to the flap
 --    window: a shrink is then never a flap) and `shrink_every` since the
 --    last shrink. With `hold_rising`, no shrink either while the arrivals
@@ -154,17 +155,20 @@ local function fitUsl(bins, order, min_bins)
 end
 
 -- Busy connections N that arrivals lambda bring: the smaller root of
--- N = lambda (p0 + p1 N + p2 N^2); nil when there is none (overload).
+-- N = lambda (p0 + p1 N + p2 N^2); nil when there is none (overload). Both
+-- roots are negative when lambda p1 > 1 (the linear term alone outgrows N):
+-- overload too, not a pool of one.
 local function busyFor(lambda, fit)
   local A, B, C = lambda * fit[3], lambda * fit[2] - 1, lambda * fit[1]
   local disc = B * B - 4 * A * C
-  if disc < 0 then return nil end
+  if disc < 0 or B >= 0 then return nil end
   return (-B - math.sqrt(disc)) / (2 * A)
 end
 
 -- The largest value of the last `span` seconds, kept as buckets of a
 -- `parts`th of it (a handful of entries in the state): the buckets to keep,
--- `value` added, and their largest value.
+-- `value` added, and their largest value. A bucket leaves by its start, so
+-- a value is kept between span - span/parts and span seconds.
 local function windowMax(buckets, now, span, parts, value)
   local kept, top = {}, value
   for _, b in ipairs(buckets or {}) do
@@ -222,6 +226,11 @@ return {
   optional = { "arrivals_metric", "service_time_metric", "wait_metric", "open_metric", "close_idle_knob" },
   tick = function(ctx)
     local p, st = ctx.params, ctx.state
+    if p.grow_headroom > p.headroom then
+      -- It would grow to less than it grows at: a shrink without hysteresis.
+      error(string.format("params.grow_headroom: must be at most headroom (%s), got %s", tostring(p.headroom),
+                          tostring(p.grow_headroom)))
+    end
     local knob = ctx.knob(p.knob)
     if not knob then return end
     local active = finite(ctx.value(p.active_metric, p.match), -1)
@@ -237,7 +246,8 @@ return {
       local list = ctx.series(p.arrivals_metric, p.match)
       local sum, t = 0, nil
       for _, x in ipairs(list) do
-        if x.value then sum, t = sum + x.value, math.max(t or x.time, x.time) end
+        -- A NaN sample would poison the sum for good: it is left out.
+        if x.value and x.value == x.value then sum, t = sum + x.value, math.max(t or x.time, x.time) end
       end
       if not t then return nil, #list > 0 end
       local prev = st.arr

@@ -43,6 +43,26 @@ local function uslSteps()
   return steps
 end
 
+-- A curve whose linear term dominates: s0 5 ms, p1 0.5 ms, p2 2e-6 s (knee
+-- at sqrt(0.005 / 2e-6) = 50; fitted from the bins: 49). Past 2000 queries/s (lambda p1 > 1) the
+-- quadratic's roots are both negative: overload, sized at the knee.
+local function linearUsl(n) return 0.005 + 0.0005 * n + 0.000002 * n * n end
+
+local function deepOverloadSteps()
+  local steps, count, t = {}, 0, 0
+  for i, n in ipairs({ 4, 8, 12, 16, 20, 40 }) do
+    t = i * 5
+    count = count + 500
+    steps[#steps + 1] = { at = t, series = { queries({ { t, count } }) },
+                          values = gauges(n, 0, linearUsl(n), 0.001), expect = { no_proposal = true } }
+  end
+  -- 3400 queries/s over the last 10 s (the rate's span), nobody waiting yet.
+  t, count = t + 5, count + 33500
+  steps[#steps + 1] = { at = t, series = { queries({ { t, count } }) }, values = gauges(40, 0, linearUsl(40), 0.001),
+                        expect = { proposals = { db_pool_size = { value = 49, reason = "USL knee at 49" } } } }
+  return steps
+end
+
 return {
   {
     name = "no arrivals, service time or wait: one tick to learn it, then busy + waiting + 10 %",
@@ -131,6 +151,31 @@ return {
     now = 5,
     knobs = pool(35),
     steps = uslSteps(),
+  },
+  {
+    name = "deep overload (both roots negative) is sized at the knee, not at the minimum",
+    now = 5,
+    knobs = pool(35),
+    steps = deepOverloadSteps(),
+  },
+  {
+    name = "a NaN in the queries counter is left out of the arrivals",
+    now = 10,
+    knobs = pool(10),
+    series = { queries({ { 10, 5000 }, { 20, 15000 } }),
+               { metric = "db_queries_total", labels = { shard = "b" }, points = { { 10, 0 / 0 }, { 20, 0 / 0 } } } },
+    steps = {
+      { values = gauges(2, 0, 0.02, 0.001), expect = { no_proposal = true, state = { arr = { 5000, 10 } } } },
+      { at = 20, values = gauges(20, 0, 0.02, 0.001),
+        expect = { proposals = { db_pool_size = { value = 23, reason = "1000%.0 queries/s x 20 ms" } } } },
+    },
+  },
+  {
+    name = "grow_headroom above headroom is refused, naming both",
+    params = { headroom = 0.05, grow_headroom = 0.1 },
+    knobs = pool(10),
+    values = gauges(8, 0, 0.02, 0.001),
+    expect = { error = "params%.grow_headroom: must be at most headroom %(0%.05%), got 0%.1" },
   },
   {
     name = "shrinks to the largest want of the last 5 minutes, not before",
