@@ -31,10 +31,13 @@
 -- connections against its size: `watch_metric` against `watch_limit_metric`,
 -- or a fixed `watch_limit` when that is ""; `match`, a table, selects its
 -- labels, e.g. {database = "app"}), resident memory against its limit
--- (`memory_metric` against `memory_limit_metric`; live: `memory_limit_metric
+-- (`memory_metric` against `memory_limit_metric`, both selected by
+-- `memory_match` where several processes report; live: `memory_limit_metric
 -- = ""` and `memory_limit` in bytes; a metric "" turns its watch off), and the
 -- scrape cost. Tuning: the budgets set the overhead; `z_fast`, `z_near`,
--- `eta_horizon` and `samples_before_limit` how early it speeds up; `calm_for`
+-- `eta_horizon` and `samples_before_limit` how early it speeds up (the ETA
+-- from the last `eta_window` of samples; the volatility only once the window
+-- holds `min_points` of them: fewer count as not calm); `calm_for`
 -- how long it waits before slowing down (keep it above the flap window,
 -- 10 min by default). Cost: two value reads, a 10-minute window and a
 -- prediction (asked once per scrape interval) per watched series.
@@ -60,6 +63,7 @@ return {
     memory_metric = "process_resident_memory_bytes",
     memory_limit = 0,
     memory_limit_metric = "process_memory_limit_bytes",
+    memory_match = {},
     overhead_metric = "monitoring_overhead_ratio",
     interval_metric = "monitoring_scrape_interval_seconds",
     match = {},
@@ -149,7 +153,7 @@ return {
       return true
     end
     if not watch(p.watch_metric, p.match, p.watch_limit, p.watch_limit_metric) then return end
-    if not watch(p.memory_metric, nil, p.memory_limit, p.memory_limit_metric) then return end
+    if not watch(p.memory_metric, p.memory_match, p.memory_limit, p.memory_limit_metric) then return end
     want = round(want)
 
     if want <= cur or unknown then

@@ -232,6 +232,24 @@ return {
     expect = { no_proposal = true },
   },
   {
+    name = "memory_match picks the process whose memory is watched (and its limit)",
+    series = (function()
+      local s = world(0, 3600, steady(10), leak(3600 + 1500))
+      for _, x in ipairs(s) do
+        if x.metric == "process_resident_memory_bytes" or x.metric == "process_memory_limit_bytes" then
+          x.labels = { pod = "a" }
+        end
+      end
+      local points = {}
+      for t = 0, 3600, 10 do points[#points + 1] = { t, 3e8 } end
+      s[#s + 1] = { metric = "process_resident_memory_bytes", labels = { pod = "b" }, type = "gauge", points = points }
+      return s
+    end)(),
+    params = { memory_match = { pod = "a" } },
+    knobs = at(50),
+    expect = { proposals = { scrape_interval_seconds = { value = 10, reason = "reaches its limit" } } },
+  },
+  {
     name = "a live set-up: memory against a limit given in bytes",
     series = world(0, 3600, steady(10), leak(3600 + 1500), { process_memory_limit_bytes = true }),
     params = { memory_limit_metric = "", memory_limit = "2GiB" },

@@ -68,7 +68,10 @@
 --   repeated; memory that a restart does not free is no leak).
 --
 -- Reads (params, catalogue names by default): process_resident_memory_bytes
--- and process_memory_limit_bytes (or `limit` in bytes), required; optional
+-- and process_memory_limit_bytes (or `limit` in bytes), required; the
+-- memory series is selected by `memory_match` (labels: the predictions need
+-- one series, so where several processes report, name the one to watch);
+-- optional
 -- (a param "" skips the read and the check that needs it):
 -- gc_cpu_seconds_total and gc_collections_total (a collection's pause, CPU
 -- per collection, and the GC's CPU share: "" collects and lowers the GC
@@ -97,8 +100,10 @@
 -- floors (steps x `settle`) at the leak's pace, `cache_lead` the time the
 -- cache needs; `guard` is the margin the peaks keep; the floors themselves
 -- are the knobs' bounds (how low an operator lets GOGC and the cache go);
--- `gc_cpu_max` is the GC CPU a smaller heap may cost (Go's soft memory limit
--- caps it at 50 %); `max_collect_pause` should be the latency
+-- `gc_cpu_max` is the GC CPU a smaller heap may cost, in cores (the rate of
+-- gc_cpu_seconds_total: 0.25 is a quarter of one core; Go's soft memory
+-- limit caps the GC at 50 % of GOMAXPROCS cores, so scale it by the cores
+-- the process has); `max_collect_pause` should be the latency
 -- headroom under the SLO; `act_within` a few scrape intervals longer than
 -- `settle_action`. cache_trim is a fraction: govern it as `type: float`,
 -- 0..1 (an integer 0/1 knob could only evict everything, so it is skipped).
@@ -108,7 +113,13 @@
 -- often); `restart_deadline` must exceed the restart's downtime plus a few
 -- scrape intervals; a lower `quiet_quantile` waits for a deeper trough (0.5,
 -- the median, restarts sooner and more often: less memory, more restarts;
--- 0.4 measured best on the memory_leak scenario). Live, restart_knob is an exec actuator (`kubectl rollout restart`,
+-- 0.4 measured best on the memory_leak scenario); `load_min_samples` is how
+-- many load samples make a history worth judging by (fewer: every moment is
+-- quiet). `peak_window` (15 min) is where the peaks are read (the highest
+-- sample), `repeat_action` how long a rung that fired waits before it may
+-- fire again, `loosen_eta` (18 h) how far off a crossing must be before
+-- the settings loosen, `flush_within` (120 s) how close the crossing must
+-- be before a flush. Live, restart_knob is an exec actuator (`kubectl rollout restart`,
 -- `systemctl restart`) behind a load balancer that drains; "" disables it.
 
 local MiB = 2 ^ 20
@@ -334,6 +345,8 @@ local function sample_load(ctx, p, st)
   if not rps then return end
   if not st.load_at or ctx.now - st.load_at >= p.load_every then
     st.load = st.load or {}
+    -- A smaller load_history (a reload) drops the samples beyond it.
+    for i = #st.load, p.load_history + 1, -1 do st.load[i] = nil end
     st.load_next = (st.load_next or 0) % p.load_history + 1
     st.load[st.load_next] = rps
     st.load_at = ctx.now
@@ -356,8 +369,11 @@ end
 local function planned_restart(ctx, p, st, limit)
   if not restart_allowed(ctx, p, st) then return false end
   if not (st.started and ctx.now - st.started >= p.window) then return false end  -- a full window first
-  if not tightened(ctx, p, st) then return false end
-  local e = ctx.predict.eta(p.memory_metric, nil, limit, { window = p.window, horizon = p.restart_within })
+  local held = tightened(ctx, p, st)
+  -- A metric found missing just now would veto the restart, and a vetoed
+  -- restart must not count as done: next tick, with the metric on record.
+  if optional.missed or not held then return false end
+  local e = ctx.predict.eta(p.memory_metric, p.memory_match, limit, { window = p.window, horizon = p.restart_within })
   if not (e and (e.status == "already" or (e.status == "crossing" and e.probability >= p.act_probability))) then
     return false
   end
@@ -377,11 +393,11 @@ end
 local function decide(ctx, p, st)
   local limit = p.limit
   if limit <= 0 then limit = ctx.value(p.limit_metric) end
-  local w = ctx.window(p.memory_metric, nil, p.peak_window)
+  local w = ctx.window(p.memory_metric, p.memory_match, p.peak_window)
   if not (limit and limit > 0 and w and w.max) then return end
   if planned_restart(ctx, p, st, limit) or optional.missed then return end
 
-  local near, why = ctx.predict.eta(p.memory_metric, nil, limit,
+  local near, why = ctx.predict.eta(p.memory_metric, p.memory_match, limit,
                                     { window = p.window, horizon = p.act_within })
   if not near then
     ctx.log("no prediction: " .. tostring(why))
@@ -414,7 +430,7 @@ local function decide(ctx, p, st)
     end
   end
 
-  local far = ctx.predict.eta(p.memory_metric, nil, p.guard * limit, { window = p.window, horizon = p.lead })
+  local far = ctx.predict.eta(p.memory_metric, p.memory_match, p.guard * limit, { window = p.window, horizon = p.lead })
   if far then settings(ctx, p, st, far, w, limit) end
 end
 
@@ -425,6 +441,7 @@ return {
   params = {
     memory_metric = "process_resident_memory_bytes",
     limit_metric = "process_memory_limit_bytes",
+    memory_match = {},           -- labels that pick the one process's memory series, e.g. {pod = "a"}
     limit = 0,                   -- bytes; > 0 replaces limit_metric
     window = 3600,               -- history the predictions use
     peak_window = 900,           -- the peaks are the highest sample of this window

@@ -458,6 +458,20 @@ return {
     expect = { no_proposal = true, log = "no prediction: ambiguous" },
   },
   {
+    name = "memory_match picks the process to watch",
+    series = {
+      gauge("process_memory_limit_bytes", 0, 3600, function() return GiB end),
+      { metric = "process_resident_memory_bytes", labels = { pod = "a" },
+        points = gauge("x", 0, 3600, function() return 0.3 * GiB end).points },
+      { metric = "process_resident_memory_bytes", labels = { pod = "b" },
+        points = gauge("x", 0, 3600, function(t) return imminent(t) * GiB end).points },
+    },
+    params = { min_history = 0, gc_cpu_metric = "", memory_match = { pod = "b" } },
+    knobs = all_knobs(5, 100),
+    now = 3600,
+    expect = { proposals = { gc_collect = 1 } },
+  },
+  {
     name = "no memory data: nothing",
     knobs = all_knobs(100, 100000),
     expect = { no_proposal = true },
@@ -547,6 +561,23 @@ return {
     steps = {
       { expect = { no_proposal = true, log = "no cache_entries" } },
       { at = 3615, expect = { no_proposal = true } },  -- the size unknown: left alone
+    },
+  },
+  {
+    name = "the GC CPU gone at the restart's tick: no vetoed restart, it comes a tick later",
+    series = memory(0, 3700, creeping, { gauge("gc_cpu_seconds_total", 0, 3000, function(t) return 0.01 * t end) }),
+    params = { load_metric = "" },
+    knobs = {
+      gc_percent = { value = 10, min = 5, max = 100, baseline = 10 },
+      cache_capacity_entries = { value = 100, min = 100, max = 100000, baseline = 100 },
+      process_restart = 0,
+    },
+    now = 0,
+    steps = {
+      { expect = {} },
+      { at = 600, expect = { log = "gc_cpu_seconds_total %(gc_cpu_metric%) is back" } },
+      { at = 3600, expect = { no_proposal = true, log = "no gc_cpu_seconds_total", state_nil = "restarted_at" } },
+      { at = 3615, expect = { proposals = { process_restart = 1 }, knobs = { process_restart = 1 } } },
     },
   },
   {
