@@ -161,7 +161,9 @@ local function decide(ctx, p, st)
     if x >= th[i] then level = i break end
   end
   local current = st.level or 0
-  if level < current and x >= p.leave * th[current] then level = current end  -- hysteresis
+  -- Hysteresis: down only to the highest level whose leaving mark is still
+  -- above x (from critical at 0.85 with the defaults: high, not moderate).
+  while level < current and x >= p.leave * th[level + 1] do level = level + 1 end
   local what = string.format(fmt, x)
   if level ~= current then
     ctx.log(string.format("%s -> %s: %s", LEVELS[current] or "none", LEVELS[level] or "none", what))

@@ -90,6 +90,17 @@ return {
     },
   },
   {
+    name = "hysteresis over two levels: from critical, down to the highest level not yet left",
+    params = { psi_metric = "", gc_cpu_metric = "" },
+    knobs = triggers(),
+    now = 0,
+    steps = {
+      { values = rss(0.98), expect = { state = { level = 3 } } },
+      -- 0.85: below critical's mark (0.873), above high's (0.81): high
+      { advance = 90, values = rss(0.85), expect = { state = { level = 2 }, log = "critical %-> high" } },
+    },
+  },
+  {
     name = "hysteresis: a level is left only below `leave` times its threshold",
     params = { psi_metric = "", gc_cpu_metric = "" },
     knobs = triggers(),
