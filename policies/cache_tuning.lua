@@ -296,6 +296,7 @@ local function decide(ctx, proposed)
     local dh, dm = c.hits - prev.hits, c.misses - prev.misses
     if dh < 0 or dm < 0 or c.stale < prev.stale then
       s.ratio = nil
+      s.step = math.max(s.step, p.restart_step)
       return void("counters went back (a restart): measuring afresh", p.recover)
     end
     local ratio = dh + dm > 0 and dh / (dh + dm) or nil
@@ -382,6 +383,7 @@ local function decide(ctx, proposed)
   s.cum_l = forget * (s.cum_l or 0) + lookups
   s.cum_g = forget * (s.cum_g or 0) + gap(ttl.value) * lookups
   local floor = p.hit_margin - (s.cum_g / s.cum_l - p.hit_margin)
+  if p.hit_margin <= -1 then floor = -math.huge end  -- no floor: J alone decides
 
   -- The next move from a base measured just now: a capacity step up when
   -- the cache is full, a check of what the capacity brings when due, else

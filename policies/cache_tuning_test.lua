@@ -262,6 +262,16 @@ return {
     steps = decided({ proposals = { cache_ttl_seconds = { min = 2947.43, max = 2947.44 } } }),
   },
   {
+    name = "without a floor even a TTL far below its baseline is probed down: J alone decides",
+    params = { settle = 60, measure = 120 },
+    -- 5 s against 7200 s: the TTL's gap, 0.16 x ln(5 / 7200) = -1.16, is
+    -- below any hit_margin: only a floor could turn the probe up.
+    knobs = { cache_ttl_seconds = { value = 5, baseline = 7200, min = 1, max = 7200, integer = false } },
+    now = 0,
+    series = traffic(normal, nil, 180),
+    steps = decided({ proposals = { cache_ttl_seconds = { min = 1, max = 4.99 } } }),
+  },
+  {
     -- 2.5 % of hits stale against a budget of 1 %: TTL x 1 / 2.5 at once,
     -- whatever it costs in hits, then a base at the new TTL.
     name = "over the stale budget the TTL goes at once to the budget's share",
@@ -339,6 +349,18 @@ return {
       { expect = quiet },
       { at = 60, expect = quiet },
       { at = 120, expect = { no_proposal = true, state = { stage = "base", phase = "settle", until_t = 240, step = 0.1 } } },
+    },
+  },
+  {
+    name = "counters going back after the step has decayed: it grows back to restart_step too",
+    params = with({ step = 0.05 }),
+    knobs = roomy,
+    now = 0,
+    series = traffic(normal, nil, 300, 120),
+    steps = {
+      { expect = quiet },
+      { at = 60, expect = quiet },
+      { at = 120, expect = { no_proposal = true, log = "counters went back", state = { step = 0.1 } } },
     },
   },
   {
