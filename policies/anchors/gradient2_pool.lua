@@ -52,13 +52,16 @@ return {
     if not (inflight and service and wait) then return end
     local rtt = service + wait
     if not (rtt > 0) then return end
-    -- The estimate is kept as a real number while the governor holds the
-    -- knob (cooldown, max step); a size changed from outside restarts it.
+    -- The estimate is kept as a real number while the knob stays (the
+    -- governor's cooldown holds it, or the integer part did not move). A
+    -- knob that moved elsewhere restarts it from the size applied: a
+    -- proposal the governor cut short (max step), or a change from outside.
     local limit = st.limit or knob.value
     if st.seen and knob.value ~= st.seen and math.floor(limit) ~= knob.value then limit = knob.value end
     st.seen = knob.value
     local queue = p.queue_size
-    if p.queue_size_sqrt then queue = math.max(queue, math.sqrt(math.floor(limit))) end
+    -- SquareRootFunction: max(baseline, (int) sqrt(limit)).
+    if p.queue_size_sqrt then queue = math.max(queue, math.floor(math.sqrt(math.floor(limit)))) end
     -- ExpAvgMeasurement: a plain mean over the warm-up, then an EMA.
     st.n = (st.n or 0) + 1
     if st.n <= p.warmup then

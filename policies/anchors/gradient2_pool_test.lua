@@ -56,6 +56,15 @@ return {
     expect = { proposals = { db_pool_size = 102 } },
   },
   {
+    -- SquareRootFunction's table holds (int) sqrt: 10 for 120, not 10.95;
+    -- limit = 120 x 0.8 + (120 + 10) x 0.2 = 122
+    name = "the square-root queue size is whole, as the library's lookup table has it",
+    params = { queue_size_sqrt = true },
+    knobs = pool(120),
+    values = reads(80, 0.02),
+    expect = { proposals = { db_pool_size = 122 }, state = { limit = 122 } },
+  },
+  {
     name = "maxLimit caps the limit",
     params = { max_limit = 20 },
     knobs = pool(20),

@@ -37,6 +37,8 @@ return {
     local active = ctx.value(p.active_metric, p.match)
     if not active then return end
     local current = knob.value
+    -- Scaled to zero: the HPA does not scale (Kubernetes disables it at 0 replicas).
+    if current <= 0 then return end
     local ratio = (active / current) / p.target_utilization
     local desired = current
     if math.abs(ratio - 1) > p.tolerance then desired = math.ceil(current * ratio) end

@@ -67,4 +67,10 @@ return {
     values = busy(9),
     expect = { no_proposal = true },
   },
+  {
+    name = "a pool at 0 (scaled to zero): the HPA does not scale",
+    knobs = { db_pool_size = { value = 0, min = 0, max = 200 } },
+    values = busy(5),
+    expect = { no_proposal = true },
+  },
 }

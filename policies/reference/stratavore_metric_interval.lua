@@ -32,6 +32,9 @@ return {
   tick = function(ctx)
     local p = ctx.params
     local knob = ctx.knob(p.knob)
+    if not (p.load_scale > 0) then
+      error(string.format("params.load_scale: must be above 0, got %s", tostring(p.load_scale)))
+    end
     local raw = ctx.value(p.load_metric)
     if not (knob and raw) then return end
     local load = raw / p.load_scale

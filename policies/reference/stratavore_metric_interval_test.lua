@@ -62,4 +62,11 @@ return {
       { expect = { proposals = { scrape_interval_seconds = 15 }, knobs = { scrape_interval_seconds = 15 } } },
     },
   },
+  {
+    name = "a load_scale of 0 fails the tick, naming the param",
+    params = { load_scale = 0 },
+    knobs = knob,
+    values = { db_pool_utilization_ratio = 0.5 },
+    expect = { error = "params%.load_scale: must be above 0, got 0" },
+  },
 }

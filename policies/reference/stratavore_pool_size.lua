@@ -32,7 +32,7 @@ return {
     local want = math.max(low, math.min(high, math.ceil(busy / p.target_load)))
     if want ~= knob.value then
       ctx.propose(p.knob, want, string.format("%.1f busy connections at load %.2f of %d",
-                                              busy, busy / knob.value, knob.value))
+                                              busy, knob.value > 0 and busy / knob.value or 0, knob.value))
     end
   end,
 }

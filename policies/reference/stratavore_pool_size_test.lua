@@ -45,4 +45,10 @@ return {
     knobs = pool(10),
     expect = { no_proposal = true },
   },
+  {
+    name = "a pool at 0: the load in the reason is 0, not a division by zero",
+    values = { db_pool_connections_active = 4 },
+    knobs = pool(0, 0, 12),
+    expect = { proposals = { db_pool_size = { value = 5, reason = "at load 0%.00 of 0" } } },
+  },
 }
