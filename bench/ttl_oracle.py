@@ -180,7 +180,7 @@ READ_KEYS = {
 }
 # What the oracle applies from a perturbed run; a drawn value of another key
 # of READ_KEYS' models that it uses would be an error.
-PERTURBED = {"mean_rps", "change_rate", "exponent"}
+PERTURBED = {"mean_rps", "change_rate", "exponent", "hot_access"}
 USED = {"mean_rps", "amplitude", "keys", "hot_fraction", "hot_access", "exponent", "classes", "change_rate"}
 
 
@@ -190,8 +190,8 @@ def drawn(sc, perturbations):
     out = dict(sc)
     for p in perturbations:
         key = p["path"].rsplit(".", 1)[-1]
-        if key == "exponent":
-            out["classes"] = lambda e=p["value"]: sc["classes"](e)
+        if key in ("exponent", "hot_access"):  # the popularity skew: the key classes change
+            out["classes"] = lambda v=p["value"]: sc["classes"](v)
         elif key in PERTURBED:
             out[key] = p["value"]
     return out
@@ -243,8 +243,8 @@ def read_scenario(path):
            "change_rate": float(models["cache"].get("change_rate", DEFAULT_CHANGE_RATE)),
            "keys": float(keys["keys"]), "perturb": perturb}
     if kind == "keys.hotspot":
-        out["classes"] = lambda: hotspot_classes(out["keys"], float(keys.get("hot_fraction", 0.1)),
-                                                 float(keys.get("hot_access", 0.9)))
+        out["classes"] = lambda hot_access=float(keys.get("hot_access", 0.9)): hotspot_classes(
+            out["keys"], float(keys.get("hot_fraction", 0.1)), hot_access)
     else:
         out["classes"] = lambda exponent=float(keys.get("exponent", 1.0)): zipf_classes(
             out["keys"], exponent, int(keys.get("classes", 64)))

@@ -129,6 +129,14 @@ class OracleTest(unittest.TestCase):
         self.assertEqual(drawn["change_rate"], sc["change_rate"])
         self.assertGreater(drawn["classes"]()[0][1], sc["classes"]()[0][1])  # more skew: a hotter top key
 
+    def test_a_drawn_hot_share_changes_the_hotspot_classes(self):
+        sc = oracle.read_scenario(os.path.join(ROOT, "sim", "scenarios", "cache_hotspot.yaml"))
+        drawn = oracle.drawn(sc, [{"path": "models[1].hot_access", "factor": 1.05, "value": 0.945}])
+        (hot, p_hot), (cold, p_cold) = drawn["classes"]()
+        self.assertEqual((hot, cold), (100000, 900000))
+        self.assertAlmostEqual(p_hot * hot, 0.945, delta=1e-12)
+        self.assertAlmostEqual(p_cold * cold, 0.055, delta=1e-12)
+
 
 if __name__ == "__main__":
     unittest.main()
