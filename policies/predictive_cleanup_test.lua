@@ -73,6 +73,16 @@ local function requests(t0, t1, pieces)
   return { metric = "app_requests_total", points = pts }
 end
 
+-- The settings at their baselines (the GC target above its floor, the
+-- cache at its floor) and the restart trigger.
+local function at_baselines()
+  return {
+    gc_percent = { value = 10, min = 5, max = 100, baseline = 10 },
+    cache_capacity_entries = { value = 100, min = 100, max = 100000, baseline = 100 },
+    process_restart = 0,
+  }
+end
+
 -- Knobs with the planned restart: settings (GC target `gc`) and the triggers.
 local function restart_knobs(gc, cap)
   local k = all_knobs(gc, cap)
@@ -327,11 +337,7 @@ return {
     name = "the settings at their baselines: no planned restart, unless nothing is left to tighten",
     series = memory(0, 3600, creeping, { gauge("gc_cpu_seconds_total", 0, 3600, function(t) return 0.2 * t end) }),
     params = { load_metric = "" },
-    knobs = {
-      gc_percent = { value = 10, min = 5, max = 100, baseline = 10 },
-      cache_capacity_entries = { value = 100, min = 100, max = 100000, baseline = 100 },
-      process_restart = 0,
-    },
+    knobs = at_baselines(),
     now = 0,
     steps = {
       { expect = {} },
@@ -567,11 +573,7 @@ return {
     name = "the GC CPU gone at the restart's tick: no vetoed restart, it comes a tick later",
     series = memory(0, 3700, creeping, { gauge("gc_cpu_seconds_total", 0, 3000, function(t) return 0.01 * t end) }),
     params = { load_metric = "" },
-    knobs = {
-      gc_percent = { value = 10, min = 5, max = 100, baseline = 10 },
-      cache_capacity_entries = { value = 100, min = 100, max = 100000, baseline = 100 },
-      process_restart = 0,
-    },
+    knobs = at_baselines(),
     now = 0,
     steps = {
       { expect = {} },
@@ -584,11 +586,7 @@ return {
     name = "the GC CPU missing: the GC target counts as held, the planned restart follows",
     series = memory(0, 3700, creeping),
     params = { load_metric = "" },
-    knobs = {
-      gc_percent = { value = 10, min = 5, max = 100, baseline = 10 },
-      cache_capacity_entries = { value = 100, min = 100, max = 100000, baseline = 100 },
-      process_restart = 0,
-    },
+    knobs = at_baselines(),
     now = 0,
     steps = {
       { expect = { log = "no gc_cpu_seconds_total" } },

@@ -32,6 +32,16 @@ end
 -- t + 4h, 0.5 + 0.05 (t + 14400) / 3600 GiB.
 local function leak(t) return (0.5 + 0.05 * t / 3600) * GiB end
 
+-- A case against a 0.5 GiB limit, fired at once (hold 0) on the line's
+-- value now (predict 0): two quiet ticks at 0 and 10 s, then `later`.
+local function alarm(name, series, later, extra)
+  local params = { limit = 0.5 * GiB, hold = 0, predict = 0 }
+  for k, v in pairs(extra or {}) do params[k] = v end
+  local steps = { { expect = { no_proposal = true } }, { at = 10, expect = { no_proposal = true } } }
+  for _, step in ipairs(later) do steps[#steps + 1] = step end
+  return { name = name, series = series, params = params, knobs = { gc_collect = 0 }, now = 0, steps = steps }
+end
+
 return {
   {
     name = "the line crosses the threshold within H: pending, then fires after for: 5m",
@@ -95,99 +105,53 @@ return {
       { at = 4070, expect = { proposals = { gc_collect = 2 } } },  -- two new samples over: fires again
     },
   },
-  {
-    name = "no result (every sample left the range) resolves: the next firing notifies at once",
-    series = {
-      { metric = "process_resident_memory_bytes",
-        points = { {0, 0.9 * GiB}, {10, 0.9 * GiB}, {60, 0.9 * GiB}, {200, 0.9 * GiB}, {210, 0.9 * GiB},
-                   {240, 0.9 * GiB} } },
-    },
-    params = { limit = 0.5 * GiB, hold = 0, predict = 0, range = 60 },
-    knobs = { gc_collect = 0 },
-    now = 0,
-    steps = {
-      { expect = { no_proposal = true } },
-      { at = 10, expect = { no_proposal = true } },
-      { at = 60, expect = { proposals = { gc_collect = 1 }, state = { notified = 60 } } },
-      { at = 120, expect = { no_proposal = true, state_nil = { "firing", "notified" } } },
-      { at = 200, expect = { no_proposal = true } },
-      { at = 210, expect = { no_proposal = true } },
-      { at = 240, expect = { no_proposal = true } },  -- evaluated at 200, next at 260
-      -- within repeat_interval (4 h) of the first notification, but a new firing
-      { at = 260, expect = { proposals = { gc_collect = 2 } } },
-    },
-  },
-  {
-    name = "a NaN sample is not kept: it never fires the alert",
-    series = {
-      { metric = "process_resident_memory_bytes",
-        points = { {0, 0.1 * GiB}, {10, 0.1 * GiB}, {20, 0 / 0}, {60, 0 / 0} } },
-    },
-    params = { limit = 0.5 * GiB, hold = 0, predict = 0 },
-    knobs = { gc_collect = 0 },
-    now = 0,
-    steps = {
-      { expect = { no_proposal = true } },
-      { at = 10, expect = { no_proposal = true } },
-      { at = 20, expect = { no_proposal = true, state = { ts = { 0, 10 } } } },
-      { at = 60, expect = { no_proposal = true, state = { ts = { 0, 10 }, predicted = 0.1 * GiB } } },
-    },
-  },
-  {
-    name = "a new series (a restarted process) is a new alert; two fresh ones are ambiguous",
-    series = {
-      { metric = "process_resident_memory_bytes", labels = { pid = "1" },
-        points = { {0, 0.9 * GiB}, {10, 0.9 * GiB}, {60, 0.9 * GiB} } },
-      { metric = "process_resident_memory_bytes", labels = { pid = "2" },
-        points = { {60, 0.9 * GiB}, {70, 0.9 * GiB}, {80, 0.9 * GiB}, {90, 0.9 * GiB}, {100, 0.9 * GiB},
-                   {110, 0.9 * GiB}, {120, 0.9 * GiB} } },
-    },
-    params = { limit = 0.5 * GiB, hold = 0, predict = 0 },
-    knobs = { gc_collect = 0 },
-    now = 0,
-    steps = {
-      { expect = { no_proposal = true } },
-      { at = 10, expect = { no_proposal = true } },
-      { at = 60, expect = { no_proposal = true, log = "2 fresh series match", state = { ambiguous = true } } },
-      { at = 70, expect = { no_proposal = true } },
-      { at = 90, expect = { no_proposal = true, state = { series = "pid=2", ts = { 90 } } } },
-      { at = 100, expect = { no_proposal = true } },
-      { at = 120, expect = { no_proposal = true } },  -- evaluated at 90 (one sample), next at 150
-      { at = 150, expect = { proposals = { gc_collect = 1 }, state = { series = "pid=2", notified = 150 } } },
-    },
-  },
-  {
-    name = "a series gone stale is still evaluated on the samples left in its range",
-    series = {
-      { metric = "process_resident_memory_bytes",
-        points = { {0, 0.9 * GiB}, {10, 0.9 * GiB}, {60, 0.9 * GiB} } },
-      { metric = "up", points = { {70, 1}, {80, 1}, {90, 1}, {100, 1}, {120, 1} } },
-    },
-    params = { limit = 0.5 * GiB, hold = 0, predict = 0 },
-    knobs = { gc_collect = 0 },
-    now = 0,
-    steps = {
-      { expect = { no_proposal = true } },
-      { at = 10, expect = { no_proposal = true } },
-      { at = 60, expect = { proposals = { gc_collect = 1 } } },
-      { at = 120, expect = { no_proposal = true, state = { evaluated = 120, firing = true, ts = { 0, 10, 60 } } } },
-    },
-  },
-  {
-    name = "`match` picks one of several series",
-    series = {
-      { metric = "process_resident_memory_bytes", labels = { pid = "1" }, points = { {0, 0.9 * GiB}, {10, 0.9 * GiB} } },
-      { metric = "process_resident_memory_bytes", labels = { pid = "2" }, points = { {0, 0.1 * GiB}, {10, 0.1 * GiB} } },
-    },
-    params = { limit = 0.5 * GiB, hold = 0, predict = 0, match = { pid = "2" } },
-    knobs = { gc_collect = 0 },
-    now = 0,
-    steps = {
-      { expect = { no_proposal = true } },
-      { at = 10, expect = { no_proposal = true } },
-      { at = 60, expect = { no_proposal = true, state = { series = "pid=2", predicted = 0.1 * GiB } } },
-    },
-  },
+  alarm("no result (every sample left the range) resolves: the next firing notifies at once", {
+    { metric = "process_resident_memory_bytes",
+      points = { {0, 0.9 * GiB}, {10, 0.9 * GiB}, {60, 0.9 * GiB}, {200, 0.9 * GiB}, {210, 0.9 * GiB},
+                 {240, 0.9 * GiB} } },
+  }, {
+    { at = 60, expect = { proposals = { gc_collect = 1 }, state = { notified = 60 } } },
+    { at = 120, expect = { no_proposal = true, state_nil = { "firing", "notified" } } },
+    { at = 200, expect = { no_proposal = true } },
+    { at = 210, expect = { no_proposal = true } },
+    { at = 240, expect = { no_proposal = true } },  -- evaluated at 200, next at 260
+    -- within repeat_interval (4 h) of the first notification, but a new firing
+    { at = 260, expect = { proposals = { gc_collect = 2 } } },
+  }, { range = 60 }),
+  alarm("a NaN sample is not kept: it never fires the alert", {
+    { metric = "process_resident_memory_bytes",
+      points = { {0, 0.1 * GiB}, {10, 0.1 * GiB}, {20, 0 / 0}, {60, 0 / 0} } },
+  }, {
+    { at = 20, expect = { no_proposal = true, state = { ts = { 0, 10 } } } },
+    { at = 60, expect = { no_proposal = true, state = { ts = { 0, 10 }, predicted = 0.1 * GiB } } },
+  }),
+  alarm("a new series (a restarted process) is a new alert; two fresh ones are ambiguous", {
+    { metric = "process_resident_memory_bytes", labels = { pid = "1" },
+      points = { {0, 0.9 * GiB}, {10, 0.9 * GiB}, {60, 0.9 * GiB} } },
+    { metric = "process_resident_memory_bytes", labels = { pid = "2" },
+      points = { {60, 0.9 * GiB}, {70, 0.9 * GiB}, {80, 0.9 * GiB}, {90, 0.9 * GiB}, {100, 0.9 * GiB},
+                 {110, 0.9 * GiB}, {120, 0.9 * GiB} } },
+  }, {
+    { at = 60, expect = { no_proposal = true, log = "2 fresh series match", state = { ambiguous = true } } },
+    { at = 70, expect = { no_proposal = true } },
+    { at = 90, expect = { no_proposal = true, state = { series = "pid=2", ts = { 90 } } } },
+    { at = 100, expect = { no_proposal = true } },
+    { at = 120, expect = { no_proposal = true } },  -- evaluated at 90 (one sample), next at 150
+    { at = 150, expect = { proposals = { gc_collect = 1 }, state = { series = "pid=2", notified = 150 } } },
+  }),
+  alarm("a series gone stale is still evaluated on the samples left in its range", {
+    { metric = "process_resident_memory_bytes", points = { {0, 0.9 * GiB}, {10, 0.9 * GiB}, {60, 0.9 * GiB} } },
+    { metric = "up", points = { {70, 1}, {80, 1}, {90, 1}, {100, 1}, {120, 1} } },
+  }, {
+    { at = 60, expect = { proposals = { gc_collect = 1 } } },
+    { at = 120, expect = { no_proposal = true, state = { evaluated = 120, firing = true, ts = { 0, 10, 60 } } } },
+  }),
+  alarm("`match` picks one of several series", {
+    { metric = "process_resident_memory_bytes", labels = { pid = "1" }, points = { {0, 0.9 * GiB}, {10, 0.9 * GiB} } },
+    { metric = "process_resident_memory_bytes", labels = { pid = "2" }, points = { {0, 0.1 * GiB}, {10, 0.1 * GiB} } },
+  }, {
+    { at = 60, expect = { no_proposal = true, state = { series = "pid=2", predicted = 0.1 * GiB } } },
+  }, { match = { pid = "2" } }),
   {
     name = "each sample is kept once, and only within the range",
     series = memory(100, leak),
