@@ -93,11 +93,14 @@ inline std::string describeChar(char c) {
   return std::string("byte \\x") + kHex[u >> 4] + kHex[u & 15];
 }
 
-// A token quoted for an error message, cut to a readable length.
+// A token quoted for an error message, cut to a readable length, never
+// inside a UTF-8 sequence (the cut backs off over continuation bytes).
 inline std::string quote(std::string_view s) {
   constexpr std::size_t kMaxQuoted = 40;
-  if (s.size() > kMaxQuoted) return "'" + std::string(s.substr(0, kMaxQuoted)) + "...'";
-  return "'" + std::string(s) + "'";
+  if (s.size() <= kMaxQuoted) return "'" + std::string(s) + "'";
+  std::size_t cut = kMaxQuoted;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return "'" + std::string(s.substr(0, cut)) + "...'";
 }
 
 inline bool equalsLower(std::string_view s, std::string_view lower) {

@@ -164,7 +164,9 @@ int writeScrapeReport(std::string_view body, ExpositionFormat format, const Expo
           {"dropped", stats.samplesDropped},
           {"rejected_lines", stats.rejectedLines() + repeated},
           {"bytes", stats.bytes}}}};
-    out << doc.dump(2) << '\n';
+    // The parser does not check UTF-8 (HELP text, label values): replace
+    // invalid bytes rather than throw out of the report.
+    out << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
   } else {
     TextReport report(out);
     stats = parser.parse(body, format, all, report);

@@ -67,6 +67,20 @@ TEST_CASE("scrape report as JSON") {
   CHECK(doc["summary"]["errors"] == 2);
 }
 
+TEST_CASE("scrape report as JSON: bytes that are not UTF-8 are replaced, not thrown") {
+  // Latin-1 HELP text, and an error token cut at 40 bytes in the middle of
+  // a two-byte character (39 ASCII bytes, then U+00E9).
+  const std::string body = "# HELP m caf\xe9\nm 1\nm 1 2 " + std::string(39, 'x') + "\xc3\xa9\xc3\xa9\n";
+  std::ostringstream out;
+  int rejected = 0;
+  REQUIRE_NOTHROW(rejected = writeScrapeReport(body, ExpositionFormat::Prometheus004, ExpositionLimits{}, out, true));
+  CHECK(rejected == 1);
+  auto doc = nlohmann::json::parse(out.str());  // valid JSON, so valid UTF-8
+  CHECK(doc["families"][0]["help"] == "caf\xef\xbf\xbd");  // U+FFFD
+  const std::string message = doc["errors"][0]["message"];
+  CHECK(message.find(std::string(39, 'x') + "...'") != std::string::npos);  // cut before the character
+}
+
 TEST_CASE("scrape report: a repeated series is a rejected line, in line order with the parse errors") {
   const std::string body =
       "a{x=\"1\",y=\"2\"} 1\n"
