@@ -152,6 +152,11 @@ CollectResult PgbouncerSource::collect(const FamilyFilter& filter) {
   const bool databases = anyWanted(filter, kDatabaseMetrics);
   const bool config = anyWanted(filter, kConfigMetrics);
   out.status = connection_.runSimple([&](PgSimpleSession& tx) {
+    // A reused connection found closed runs this again on a fresh one: start
+    // from nothing, or the first try's rows would be there twice.
+    out.batch.clear();
+    out.warnings.clear();
+    sink.skipped = 0;
     // The admin console knows no transactions nor parameters: plain statements.
     if (pools || !(stats || databases || config))
       pgbouncer_rows::addPools(pgbouncer_rows::withoutAdminDatabase(tx.exec("SHOW POOLS"), "database"), sink);

@@ -169,6 +169,11 @@ CollectResult PostgresSource::collect(const FamilyFilter& filter) {
   const bool settings = anyWanted(filter, kSettingMetrics);
   const bool tables = topTables_ > 0 && anyWanted(filter, kTableMetrics);
   out.status = connection_.run([&](pqxx::connection& c) {
+    // A reused connection found closed runs this again on a fresh one: start
+    // from nothing, or the first try's rows would be there twice.
+    out.batch.clear();
+    out.warnings.clear();
+    sink.skipped = 0;
     pqxx::nontransaction tx(c, "trimtab_collect");
     // An empty filter still checks the server is up.
     if (!(activity || ages || databases || settings || tables)) tx.exec("SELECT 1");
