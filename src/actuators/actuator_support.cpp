@@ -2,8 +2,11 @@
 #include "actuators/actuator_support.h"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace trimtab::actuator_support {
 
@@ -15,7 +18,19 @@ std::string formatValue(double value) {
   return fmt::format("{}", value);
 }
 
+namespace {
+
+// The inside of a JSON string holding `text` (invalid UTF-8 replaced).
+std::string jsonInside(const std::string& text) {
+  std::string quoted = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+}  // namespace
+
 std::string substitute(std::string_view text, const ActuationRequest& request) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const bool json = first != std::string_view::npos && (text[first] == '{' || text[first] == '[');
   std::string out;
   out.reserve(text.size() + 32);
   std::size_t i = 0;
@@ -25,13 +40,13 @@ std::string substitute(std::string_view text, const ActuationRequest& request) {
       if (close != std::string_view::npos) {
         std::string_view name = text.substr(i + 1, close - i - 1);
         if (name == "knob") {
-          out += request.knob;
+          out += json ? jsonInside(request.knob) : request.knob;
         } else if (name == "value") {
           out += formatValue(request.value);
         } else if (name == "previous") {
           out += formatValue(request.previous);
         } else if (name == "reason") {
-          out += request.reason;
+          out += json ? jsonInside(request.reason) : request.reason;
         } else {
           out += text[i++];
           continue;
@@ -43,6 +58,15 @@ std::string substitute(std::string_view text, const ActuationRequest& request) {
     out += text[i++];
   }
   return out;
+}
+
+int intSetting(ConfigNode& params, const std::string& key, int fallback, int lo, int hi) {
+  const std::int64_t v = params.getInteger(key, fallback);
+  if (v >= lo && v <= hi) return static_cast<int>(v);
+  params.error(key, hi == std::numeric_limits<int>::max()
+                        ? fmt::format("expected an integer of at least {} (at most {})", lo, hi)
+                        : fmt::format("expected an integer from {} to {}", lo, hi));
+  return fallback;
 }
 
 std::size_t diagnosticCount(const ConfigNode& params) {

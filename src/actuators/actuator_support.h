@@ -15,8 +15,14 @@ namespace trimtab::actuator_support {
 std::string formatValue(double value);
 
 // Replaces {knob}, {value}, {previous} and {reason} in `text`; other braces
-// are left alone.
+// are left alone. In a JSON template (its first non-blank character is '{'
+// or '[') the knob and the reason, which is policy text, are escaped as the
+// inside of a JSON string: a quote in a reason cannot add keys to the body.
 std::string substitute(std::string_view text, const ActuationRequest& request);
+
+// An integer setting `key` within [lo, hi] (checked before narrowing to
+// int); out of range or not an integer: a diagnostic, and `fallback`.
+int intSetting(ConfigNode& params, const std::string& key, int fallback, int lo, int hi);
 
 // Diagnostics recorded so far (0 for a node without a diagnostics sink).
 std::size_t diagnosticCount(const ConfigNode& params);

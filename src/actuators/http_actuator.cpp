@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -98,9 +99,7 @@ Result<HttpActuatorOptions> HttpActuator::parseOptions(ConfigNode& params) {
   o.timeout = params.getDuration("timeout", o.timeout);
   if (!(o.timeout > 0 && o.timeout <= kHttpActuatorMaxTimeout))
     params.error("timeout", fmt::format("expected a duration above 0 and at most {}s", kHttpActuatorMaxTimeout));
-  o.retries = static_cast<int>(params.getInteger("retries", o.retries));
-  if (o.retries < 0 || o.retries > kHttpActuatorMaxRetries)
-    params.error("retries", fmt::format("expected an integer from 0 to {}", kHttpActuatorMaxRetries));
+  o.retries = intSetting(params, "retries", o.retries, 0, kHttpActuatorMaxRetries);
   o.backoff = params.getDuration("backoff", o.backoff);
   if (!(o.backoff >= 0 && o.backoff <= kHttpActuatorMaxBackoff))
     params.error("backoff", fmt::format("expected a duration from 0 to {}s", kHttpActuatorMaxBackoff));
@@ -122,8 +121,7 @@ Result<HttpActuatorOptions> HttpActuator::parseOptions(ConfigNode& params) {
     else
       o.expectStatus = static_cast<int>(code);
   }
-  o.breakerFailures = static_cast<int>(params.getInteger("breaker_failures", o.breakerFailures));
-  if (o.breakerFailures < 1) params.error("breaker_failures", "expected an integer of at least 1");
+  o.breakerFailures = intSetting(params, "breaker_failures", o.breakerFailures, 1, std::numeric_limits<int>::max());
   o.breakerOpen = params.getDuration("breaker_open", o.breakerOpen);
   if (!(o.breakerOpen > 0)) params.error("breaker_open", "expected a duration above 0");
   params.finish();

@@ -23,9 +23,13 @@ constexpr Seconds kMaxVerifyTimeout = 60;
 constexpr std::string_view kAdminDatabase = "pgbouncer";
 constexpr std::array<std::string_view, 5> kServerColumns = {"sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"};
 
-// pgbouncer's admin parser takes bare words: allow only what needs no quoting.
+// Database names this actuator takes: letters, digits, '_', '-', '.', at
+// most pgbouncer's 63 bytes. pgbouncer's admin parser reads a bare word as
+// [0-9a-z_]+ only, so RECONNECT always sends the name double-quoted (which
+// these characters never need escaped in).
+constexpr std::size_t kMaxDatabaseName = 63;
 bool isPlainName(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && s.size() <= kMaxDatabaseName && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
   });
 }
@@ -59,7 +63,7 @@ Result<PgbouncerPoolSizeActuator::Options> PgbouncerPoolSizeActuator::parseOptio
   readPgActuatorSettings(params, o.settings, true);
   o.database = params.getString("database", "");
   if (!o.database.empty() && !isPlainName(o.database))
-    params.error("database", "expected a database name of letters, digits, '_', '-', '.'");
+    params.error("database", "expected a database name of at most 63 letters, digits, '_', '-', '.'");
   if (o.database == kAdminDatabase) params.error("database", "the admin database has no pool to size");
   o.verifyTimeout = params.getDuration("verify_timeout", o.verifyTimeout);
   if (!(o.verifyTimeout >= 0 && o.verifyTimeout <= kMaxVerifyTimeout))
@@ -114,7 +118,7 @@ ActuationOutcome PgbouncerPoolSizeActuator::apply(const ActuationRequest& reques
       const bool shrinking = haveOld && (size < old || (size == old && largestPool(tx.exec("SHOW POOLS"),
                                                                                    options_.database) > size));
       if (shrinking && options_.reconnectOnShrink) {
-        tx.exec(options_.database.empty() ? std::string("RECONNECT") : "RECONNECT " + options_.database);
+        tx.exec(options_.database.empty() ? std::string("RECONNECT") : "RECONNECT \"" + options_.database + "\"");
         reconnected = true;
       }
       // Busy server connections close only once released: poll until the pools fit.

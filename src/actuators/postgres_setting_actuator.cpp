@@ -69,6 +69,9 @@ Result<PostgresSettingActuator::Options> PostgresSettingActuator::parseOptions(C
   o.verifyTimeout = params.getDuration("verify_timeout", o.verifyTimeout);
   if (!(o.verifyTimeout >= 0 && o.verifyTimeout <= kMaxVerifyTimeout))
     params.error("verify_timeout", fmt::format("expected a duration from 0 to {}s", kMaxVerifyTimeout));
+  // The verification runs inside the query's watchdog (`timeout`): a longer
+  // one would be cut off after the change was persisted, and retried.
+  if (o.verifyTimeout >= o.settings.retry.timeout) params.error("verify_timeout", "expected less than the timeout");
   params.finish();
   if (auto status = actuator_support::newDiagnostics(params, before); !status) return status.error();
   return o;

@@ -55,9 +55,7 @@ Result<PostgresTerminateIdleActuator::Options> PostgresTerminateIdleActuator::pa
   o.users = params.getStringList("users");
   if (o.applicationNames.empty() && o.users.empty())
     params.error("", "give application_names or users (or both): which sessions may be terminated");
-  o.maxPerApply = static_cast<int>(params.getInteger("max_per_apply", o.maxPerApply));
-  if (o.maxPerApply < 1 || o.maxPerApply > kMaxPerApplyCeiling)
-    params.error("max_per_apply", fmt::format("expected an integer from 1 to {}", kMaxPerApplyCeiling));
+  o.maxPerApply = actuator_support::intSetting(params, "max_per_apply", o.maxPerApply, 1, kMaxPerApplyCeiling);
   params.finish();
   if (auto status = actuator_support::newDiagnostics(params, before); !status) return status.error();
   return o;

@@ -39,9 +39,8 @@ Result<PostgresVacuumActuator::Options> PostgresVacuumActuator::parseOptions(Con
   o.tables = params.getStringList("tables");
   for (const auto& t : o.tables)
     if (t.empty() || std::count(t.begin(), t.end(), '.') > 1) params.error("tables", "expected 'schema.table' or 'table', got '" + t + "'");
-  o.maxTablesPerApply = static_cast<int>(params.getInteger("max_tables_per_apply", o.maxTablesPerApply));
-  if (o.maxTablesPerApply < 1 || o.maxTablesPerApply > kMaxTablesCeiling)
-    params.error("max_tables_per_apply", fmt::format("expected an integer from 1 to {}", kMaxTablesCeiling));
+  o.maxTablesPerApply =
+      actuator_support::intSetting(params, "max_tables_per_apply", o.maxTablesPerApply, 1, kMaxTablesCeiling);
   o.analyze = params.getBool("analyze", o.analyze);
   params.finish();
   if (auto status = actuator_support::newDiagnostics(params, before); !status) return status.error();

@@ -26,9 +26,7 @@ Result<RedisTtlActuator::Options> RedisTtlActuator::parseOptions(ConfigNode& par
     o.pattern = *pattern;
     if (o.pattern.empty()) params.error("pattern", "expected a key pattern like 'cache:*'");
   }
-  o.batch = static_cast<int>(params.getInteger("batch", o.batch));
-  if (o.batch < 1 || o.batch > kRedisTtlMaxBatch)
-    params.error("batch", fmt::format("expected an integer from 1 to {}", kRedisTtlMaxBatch));
+  o.batch = actuator_support::intSetting(params, "batch", o.batch, 1, kRedisTtlMaxBatch);
   o.timeBudget = params.getDuration("time_budget", o.timeBudget);
   if (!(o.timeBudget > 0) || o.timeBudget > o.settings.retry.timeout)
     params.error("time_budget", "expected a duration above 0 and at most the timeout");

@@ -2,9 +2,12 @@
 #include "actuators/server_retry.h"
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "actuators/actuator_support.h"
 
 namespace trimtab {
 
@@ -12,14 +15,12 @@ void readServerRetryOptions(ConfigNode& params, ServerRetryOptions& o) {
   o.timeout = params.getDuration("timeout", o.timeout);
   if (!(o.timeout > 0 && o.timeout <= kServerActuatorMaxTimeout))
     params.error("timeout", fmt::format("expected a duration above 0 and at most {}s", kServerActuatorMaxTimeout));
-  o.retries = static_cast<int>(params.getInteger("retries", o.retries));
-  if (o.retries < 0 || o.retries > kServerActuatorMaxRetries)
-    params.error("retries", fmt::format("expected an integer from 0 to {}", kServerActuatorMaxRetries));
+  o.retries = actuator_support::intSetting(params, "retries", o.retries, 0, kServerActuatorMaxRetries);
   o.backoff = params.getDuration("backoff", o.backoff);
   if (!(o.backoff >= 0 && o.backoff <= kServerActuatorMaxBackoff))
     params.error("backoff", fmt::format("expected a duration from 0 to {}s", kServerActuatorMaxBackoff));
-  o.breakerFailures = static_cast<int>(params.getInteger("breaker_failures", o.breakerFailures));
-  if (o.breakerFailures < 1) params.error("breaker_failures", "expected an integer of at least 1");
+  o.breakerFailures =
+      actuator_support::intSetting(params, "breaker_failures", o.breakerFailures, 1, std::numeric_limits<int>::max());
   o.breakerOpen = params.getDuration("breaker_open", o.breakerOpen);
   if (!(o.breakerOpen > 0)) params.error("breaker_open", "expected a duration above 0");
 }

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/secret.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
 
 namespace trimtab {
 
@@ -65,13 +69,30 @@ Result<std::string> readSecret(const SecretRef& ref) {
       return std::string(value);
     }
     case SecretRef::Kind::File: {
-      std::ifstream in(ref.text, std::ios::binary);
-      if (!in) return makeError("cannot read file " + ref.text);
-      std::string line;
-      std::getline(in, line);
+      // A regular file only, opened without blocking (a FIFO would block
+      // every connect), and read up to the cap (not /dev/zero to the end).
+      const int fd = ::open(ref.text.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) return makeError("cannot read file " + ref.text);
+      struct stat st {};
+      if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return makeError("file " + ref.text + " is not a regular file");
+      }
+      std::string data(kMaxSecretBytes + 1, '\0');
+      std::size_t got = 0;
+      while (got < data.size()) {
+        const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+      data.resize(got);
+      const std::string line = data.substr(0, data.find('\n'));  // the first line
       if (line.size() > kMaxSecretBytes) return makeError("file " + ref.text + " is too large for a secret");
-      while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-      return line;
+      std::string out = line;
+      while (!out.empty() && (out.back() == '\r' || out.back() == '\n')) out.pop_back();
+      return out;
     }
   }
   return std::string();

@@ -88,6 +88,22 @@ TEST_CASE("http actuator: PUT, body template and expected status") {
   CHECK(got[1].headers["content-type"].rfind("text/plain", 0) == 0);
 }
 
+TEST_CASE("http actuator: a JSON body template gets the reason escaped, so it cannot add keys") {
+  ScriptedHttpServer server({200});
+  Harness h("url: " + server.url() + "\nretries: 0\n"
+            "body: '{\"pool_size\": {value}, \"why\": \"{reason}\", \"knob\": \"{knob}\"}'\n");
+  auto outcome = h.actuator->apply(request(25, 20, "x\",\"pool_size\":500,\"y\":\"\\ \n"));
+  REQUIRE_MESSAGE(outcome.ok, outcome.detail);
+  auto got = server.received();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].headers["content-type"] == "application/json");
+  auto body = nlohmann::json::parse(got[0].body);  // valid JSON
+  CHECK(body.size() == 3);
+  CHECK(body["pool_size"] == 25);
+  CHECK(body["why"] == "x\",\"pool_size\":500,\"y\":\"\\ \n");
+  CHECK(body["knob"] == "pool");
+}
+
 TEST_CASE("http actuator retries 5xx with doubling backoff") {
   ScriptedHttpServer server({500, 503, 200});
   Harness h("url: " + server.url() + "\nretries: 2\nbackoff: 100ms\n");
@@ -249,6 +265,12 @@ TEST_CASE("http actuator settings errors name the key") {
     CHECK(params.mentions("expect_status", "'2xx'"));
     CHECK(params.mentions("breaker_failures", "at least 1"));
     CHECK(params.mentions("headers", "env:VARIABLE_NAME"));
+  }
+  SUBCASE("an integer past int's range is out of range, not wrapped") {
+    Params params("url: http://127.0.0.1:1/k\nretries: 4294967297\nbreaker_failures: 4294967296\n");
+    REQUIRE_FALSE(build("http", params).ok());
+    CHECK(params.mentions("retries", "from 0 to 10"));
+    CHECK(params.mentions("breaker_failures", "at most 2147483647"));
   }
   SUBCASE("unknown key with a suggestion") {
     Params params("url: http://127.0.0.1:1/k\nbreaker_failure: 3\n");

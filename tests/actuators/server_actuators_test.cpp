@@ -161,10 +161,17 @@ TEST_CASE("postgres and pgbouncer actuator settings") {
 
   Params pool("dsn: env:PGBOUNCER_ADMIN_DSN\ndatabase: app\n");
   CHECK(build("pgbouncer_pool_size", pool).ok());
-  for (const char* bad : {"database: 'app; SHUTDOWN'\n", "database: pgbouncer\n", "verify_timeout: 10s\ntimeout: 5s\n"}) {
+  Params dashed("dsn: env:PGBOUNCER_ADMIN_DSN\ndatabase: my-app.eu\n");  // sent quoted in RECONNECT
+  CHECK(build("pgbouncer_pool_size", dashed).ok());
+  const std::string tooLong = "database: " + std::string(64, 'a') + "\n";
+  for (const char* bad : {"database: 'app; SHUTDOWN'\n", "database: pgbouncer\n", "verify_timeout: 10s\ntimeout: 5s\n",
+                          tooLong.c_str()}) {
     Params p(std::string("dsn: env:X\n") + bad);
     CHECK_MESSAGE(!build("pgbouncer_pool_size", p).ok(), bad);
   }
+  // The verification runs inside the query's timeout.
+  Params slowVerify("dsn: env:PG_DSN\nsetting: work_mem\ntimeout: 1s\n");  // verify_timeout 2 s by default
+  CHECK(contains(build("postgres_setting", slowVerify).error().message, "verify_timeout: expected less than the timeout"));
   Params literalPassword(std::string("dsn: 'host=h password=") + kSecret + "'\nsetting: work_mem\n");
   auto r = build("postgres_setting", literalPassword);
   REQUIRE(!r.ok());

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/secret.h"
@@ -94,6 +95,23 @@ TEST_CASE("secret references: env, file, literal; errors never show a value") {
   auto gone = readSecret(*file);
   REQUIRE(!gone);
   CHECK(gone.error().message.find("from-file") == std::string::npos);
+
+  // Not a regular file (a FIFO would block every connect; /dev/zero never
+  // ends), or a first line past the cap: refused, promptly.
+  auto fifo = std::filesystem::temp_directory_path() / ("trimtab_fifo_" + std::to_string(::getpid()));
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto fromFifo = readSecret(*parseSecretRef("file:" + fifo.string(), false));
+  std::filesystem::remove(fifo);
+  REQUIRE(!fromFifo);
+  CHECK(fromFifo.error().message.find("not a regular file") != std::string::npos);
+  auto zero = readSecret(*parseSecretRef("file:/dev/zero", false));
+  REQUIRE(!zero);
+  CHECK(zero.error().message.find("not a regular file") != std::string::npos);
+  std::ofstream(path) << std::string(1 << 20, 'x');  // 1 MiB, no newline
+  auto huge = readSecret(*file);
+  std::filesystem::remove(path);
+  REQUIRE(!huge);
+  CHECK(huge.error().message.find("too large for a secret") != std::string::npos);
 
   CHECK(!parseSecretRef("hunter2", false));
   CHECK(parseSecretRef("hunter2", true)->kind == SecretRef::Kind::Literal);
