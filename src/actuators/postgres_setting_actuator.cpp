@@ -95,11 +95,12 @@ ActuationOutcome PostgresSettingActuator::apply(const ActuationRequest& request)
   return guarded([&]() -> AttemptResult {
     AttemptResult r;
     std::string literal, before, after, unit;
-    bool refused = false;
+    bool refused = false, shadowed = false;
     bool ran = runOrFail([&](pqxx::connection& c) {
       pqxx::nontransaction tx(c, "trimtab_setting");
-      auto info = tx.exec_params("SELECT context, vartype, setting, coalesce(unit, '') FROM pg_settings WHERE name = $1",
-                                 options_.setting);
+      auto info = tx.exec_params(
+          "SELECT context, vartype, setting, coalesce(unit, ''), source FROM pg_settings WHERE name = $1",
+          options_.setting);
       if (info.empty()) {
         refused = true;
         r.detail = options_.setting + ": unknown to this server";
@@ -109,6 +110,14 @@ ActuationOutcome PostgresSettingActuator::apply(const ActuationRequest& request)
       std::string vartype = info[0][1].c_str();
       before = info[0][2].c_str();
       unit = info[0][3].c_str();
+      // A value this session got from its connection (trimtab's own
+      // statement_timeout, a DSN's `options`) or from ALTER ROLE/DATABASE
+      // outranks the configuration file: the reload never shows here. Then
+      // the file's entry is what is checked (pg_file_settings: the last
+      // line for the name, and whether the server could apply it).
+      const std::string source = info[0][4].c_str();
+      shadowed = source == "client" || source == "session" || source == "user" || source == "database" ||
+                 source == "database user";
       if (context != "sighup" && context != "user" && context != "superuser") {
         refused = true;
         r.detail = fmt::format("{}: context '{}' needs a restart, not a reload", options_.setting, context);
@@ -137,7 +146,14 @@ ActuationOutcome PostgresSettingActuator::apply(const ActuationRequest& request)
       // This session applies the reload between statements; poll until it has.
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.verifyTimeout);
       for (;;) {
-        after = tx.exec_params("SELECT setting FROM pg_settings WHERE name = $1", options_.setting)[0][0].c_str();
+        if (shadowed) {
+          auto file = tx.exec_params(
+              "SELECT setting, applied FROM pg_file_settings WHERE name = $1 ORDER BY seqno DESC LIMIT 1",
+              options_.setting);
+          after = !file.empty() && file[0][1].as<bool>(false) ? file[0][0].c_str() : "";
+        } else {
+          after = tx.exec_params("SELECT setting FROM pg_settings WHERE name = $1", options_.setting)[0][0].c_str();
+        }
         if (sameValue(after, literal) || std::chrono::steady_clock::now() >= deadline) break;
         sleep_(kVerifyPoll);
       }
@@ -147,8 +163,12 @@ ActuationOutcome PostgresSettingActuator::apply(const ActuationRequest& request)
     r.ok = true;
     r.effective = sameValue(after, literal);
     std::string shownUnit = unit.empty() ? "" : " " + unit;
-    r.detail = fmt::format("{} = {}{} (was {}{}; ALTER SYSTEM + reload)", options_.setting, after, shownUnit, before, shownUnit);
-    if (!r.effective) r.detail += fmt::format("; applied, not yet effective: pg_settings shows {}, not {}", after, literal);
+    r.detail = fmt::format("{} = {}{} (was {}{}; ALTER SYSTEM + reload{})", options_.setting, after, shownUnit, before,
+                           shownUnit, shadowed ? "; checked in pg_file_settings: this session overrides it" : "");
+    if (!r.effective)
+      r.detail += fmt::format("; applied, not yet effective: {} shows {}, not {}",
+                              shadowed ? "pg_file_settings" : "pg_settings", after.empty() ? "nothing applied" : after,
+                              literal);
     return r;
   });
 }

@@ -177,10 +177,25 @@ TEST_CASE("postgres: ALTER SYSTEM SET of an allowlisted setting, reloaded and ve
   CHECK(!o.ok);
   CHECK(o.attempts == 1);
 
+  // statement_timeout: the actuator's own session sets it on connect (its
+  // query timeout), so pg_settings never shows the reload there; the file's
+  // entry is checked instead, and a fresh session sees the new value.
+  auto timeout = makeActuator("postgres_setting", pgYaml(*s) + "setting: statement_timeout\n");
+  o = timeout->apply(change(45000));
+  REQUIRE_MESSAGE(o.ok, o.detail);
+  CHECK_MESSAGE(o.effective, o.detail);
+  CHECK(o.detail.find("checked in pg_file_settings") != std::string::npos);
+  {
+    pqxx::connection fresh((*s)["PG_APP_DSN"]);
+    pqxx::nontransaction n(fresh);
+    CHECK(n.exec("SHOW statement_timeout")[0][0].as<std::string>() == "45s");
+  }
+
   pqxx::connection c((*s)["PG_DSN"]);
   pqxx::nontransaction n(c);
   n.exec("ALTER SYSTEM RESET work_mem");
   n.exec("ALTER SYSTEM RESET random_page_cost");
+  n.exec("ALTER SYSTEM RESET statement_timeout");
   n.exec("SELECT pg_reload_conf()");
 }
 
