@@ -156,6 +156,9 @@ HttpActuator::Attempt HttpActuator::attempt(const std::string& body,
   request.timeout = options_.timeout;
   request.maxBodyBytes = kMaxResponseBytes;
   request.acceptGzip = false;
+  // The status decides; a body that could not be read does not make a POST
+  // that took effect worth sending again.
+  request.statusOnBodyError = true;
   auto response = httpExchange(request);
   if (!response) {
     // The client names the URL without userinfo; drop the query too, which
@@ -170,6 +173,7 @@ HttpActuator::Attempt HttpActuator::attempt(const std::string& body,
   int status = response->status;
   bool ok = options_.expectStatus ? status == options_.expectStatus : status >= 200 && status < 300;
   std::string detail = fmt::format("HTTP {} from {}", status, displayUrl_);
+  if (!response->bodyError.empty()) detail += " (response body not read: " + response->bodyError + ")";
   if (ok) return {true, false, detail};
   if (std::string text = excerpt(response->body, kResponseExcerptBytes); !text.empty()) detail += ": " + text;
   return {false, status >= 500 || status == 408 || status == 429, detail};

@@ -245,7 +245,12 @@ Result<HttpResponse> exchange(const HttpRequest& request) {
     return fail("timed out after " + formatSeconds(request.timeout) + " while " + ex.phase);
   }
   if (ex.ec == http::error::body_limit) {
-    return fail("body larger than " + std::to_string(request.maxBodyBytes) + " bytes");
+    const std::string why = "body larger than " + std::to_string(request.maxBodyBytes) + " bytes";
+    if (!(request.statusOnBodyError && ex.parser.is_header_done())) return fail(why);
+    HttpResponse response;
+    response.status = ex.parser.get().result_int();
+    response.bodyError = why;
+    return response;
   }
   if (ex.ec == http::error::header_limit) {
     return fail("response headers larger than " + std::to_string(kMaxHeaderBytes) + " bytes");
@@ -262,12 +267,18 @@ Result<HttpResponse> exchange(const HttpRequest& request) {
   std::string_view encoding(encodingHeader.data(), encodingHeader.size());
   if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) {
     auto decoded = gunzipBounded(msg.body(), request.maxBodyBytes);
-    if (!decoded) return fail(decoded.error().message);
-    response.body = std::move(decoded.value());
+    if (!decoded) {
+      if (!request.statusOnBodyError) return fail(decoded.error().message);
+      response.bodyError = decoded.error().message;
+    } else {
+      response.body = std::move(decoded.value());
+    }
   } else if (encoding.empty() || iequals(encoding, "identity")) {
     response.body = std::move(msg.body());
   } else {
-    return fail("unsupported Content-Encoding '" + std::string(encoding) + "'");
+    const std::string why = "unsupported Content-Encoding '" + std::string(encoding) + "'";
+    if (!request.statusOnBodyError) return fail(why);
+    response.bodyError = why;
   }
   return response;
 }

@@ -18,6 +18,12 @@ struct HttpRequest {
   Seconds timeout = 5;          // whole exchange: resolve, connect, write, read
   std::size_t maxBodyBytes = 16u << 20;  // after decompression; larger -> Error
   bool acceptGzip = true;       // send Accept-Encoding: gzip, decode if the server uses it
+  // A body that cannot be read in full or decoded (over maxBodyBytes, an
+  // unknown Content-Encoding) once the status line has come: by default an
+  // Error; with this set, the response with its status and `bodyError`
+  // (for a caller that needs the status, not the body: the request took
+  // effect, and sending it again would repeat it).
+  bool statusOnBodyError = false;
 };
 
 struct HttpResponse {
@@ -25,6 +31,7 @@ struct HttpResponse {
   std::string contentType;
   std::string body;             // decoded (gunzipped) body
   std::size_t wireBytes = 0;    // bytes received before decoding
+  std::string bodyError;        // statusOnBodyError: why `body` is empty
 };
 
 // Parsed http:// URL. https is rejected with a clear error (no TLS build).

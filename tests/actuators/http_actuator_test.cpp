@@ -104,6 +104,21 @@ TEST_CASE("http actuator: a JSON body template gets the reason escaped, so it ca
   CHECK(body["knob"] == "pool");
 }
 
+TEST_CASE("http actuator: a 2xx whose body is too large is applied once, not retried") {
+  ScriptedHttpServer server({200, 503, 503, 503});
+  server.setBody(std::string(100 << 10, 'x'));  // the endpoint answers with its whole 100 KiB config
+  Harness h("url: " + server.url() + "\nretries: 2\nbackoff: 0s\n");
+  auto outcome = h.actuator->apply(request(25, 20));
+  CHECK_MESSAGE(outcome.ok, outcome.detail);
+  CHECK(outcome.attempts == 1);
+  CHECK(server.received().size() == 1);
+  CHECK(outcome.detail.find("response body not read: body larger than 65536 bytes") != std::string::npos);
+  // A 5xx with a large body is still a failure worth retrying, by its status.
+  auto failed = h.actuator->apply(request(26, 25));
+  CHECK(!failed.ok);
+  CHECK(failed.attempts == 3);
+}
+
 TEST_CASE("http actuator retries 5xx with doubling backoff") {
   ScriptedHttpServer server({500, 503, 200});
   Harness h("url: " + server.url() + "\nretries: 2\nbackoff: 100ms\n");

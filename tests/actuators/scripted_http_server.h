@@ -67,6 +67,11 @@ class ScriptedHttpServer {
     std::lock_guard lock(mu_);
     silent_ = silent;
   }
+  // Every response carries this body (empty: the default "scripted\n").
+  void setBody(std::string body) {
+    std::lock_guard lock(mu_);
+    body_ = std::move(body);
+  }
   // The response body repeats this request header's value (secret-leak tests).
   void echoHeader(std::string name) {
     std::lock_guard lock(mu_);
@@ -129,7 +134,9 @@ class ScriptedHttpServer {
       }
       conn->response = {static_cast<http::status>(status), 11};
       if (status != 204 && status != 304)  // they may not carry a body
-        conn->response.body() = echoHeader_.empty() ? "scripted\n" : "echo " + std::string(conn->request[echoHeader_]);
+        conn->response.body() = !echoHeader_.empty() ? "echo " + std::string(conn->request[echoHeader_])
+                                : body_.empty()      ? std::string("scripted\n")
+                                                     : body_;
     }
     conn->response.keep_alive(conn->request.keep_alive());
     conn->response.prepare_payload();
@@ -143,6 +150,7 @@ class ScriptedHttpServer {
   int defaultStatus_;
   bool silent_ = false;
   std::string echoHeader_;
+  std::string body_;
   std::vector<Received> received_;
 
   boost::asio::io_context io_;

@@ -193,6 +193,27 @@ TEST_CASE("an oversized body is refused") {
   CHECK(fits->body.size() == big.size());
 }
 
+TEST_CASE("statusOnBodyError: the status of a response whose body cannot be read, with why") {
+  std::string big(100'000, 'x');
+  TestHttpServer server([&](const std::string& req) {
+    if (contains(req, "GET /br ")) return httpReply(202, "xx", "text/plain", "Content-Encoding: br\r\n");
+    return httpReply(201, big);
+  });
+  HttpRequest req = get(server.url());
+  req.maxBodyBytes = 10'000;
+  req.statusOnBodyError = true;
+  auto r = httpExchange(req);
+  REQUIRE_MESSAGE(r.ok(), r.error().message);
+  CHECK(r->status == 201);
+  CHECK(r->body.empty());
+  CHECK(r->bodyError == "body larger than 10000 bytes");
+  req.url = server.url("/br");
+  auto br = httpExchange(req);
+  REQUIRE_MESSAGE(br.ok(), br.error().message);
+  CHECK(br->status == 202);
+  CHECK(br->bodyError == "unsupported Content-Encoding 'br'");
+}
+
 TEST_CASE("an oversized body without Content-Length, or chunked, is refused too") {
   std::string big(100'000, 'y');
   std::string chunked;
