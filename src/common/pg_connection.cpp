@@ -7,7 +7,6 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -16,6 +15,7 @@
 #include <pqxx/except>
 
 #include "common/pg_backends.h"
+#include "common/socket_watchdog.h"
 
 namespace trimtab {
 
@@ -26,42 +26,6 @@ constexpr int kMinConnectTimeout = 2;
 // The server's statement_timeout answers first; the watchdog only catches a
 // server that cannot answer at all.
 constexpr Seconds kWatchdogGrace = 0.5;
-
-// Shuts a socket down when a call overruns, so libpq's blocking wait returns
-// with an error instead of hanging on a stopped server.
-class Watchdog {
- public:
-  Watchdog(int fd, Seconds timeout) : thread_([this, fd, timeout] {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::duration<double>(timeout), [this] { return done_; })) {
-      fired_ = true;
-      if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-    }
-  }) {}
-  ~Watchdog() {
-    if (thread_.joinable()) stop();
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
-  // Returns whether it fired.
-  bool stop() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    return fired_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  bool fired_ = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
 
 // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running..."); keep one line.
 std::string oneLine(std::string_view text) {
@@ -275,7 +239,7 @@ Status PgConnection::execute(const std::function<void()>& body, std::optional<Se
     bool lost = false;
     bool fired = false;
     {
-      Watchdog dog(socket(), limit);
+      SocketWatchdog dog(socket(), limit);
       try {
         body();
       } catch (const pqxx::broken_connection& e) {

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "common/socket_watchdog.h"
+
 namespace trimtab {
 
 namespace {
@@ -175,9 +177,17 @@ bool RedisConnection::timedOut() const {
   return why.find("temporarily unavailable") != std::string_view::npos || why.find("timed out") != std::string_view::npos;
 }
 
-Error RedisConnection::ioError(const std::string& during) {
+// hiredis's timeout bounds each read, not a reply: a server that trickles
+// one keeps every read within it. The watchdog bounds the exchange; its
+// grace lets a silent server be reported by the read timeout first.
+constexpr Seconds kDeadlineGrace = 0.5;
+
+Seconds RedisConnection::deadline() const { return options_.timeout + kDeadlineGrace; }
+
+Error RedisConnection::ioError(const std::string& during, bool overran) {
   std::string why = ctx_ && ctx_->errstr[0] ? ctx_->errstr : "connection lost";
   if (timedOut()) why = fmt::format("timed out after {}s", options_.timeout);
+  if (overran) why = fmt::format("no complete reply within {}s", deadline());
   disconnect();
   guard_.failed();
   return makeError(redact(display_ + ": " + during + ": " + why));
@@ -221,7 +231,12 @@ Status RedisConnection::ensureConnected() {
 
   auto simple = [&](const std::vector<std::string>& argv, const char* what) -> Status {
     Argv a(argv);
+    SocketWatchdog dog(ctx_->fd, deadline());
     auto* raw = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a.ptrs.data(), a.lens.data()));
+    if (dog.stop()) {
+      if (raw) freeReplyObject(raw);
+      return ioError(what, true);
+    }
     if (!raw) return ioError(what);
     RedisReply reply = copyReply(raw);
     freeReplyObject(raw);
@@ -250,7 +265,12 @@ Result<RedisReply> RedisConnection::command(const std::vector<std::string>& argv
     const bool reused = ctx_ != nullptr;
     if (Status s = ensureConnected(); !s.ok()) return s.error();
     Argv a(argv);
+    SocketWatchdog dog(ctx_->fd, deadline());
     auto* raw = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a.ptrs.data(), a.lens.data()));
+    if (dog.stop()) {
+      if (raw) freeReplyObject(raw);
+      return ioError(argv.empty() ? "command" : argv.front(), true);
+    }
     if (!raw) {
       if (reused && attempt == 0 && !timedOut()) {
         disconnect();  // closed by the server while idle (a restart): one fresh try
@@ -271,6 +291,7 @@ Result<std::vector<RedisReply>> RedisConnection::pipeline(const std::vector<std:
     const bool reused = ctx_ != nullptr;
     if (Status s = ensureConnected(); !s.ok()) return s.error();
     bool failed = false;
+    SocketWatchdog dog(ctx_->fd, deadline());
     for (const auto& argv : commands) {
       Argv a(argv);
       if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), a.ptrs.data(), a.lens.data()) != REDIS_OK) {
@@ -289,6 +310,7 @@ Result<std::vector<RedisReply>> RedisConnection::pipeline(const std::vector<std:
       replies.push_back(copyReply(static_cast<redisReply*>(raw)));
       freeReplyObject(raw);
     }
+    if (dog.stop()) return ioError("pipeline", true);
     if (!failed) {
       guard_.succeeded();
       return replies;

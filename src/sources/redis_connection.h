@@ -89,8 +89,12 @@ class RedisConnection {
 
  private:
   Status ensureConnected();
-  Error ioError(const std::string& during);
+  // `overran`: the watchdog cut a reply that never completed.
+  Error ioError(const std::string& during, bool overran = false);
   bool timedOut() const;
+  // The whole of one exchange (a command, a pipeline, AUTH): the per-read
+  // timeout plus a grace, after which the socket is shut down.
+  Seconds deadline() const;
   std::string redact(std::string text) const;
 
   RedisOptions options_;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -48,6 +49,9 @@ class FakeTcpServer {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
+  // Replies go out one byte every `seconds` (0: at once): a server that
+  // trickles, each read within a read timeout, the reply never done.
+  void setTrickle(double seconds) { trickle_ = seconds; }
   int port() const { return port_; }
   int connections() const { return connections_; }
   std::string received() const {
@@ -76,7 +80,14 @@ class FakeTcpServer {
           all_.append(buf, static_cast<std::size_t>(n));
         }
         std::string reply = handler_(chunk);
-        if (!reply.empty()) ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+        if (trickle_ > 0) {
+          for (std::size_t i = 0; i < reply.size() && !stop_; ++i) {
+            if (::send(client, reply.data() + i, 1, MSG_NOSIGNAL) != 1) break;
+            std::this_thread::sleep_for(std::chrono::duration<double>(trickle_.load()));
+          }
+        } else if (!reply.empty()) {
+          ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+        }
       }
       ::close(client);
     }
@@ -87,6 +98,7 @@ class FakeTcpServer {
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<double> trickle_{0};
   std::atomic<int> connections_{0};
   mutable std::mutex mu_;
   std::string all_;

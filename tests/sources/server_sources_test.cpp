@@ -4,6 +4,7 @@
 // messages. The real servers are in tests/integration/.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -144,6 +145,22 @@ TEST_CASE("redis source: a server that never answers times out") {
   CollectResult r = (*b.source)->collect(FamilyFilter::everything());
   REQUIRE(!r.status.ok());
   CHECK(contains(r.status.error().message, "timed out after 0.3s"));
+}
+
+TEST_CASE("redis source: a reply trickled a byte at a time is cut at the deadline") {
+  // Each byte comes within the 0.3 s read timeout; the reply (a 1 MB bulk
+  // string) would take days. The exchange is cut at 0.3 s + 0.5 s of grace.
+  FakeTcpServer slow([](const std::string&) { return std::string("$1000000\r\n") + std::string(1000000, 'x'); });
+  slow.setTrickle(0.05);
+  auto b = build("redis", "url: redis://127.0.0.1:" + std::to_string(slow.port()) + "\n", 0.3);
+  REQUIRE(b.source.ok());
+  const auto start = std::chrono::steady_clock::now();
+  CollectResult r = (*b.source)->collect(FamilyFilter::everything());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE(!r.status.ok());
+  CHECK_MESSAGE(contains(r.status.error().message, "no complete reply within 0.8s"), r.status.error().message);
+  CHECK(took < 30);  // bounded (the machine may be slow); without the deadline: about 14 hours
+  slow.stop();
 }
 
 TEST_CASE("postgres and pgbouncer source settings") {
