@@ -244,13 +244,20 @@ Result<HttpResponse> exchange(const HttpRequest& request) {
   if (ex.ec == beast::error::timeout || ex.ec == net::error::operation_aborted) {
     return fail("timed out after " + formatSeconds(request.timeout) + " while " + ex.phase);
   }
-  if (ex.ec == http::error::body_limit) {
-    const std::string why = "body larger than " + std::to_string(request.maxBodyBytes) + " bytes";
-    if (!(request.statusOnBodyError && ex.parser.is_header_done())) return fail(why);
-    HttpResponse response;
-    response.status = ex.parser.get().result_int();
+  // A body that cannot be read in full or decoded once the status came: an
+  // error, or with statusOnBodyError the response without its body.
+  auto unreadable = [&](HttpResponse response, const std::string& why) -> Result<HttpResponse> {
+    if (!request.statusOnBodyError) return fail(why);
+    response.body.clear();
     response.bodyError = why;
     return response;
+  };
+  if (ex.ec == http::error::body_limit) {
+    const std::string why = "body larger than " + std::to_string(request.maxBodyBytes) + " bytes";
+    if (!ex.parser.is_header_done()) return fail(why);
+    HttpResponse partial;
+    partial.status = ex.parser.get().result_int();
+    return unreadable(std::move(partial), why);
   }
   if (ex.ec == http::error::header_limit) {
     return fail("response headers larger than " + std::to_string(kMaxHeaderBytes) + " bytes");
@@ -267,18 +274,12 @@ Result<HttpResponse> exchange(const HttpRequest& request) {
   std::string_view encoding(encodingHeader.data(), encodingHeader.size());
   if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) {
     auto decoded = gunzipBounded(msg.body(), request.maxBodyBytes);
-    if (!decoded) {
-      if (!request.statusOnBodyError) return fail(decoded.error().message);
-      response.bodyError = decoded.error().message;
-    } else {
-      response.body = std::move(decoded.value());
-    }
+    if (!decoded) return unreadable(std::move(response), decoded.error().message);
+    response.body = std::move(decoded.value());
   } else if (encoding.empty() || iequals(encoding, "identity")) {
     response.body = std::move(msg.body());
   } else {
-    const std::string why = "unsupported Content-Encoding '" + std::string(encoding) + "'";
-    if (!request.statusOnBodyError) return fail(why);
-    response.bodyError = why;
+    return unreadable(std::move(response), "unsupported Content-Encoding '" + std::string(encoding) + "'");
   }
   return response;
 }

@@ -88,11 +88,10 @@ Result<std::string> readSecret(const SecretRef& ref) {
       }
       ::close(fd);
       data.resize(got);
-      const std::string line = data.substr(0, data.find('\n'));  // the first line
+      std::string line = data.substr(0, data.find('\n'));  // the first line
       if (line.size() > kMaxSecretBytes) return makeError("file " + ref.text + " is too large for a secret");
-      std::string out = line;
-      while (!out.empty() && (out.back() == '\r' || out.back() == '\n')) out.pop_back();
-      return out;
+      while (!line.empty() && line.back() == '\r') line.pop_back();
+      return line;
     }
   }
   return std::string();

@@ -184,6 +184,18 @@ constexpr Seconds kDeadlineGrace = 0.5;
 
 Seconds RedisConnection::deadline() const { return options_.timeout + kDeadlineGrace; }
 
+redisReply* RedisConnection::send(const std::vector<std::string>& argv, bool& overran) {
+  Argv a(argv);
+  SocketWatchdog dog(ctx_->fd, deadline());
+  auto* raw = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a.ptrs.data(), a.lens.data()));
+  overran = dog.stop();
+  if (overran && raw) {
+    freeReplyObject(raw);
+    raw = nullptr;
+  }
+  return raw;
+}
+
 Error RedisConnection::ioError(const std::string& during, bool overran) {
   std::string why = ctx_ && ctx_->errstr[0] ? ctx_->errstr : "connection lost";
   if (timedOut()) why = fmt::format("timed out after {}s", options_.timeout);
@@ -230,14 +242,9 @@ Status RedisConnection::ensureConnected() {
   if (redisSetTimeout(ctx_, toTimeval(options_.timeout)) != REDIS_OK) return ioError("setting the timeout");
 
   auto simple = [&](const std::vector<std::string>& argv, const char* what) -> Status {
-    Argv a(argv);
-    SocketWatchdog dog(ctx_->fd, deadline());
-    auto* raw = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a.ptrs.data(), a.lens.data()));
-    if (dog.stop()) {
-      if (raw) freeReplyObject(raw);
-      return ioError(what, true);
-    }
-    if (!raw) return ioError(what);
+    bool overran = false;
+    redisReply* raw = send(argv, overran);
+    if (!raw) return ioError(what, overran);
     RedisReply reply = copyReply(raw);
     freeReplyObject(raw);
     if (reply.isError()) {
@@ -264,19 +271,14 @@ Result<RedisReply> RedisConnection::command(const std::vector<std::string>& argv
   for (int attempt = 0;; ++attempt) {
     const bool reused = ctx_ != nullptr;
     if (Status s = ensureConnected(); !s.ok()) return s.error();
-    Argv a(argv);
-    SocketWatchdog dog(ctx_->fd, deadline());
-    auto* raw = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a.ptrs.data(), a.lens.data()));
-    if (dog.stop()) {
-      if (raw) freeReplyObject(raw);
-      return ioError(argv.empty() ? "command" : argv.front(), true);
-    }
+    bool overran = false;
+    redisReply* raw = send(argv, overran);
     if (!raw) {
-      if (reused && attempt == 0 && !timedOut()) {
+      if (reused && attempt == 0 && !overran && !timedOut()) {
         disconnect();  // closed by the server while idle (a restart): one fresh try
         continue;
       }
-      return ioError(argv.empty() ? "command" : argv.front());
+      return ioError(argv.empty() ? "command" : argv.front(), overran);
     }
     RedisReply reply = copyReply(raw);
     freeReplyObject(raw);

@@ -13,6 +13,7 @@
 #include "common/server_guard.h"
 
 struct redisContext;
+struct redisReply;
 
 namespace trimtab {
 
@@ -95,6 +96,9 @@ class RedisConnection {
   // The whole of one exchange (a command, a pipeline, AUTH): the per-read
   // timeout plus a grace, after which the socket is shut down.
   Seconds deadline() const;
+  // One command under that deadline: hiredis's reply (nullptr on an I/O
+  // error), or nullptr and `overran` when the watchdog cut it.
+  redisReply* send(const std::vector<std::string>& argv, bool& overran);
   std::string redact(std::string text) const;
 
   RedisOptions options_;
