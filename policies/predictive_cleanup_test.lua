@@ -304,6 +304,25 @@ return {
     },
   },
   {
+    name = "the load history is a ring of the last load_history samples: old troughs do not hold a restart back",
+    series = memory(0, 7200, creeping, { requests(1000, 7200, { { 0, 100 }, { 5000, 300 } }) }),
+    params = { gc_cpu_metric = "", load_every = 60, load_min_samples = 3, load_history = 3 },
+    knobs = restart_knobs(5, 100),
+    now = 2000,
+    steps = {
+      { expect = { no_proposal = true } },
+      { at = 2100, expect = { no_proposal = true } },
+      { at = 2200, expect = { no_proposal = true, state = { load = { 100, 100, 100 }, load_next = 3 } } },
+      -- the fourth sample takes the oldest one's place
+      { at = 5500, expect = { no_proposal = true, state = { load = { 300, 100, 100 }, load_next = 1 } } },
+      -- judged on 300, 100, 100 (sampled after the decision): not quiet
+      { at = 5815, expect = { no_proposal = true, log = "quiet at 100", state = { load = { 300, 300, 100 } } } },
+      -- 300, 300, 100: 300 req/s is at the 0.4 quantile, so quiet (with
+      -- every sample kept, 100, 100, 100, 300, 300, it would wait for 100)
+      { at = 5900, expect = { proposals = { process_restart = { value = 1, reason = "quiet restart: leak" } } } },
+    },
+  },
+  {
     name = "no quiet moment: the restart at the deadline, before the ladder",
     series = memory(0, 7300, function(t) return 0.80 + 0.08 * t / 3600 end,  -- the limit at 9000
                     { requests(0, 7300, { { 0, 100 }, { 3000, 300 } }) }),
