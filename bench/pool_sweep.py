@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Try one setting of a pool policy on quiet_night, plain and perturbed.
 
-The figures that decide quiet_night's last open target (bench/RESULTS.md,
-"quiet_night, perturbed: connections against flaps") for any pool_size
-params, or for a variant of the policy file, in one line:
+The figures of quiet_night's hardest target (perturbed connections no more
+than the reference rules', within 1 flap an hour; docs/policies.md) for any
+pool_size params, or for a variant of the policy file, in one line:
 
   bench/pool_sweep.py NAME '{"headroom": 0.07, "grow_headroom": 0.05}' \\
       [--pool-file policies/pool_size.lua] [--interval '{"fast": 10}'] [--seeds 5]

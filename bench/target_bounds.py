@@ -4,7 +4,7 @@
 hold for any policy in the simulator's models, measured with oracle and
 exhaustive configs run beside the anchors.
 
-Five bounds and one measured frontier, each a set of configs (files given
+Five bounds, each a set of configs (files given
 to `trimtab sim --compare`) run beside a scenario's own configs over N seeds,
 as bench/policy_compare.py runs them, and one analytic bound:
 
@@ -35,13 +35,9 @@ as bench/policy_compare.py runs them, and one analytic bound:
    anchor_hpa": the pool held at its maximum all the time is the floor of
    SLO-violation seconds for any pool policy within the knob's bounds (the
    USL peak of both is above it). An anchor at that floor cannot be beaten.
-5. quiet_night, perturbed, "no worse than the reference rules" on
-   connections: not a bound but the frontier of trimtab's own pool_size,
-   its hysteresis loosened step by step. The reference rules hold few
-   connections by following the load's noise (thousands of flaps); the
-   table shows what following it costs pool_size in flaps and SLO seconds.
-   --check fails if a setting reaches the reference's connections within
-   the flap target with no more SLO seconds (a re-tune would then close it).
+(quiet_night's perturbed connections, once a sixth section here, measured
+pool_size's connections against its flaps; closing idle connections met
+that target, so the section went: docs/policies.md keeps the account.)
 
 Usage:
   bench/target_bounds.py --trimtab build/trimtab [--seeds 5] [--write-results] [--check]
@@ -347,79 +343,6 @@ def walls(args):
     return out, none_beatable
 
 
-# trimtab's quiet_night config (sim/scenarios/quiet_night.yaml), restated so
-# that single params can be changed; frontier() checks that this copy runs
-# exactly like the scenario's own `trimtab` config.
-QUIET_NIGHT_POOL = {"headroom": 0.07, "grow_headroom": 0.05, "hold_rising": True, "shrink_every": 300}
-QUIET_NIGHT_INTERVAL = {"fast": 10}
-# (name, what changes, params over QUIET_NIGHT_POOL): the hysteresis loosened step by step.
-FRONTIER = [
-    ("frontier_base", "the scenario's trimtab config, restated", {}),
-    ("frontier_look_150", "shrinks to the most wanted in 150 s (not 300 s)", {"shrink_after": 150}),
-    ("frontier_band_4", "grows below 4 % of headroom (not 5 %), looks back 150 s",
-     {"grow_headroom": 0.04, "shrink_after": 150}),
-    ("frontier_follow", "follows the load: looks back 30 s, shrinks 30 s after a growth, by 1 or more",
-     {"shrink_after": 30, "quiet_window": 30, "min_shrink": 1, "shrink_every": 0}),
-]
-
-
-def frontier(args):
-    """quiet_night: pool_size's connections against its flaps, perturbed, beside the reference rules."""
-    def policies(params):
-        return [(os.path.join(pc.ROOT, "policies", "pool_size.lua"), {**QUIET_NIGHT_POOL, **params}),
-                (os.path.join(pc.ROOT, "policies", "metric_interval.lua"), QUIET_NIGHT_INTERVAL)]
-    extra = [config(args.tmp, n, f"trimtab's pool_size: {d}", {"scrape_interval_seconds": 10, "db_pool_size": 20},
-                    policies(params)) for n, d, params in FRONTIER]
-    src = os.path.join(pc.SCENARIOS, "quiet_night.yaml")
-    runs = {}
-    for perturb in (False, True):
-        s = pc.run_sim(args.trimtab, src, ["reference", "trimtab"] + extra, args.seeds,
-                       os.path.join(args.tmp, "out"), perturb, threads=args.threads)
-        hours = s["scenario"]["duration_seconds"] / 3600
-        runs[perturb] = {c["name"]: c["mean"] for c in s["configs"]}
-        for c in s["configs"]:
-            pool = c["mean"].get("knobs", {}).get("db_pool_size", {"flaps": 0})
-            runs[perturb][c["name"]]["pool_flaps_per_hour"] = pool["flaps"] / hours
-    plain, pert = runs[False], runs[True]
-    for m in (plain, pert):
-        if any(m["frontier_base"][k] != m["trimtab"][k] for k in ("connections_mean", "knob_changes")):
-            sys.exit("target_bounds: QUIET_NIGHT_POOL no longer matches quiet_night.yaml's trimtab config")
-    ref = pert["reference"]
-    rows, reached = [], []
-    for n in ["reference", "trimtab"] + [f[0] for f in FRONTIER[1:]]:
-        a, b = plain[n], pert[n]
-        flaps = max(a["pool_flaps_per_hour"], b["pool_flaps_per_hour"])
-        ok = (n.startswith("frontier_") and flaps <= pc.MAX_FLAPS_PER_KNOB_HOUR
-              and not pc.worse(a["slo_violation_seconds"], plain["reference"]["slo_violation_seconds"],
-                               "slo_violation_seconds")
-              and not pc.worse(b["slo_violation_seconds"], ref["slo_violation_seconds"], "slo_violation_seconds")
-              and not pc.worse(b["connections_mean"], ref["connections_mean"], "connections_mean"))
-        if ok:
-            reached.append(n)
-        what = next((d for f, d, _ in FRONTIER if f == n), "")
-        rows.append(f"| {n} | {what} | {pc.fmt(b['connections_mean'])} | {b['pool_flaps_per_hour']:.2f} | "
-                    f"{a['pool_flaps_per_hour']:.2f} | {pc.fmt(a['slo_violation_seconds'])} | "
-                    f"{pc.fmt(b['slo_violation_seconds'])} | {'**yes**' if ok else 'no'} |")
-    low = min((f[0] for f in FRONTIER[1:]), key=lambda n: pert[n]["connections_mean"])
-    verdict = ("Settings of pool_size that hold no more connections than the reference rules (perturbed), within "
-               f"{pc.MAX_FLAPS_PER_KNOB_HOUR:g} flap per hour and with no more SLO seconds: " +
-               (", ".join(reached) if reached else "**none**") + ". " +
-               ("A re-tune closes the gap." if reached else
-                f"The fewest connections here, {pc.fmt(pert[low]['connections_mean'])} ({low}), take "
-                f"{pert[low]['pool_flaps_per_hour']:.1f} flaps an hour and "
-                f"{pc.fmt(plain[low]['slo_violation_seconds'])} SLO seconds in plain runs: the reference rules' "
-                "figure comes from following the load's noise. This is the trade measured for pool_size, not a "
-                "bound for every policy."))
-    return ["### quiet_night, perturbed: connections against flaps", "",
-            "trimtab's pool_size with its hysteresis loosened step by step, run plain and perturbed beside the "
-            "reference rules (which change the pool thousands of times). \"Reaches\": connections (perturbed) no "
-            "worse than the reference's, at most one flap of the pool per hour in both runs, and SLO seconds no "
-            "worse than the reference's in both.", "",
-            "| config | what changes | conn mean (perturbed) | pool flaps/h (perturbed) | pool flaps/h (plain) | "
-            "SLO s (plain) | SLO s (perturbed) | reaches |", "|---|---|---:|---:|---:|---:|---:|---|",
-            *rows, "", verdict, ""], not reached
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trimtab", required=True, help="the trimtab binary")
@@ -439,22 +362,20 @@ def main():
         ml, ml_bound = memory_leak(args)
         at, at_bound = any_ttl(args)
         wl, wl_bound = walls(args)
-        qn, qn_bound = frontier(args)
     md = "\n".join([BEGIN, "## Target bounds", "",
                     "What no policy can reach in the simulator's models, measured beside the anchors (means "
                     f"over {args.seeds} seeds). Produced by:", "", "```",
                     f"bench/target_bounds.py --trimtab build/trimtab --seeds {args.seeds} --write-results", "```",
-                    "", f"Machine: {pc.machine()}.", "", *fc, *ch, *ml, *at, *wl, *qn,
+                    "", f"Machine: {pc.machine()}.", "", *fc, *ch, *ml, *at, *wl,
                     f"Bounds that hold: flash_crowd {'yes' if fc_bound else 'no'}, cache_hotspot "
                     f"{'yes' if ch_bound else 'no'}, memory_leak {'yes' if ml_bound else 'no'}, any TTL "
                     f"{'yes' if at_bound else 'no'}, pool walls "
-                    f"{'yes' if wl_bound else 'no'}, quiet_night frontier {'yes' if qn_bound else 'no'}.", "", END])
+                    f"{'yes' if wl_bound else 'no'}.", "", END])
     print(md)
     if args.write_results:
         pc.write_results(md, BEGIN, END)
     gone = [name for name, holds in (("flash_crowd", fc_bound), ("cache_hotspot", ch_bound),
-                                     ("memory_leak", ml_bound), ("any TTL", at_bound), ("pool walls", wl_bound),
-                                     ("quiet_night frontier", qn_bound)) if not holds]
+                                     ("memory_leak", ml_bound), ("any TTL", at_bound), ("pool walls", wl_bound)) if not holds]
     if args.check and gone:
         print(f"FAIL bounds that no longer hold: {', '.join(gone)} (a target may now be reachable: see above)",
               file=sys.stderr)
