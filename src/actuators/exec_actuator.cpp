@@ -25,16 +25,30 @@ using namespace actuator_support;
 constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 constexpr Seconds kMaxKillGrace = 30;
 
-// trimtab's environment with `overrides` applied, plus the request's values.
-std::vector<std::string> childEnvironment(const std::map<std::string, std::string>& overrides,
-                                          const ActuationRequest& request, std::string& pathList) {
+// Inherited by default: what a program needs to find its tools, files,
+// locale and time zone. Everything else in trimtab's environment stays
+// behind, above all the secrets a config names as `env:NAME` (passwords,
+// tokens), unless `pass_env` names it.
+bool inheritedByDefault(const std::string& name) {
+  static const char* const kNames[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR"};
+  for (const char* n : kNames)
+    if (name == n) return true;
+  return name.rfind("LC_", 0) == 0;
+}
+
+// The allowed part of trimtab's environment, then `overrides`, then the
+// request's values.
+std::vector<std::string> childEnvironment(const ExecActuatorOptions& options, const ActuationRequest& request,
+                                          std::string& pathList) {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry(*e);
     auto eq = entry.find('=');
-    if (eq != std::string::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+    if (eq == std::string::npos) continue;
+    std::string name = entry.substr(0, eq);
+    if (inheritedByDefault(name) || options.passEnv.count(name)) env.emplace(std::move(name), entry.substr(eq + 1));
   }
-  for (const auto& [name, value] : overrides) env[name] = substitute(value, request);
+  for (const auto& [name, value] : options.env) env[name] = substitute(value, request);
   env["TRIMTAB_KNOB"] = request.knob;
   env["TRIMTAB_VALUE"] = formatValue(request.value);
   env["TRIMTAB_PREVIOUS"] = formatValue(request.previous);
@@ -46,6 +60,8 @@ std::vector<std::string> childEnvironment(const std::map<std::string, std::strin
   for (const auto& [name, value] : env) out.push_back(name + "=" + value);
   return out;
 }
+
+bool validEnvName(const std::string& name) { return !name.empty() && name.find('=') == std::string::npos; }
 
 std::string signalName(int sig) {
   const char* abbrev = sigabbrev_np(sig);
@@ -72,8 +88,11 @@ Result<ExecActuatorOptions> ExecActuator::parseOptions(ConfigNode& params) {
     params.error("kill_grace", fmt::format("expected a duration from 0 to {}s", kMaxKillGrace));
   o.env = params.getStringMap("env");
   for (const auto& [name, _] : o.env)
-    if (name.empty() || name.find('=') != std::string::npos)
-      params.error("env", "invalid environment variable name '" + name + "'");
+    if (!validEnvName(name)) params.error("env", "invalid environment variable name '" + name + "'");
+  for (const auto& name : params.getStringList("pass_env")) {
+    if (!validEnvName(name)) params.error("pass_env", "invalid environment variable name '" + name + "'");
+    o.passEnv.insert(name);
+  }
   params.finish();
   if (auto status = newDiagnostics(params, before); !status) return status.error();
   return o;
@@ -91,7 +110,7 @@ ActuationOutcome ExecActuator::apply(const ActuationRequest& request) {
   argv.reserve(options_.argv.size());
   for (const auto& arg : options_.argv) argv.push_back(substitute(arg, request));
   std::string pathList;
-  std::vector<std::string> env = childEnvironment(options_.env, request, pathList);
+  std::vector<std::string> env = childEnvironment(options_, request, pathList);
   auto program = findExecutable(argv.front(), pathList);
   if (!program) {
     outcome.detail = program.error().message;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,8 @@ struct ExecActuatorOptions {
   std::vector<std::string> argv;            // argv: program and arguments (required; no shell)
   Seconds timeout = 5;                      // timeout: then SIGTERM to the process group
   Seconds killGrace = 1;                    // kill_grace: SIGTERM -> SIGKILL delay
-  std::map<std::string, std::string> env;   // env: added to (or replacing in) trimtab's environment
+  std::map<std::string, std::string> env;   // env: set in the child's environment ({placeholders} substituted)
+  std::set<std::string> passEnv;            // pass_env: more of trimtab's variables the child inherits
 };
 
 inline constexpr Seconds kExecMaxTimeout = 600;
@@ -25,6 +27,11 @@ inline constexpr std::size_t kExecStderrExcerptBytes = 200;
 // {reason} substituted in each argument (and in env values), without a
 // shell. The child also gets TRIMTAB_KNOB, TRIMTAB_VALUE, TRIMTAB_PREVIOUS
 // and TRIMTAB_REASON; stdin and stdout are /dev/null, stderr is captured.
+//
+// Of trimtab's own environment the child inherits only PATH, HOME, USER,
+// LOGNAME, LANG, LANGUAGE, LC_*, TZ and TMPDIR, plus the names in
+// `pass_env`: the passwords and tokens a config reads as `env:NAME` are in
+// that environment, and a resize script has no business seeing them.
 //
 // The program is found in PATH when argv[0] has no '/'. It runs in its own
 // process group; past `timeout` the group gets SIGTERM, then SIGKILL after

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <string>
 #include <thread>
@@ -78,6 +79,36 @@ TEST_CASE("exec actuator substitutes placeholders without a shell") {
   auto r = request(1, 0, "a b; $(echo x) `id`");
   REQUIRE(ExecActuator(options).apply(r).ok);
   CHECK(readFile(odd) == "a b; $(echo x) `id`|");
+}
+
+TEST_CASE("exec actuator: the command inherits a short list of trimtab's variables, not its secrets") {
+  // A config reads passwords as env:NAME, so they sit in trimtab's
+  // environment; only PATH-like variables and `pass_env` reach the child.
+  ::setenv("TRIMTAB_TEST_SECRET", "hunter2", 1);
+  ::setenv("TRIMTAB_TEST_PASSED", "yes", 1);
+  ::setenv("LC_TRIMTAB_TEST", "C", 1);
+  TempDir dir;
+  std::string out = dir.file("env");
+  ExecActuatorOptions options;
+  options.argv = {"/bin/sh", "-c", "env > " + out};
+  options.env = {{"SET_HERE", "v={value}"}};
+  REQUIRE(ExecActuator(options).apply(request()).ok);
+  std::string seen = readFile(out);
+  CHECK(seen.find("hunter2") == std::string::npos);
+  CHECK(seen.find("TRIMTAB_TEST_PASSED") == std::string::npos);
+  CHECK(seen.find("LC_TRIMTAB_TEST=C\n") != std::string::npos);
+  CHECK(seen.find("SET_HERE=v=25\n") != std::string::npos);
+  CHECK(seen.find("TRIMTAB_VALUE=25\n") != std::string::npos);
+  if (const char* path = std::getenv("PATH")) CHECK(seen.find(std::string("PATH=") + path + "\n") != std::string::npos);
+
+  options.passEnv = {"TRIMTAB_TEST_PASSED"};
+  REQUIRE(ExecActuator(options).apply(request()).ok);
+  seen = readFile(out);
+  CHECK(seen.find("TRIMTAB_TEST_PASSED=yes\n") != std::string::npos);
+  CHECK(seen.find("hunter2") == std::string::npos);
+  ::unsetenv("TRIMTAB_TEST_SECRET");
+  ::unsetenv("TRIMTAB_TEST_PASSED");
+  ::unsetenv("LC_TRIMTAB_TEST");
 }
 
 TEST_CASE("exec actuator: the command inherits stdin, stdout and stderr only") {
@@ -214,6 +245,16 @@ TEST_CASE("exec actuator settings") {
     Params params("argv: [/bin/true]\ntimeout: 0s\n");
     REQUIRE_FALSE(build("exec", params).ok());
     CHECK(params.mentions("timeout", "above 0"));
+  }
+  SUBCASE("bad pass_env name") {
+    Params params("argv: [/bin/true]\npass_env: [GOOD, 'A=B']\n");
+    REQUIRE_FALSE(build("exec", params).ok());
+    CHECK(params.mentions("pass_env", "invalid environment variable name 'A=B'"));
+  }
+  SUBCASE("pass_env must be a list") {
+    Params params("argv: [/bin/true]\npass_env: TOKEN\n");
+    REQUIRE_FALSE(build("exec", params).ok());
+    CHECK(params.mentions("pass_env", "expected a list"));
   }
   SUBCASE("valid, built from the registry, applied") {
     Params params("argv: [/bin/sh, -c, 'test \"$1\" = 25', sh, '{value}']\ntimeout: 2s\nenv: {A: b}\n");
