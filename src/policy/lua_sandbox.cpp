@@ -226,24 +226,46 @@ int LuaSandbox::raiseOverrun(lua_State* L) {
 // the arguments, with the coroutine (argument 1) marked as the Lua thread
 // running: an interrupt must set its hook on the thread that executes, and
 // each coroutine has its own.
+//
+// A coroutine the budget stopped is put in upvalue 2 (a weak-keyed table),
+// and closing it later is refused (upvalue 3 is true for close): the error
+// raised from the hook leaves that coroutine's hooks off for good (Lua turns
+// them back on only in a protected call of the same thread), so its pending
+// __close handlers would run where no interrupt could stop them.
 int LuaSandbox::onCoroutine(lua_State* L) {
   lua_State* co = lua_tothread(L, 1);
   luaL_argexpected(L, co, 1, "coroutine");
   LuaSandbox& self = of(L);
   if (self.watch_->interrupted()) return raiseOverrun(L);
+  if (lua_toboolean(L, lua_upvalueindex(3))) {
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) {
+      lua_pushboolean(L, 0);
+      lua_pushliteral(L, "cannot close a coroutine the CPU budget stopped (its __close handlers do not run)");
+      return 2;
+    }
+    lua_pop(L, 1);
+  }
   const int n = lua_gettop(L);
-  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);  // the coroutine stays at 1, below the results
   lua_insert(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 2);
   lua_State* outer = self.watch_->running();
   self.watch_->setRunning(co);
   const int status = lua_pcall(L, n, LUA_MULTRET, 0);
   self.watch_->setRunning(outer);
+  if (self.watch_->interrupted() && lua_status(co) != LUA_OK && lua_status(co) != LUA_YIELD) {
+    lua_pushvalue(L, 1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, lua_upvalueindex(2));
+  }
   if (status != LUA_OK) return lua_error(L);
   if (self.watch_->interrupted()) {
     lua_settop(L, 0);  // room for the message
     return raiseOverrun(L);
   }
-  return lua_gettop(L);
+  return lua_gettop(L) - 1;
 }
 
 int LuaSandbox::openLibraries(lua_State* L) {
@@ -261,12 +283,19 @@ int LuaSandbox::openLibraries(lua_State* L) {
   wrapGlobal(L, "setmetatable", safeSetMetatable);
   wrapGlobal(L, "rawset", safeRawset);
   lua_getglobal(L, LUA_COLIBNAME);
+  lua_newtable(L);  // the coroutines the budget stopped, weak keys
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
   for (const char* name : {"resume", "close"}) {  // close runs pending __close handlers
-    lua_getfield(L, -1, name);
-    lua_pushcclosure(L, &LuaSandbox::onCoroutine, 1);
-    lua_setfield(L, -2, name);
+    lua_getfield(L, -2, name);
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, std::strcmp(name, "close") == 0);
+    lua_pushcclosure(L, &LuaSandbox::onCoroutine, 3);
+    lua_setfield(L, -3, name);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
   // coroutine.wrap on top of the wrapped resume (the built-in one resumes
   // directly): like the built-in, an error closes the coroutine and a
   // string error gets the caller's position.
@@ -341,7 +370,14 @@ Status LuaSandbox::run(lua_CFunction fn, void* ud) {
   if (status != LUA_OK) {
     std::size_t length = 0;
     const char* text = lua_tolstring(L, -1, &length);
-    message = text ? std::string(text, length) : std::string("(error without a message)");
+    if (!text) {
+      message = "(error without a message)";
+    } else if (length > kMaxErrorMessageBytes) {
+      // Logged and journalled: a policy's error must not fill the disk.
+      message.assign(text, kMaxErrorMessageBytes).append("... (" + std::to_string(length) + " bytes)");
+    } else {
+      message.assign(text, length);
+    }
   }
   lua_settop(L, base);
   bool outOfMemory = status == LUA_ERRMEM || (status != LUA_OK && endsWith(message, "not enough memory"));

@@ -37,7 +37,9 @@ class LineObserver {
 // with a fixed seed, so runs are reproducible), utf8, coroutine, and os with
 // time/clock/date only. No io, package, debug; policies get a require
 // limited to their library directories (policy_library.h). coroutine.resume,
-// close and wrap are wrapped so that an overrun stops the coroutine running.
+// close and wrap are wrapped so that an overrun stops the coroutine running,
+// and a coroutine an overrun stopped cannot be closed later (its __close
+// handlers would run with its hooks off, past any budget).
 //
 // Errors and C++: Lua here is the C build, so a Lua error longjmps. Every Lua
 // API call that can raise runs inside run(), and the C functions it calls keep
@@ -47,6 +49,10 @@ class LineObserver {
 // Thread safety: one thread at a time (the loop thread, or a simulator
 // worker); the CPU budget's watchdog (SandboxWatchdog) is the only other
 // thread that touches it, through a signal to the running thread.
+// run()'s error message is cut to this many bytes (it is logged and
+// journalled at every failing tick).
+inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
+
 class LuaSandbox {
  public:
   // Fails when even an empty state does not fit under `memoryCapBytes`.

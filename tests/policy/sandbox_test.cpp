@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "policy/lua_sandbox.h"
 #include "policy/policy_engine.h"
 #include "policy_test_support.h"
 
@@ -332,6 +333,71 @@ TEST_CASE("sandbox: a coroutine kept across ticks runs on after a tick that over
   REQUIRE_MESSAGE(next.status.ok(), next.status.error().message);
   REQUIRE(next.logs.size() == 1);
   CHECK(next.logs[0] == "keep: count 6");
+}
+
+TEST_CASE("sandbox: a coroutine the budget stopped cannot be closed in a later tick") {
+  // The budget's error leaves the stopped coroutine's hooks off, so its
+  // pending __close handler would run where the budget cannot reach: here
+  // a bounded loop (an endless one hung the controller) that marks a global.
+  TempDir dir;
+  FakeHost host;
+  PolicyLimits limits = testLimits();
+  limits.quarantineAfterErrors = 0;
+  PolicyEngine engine(limits, host);
+  std::string body = R"(    if ctx.now == 1 then
+      co = coroutine.create(function()
+        local guard <close> = setmetatable({}, {__close = function()
+          for _ = 1, 3e7 do end
+          closed = true
+        end})
+        while true do end
+      end)
+      coroutine.resume(co)
+    else
+      local ok, err = coroutine.close(co)
+      ctx.log(tostring(ok) .. ' ' .. tostring(err) .. ' ' .. tostring(closed))
+    end)";
+  REQUIRE(engine.add(specFor(dir.write("co.lua", policyWithTick("co", body)))).ok());
+  PolicyTickResult stopped = engine.tick("co", 1);
+  REQUIRE_FALSE(stopped.status.ok());
+  CHECK(contains(stopped.status.error().message, "CPU budget"));
+  PolicyTickResult closing = engine.tick("co", 2);
+  REQUIRE_MESSAGE(closing.status.ok(), closing.status.error().message);
+  REQUIRE(closing.logs.size() == 1);
+  CHECK(closing.logs[0] ==
+        "co: false cannot close a coroutine the CPU budget stopped (its __close handlers do not run) nil");
+}
+
+TEST_CASE("sandbox: a coroutine.wrap function the budget stopped fails again without running") {
+  TempDir dir;
+  FakeHost host;
+  PolicyLimits limits = testLimits();
+  limits.quarantineAfterErrors = 0;
+  PolicyEngine engine(limits, host);
+  std::string body = R"(    if ctx.now == 1 then
+      wrapped = coroutine.wrap(function()
+        local guard <close> = setmetatable({}, {__close = function() for _ = 1, 3e7 do end closed = true end})
+        while true do end
+      end)
+      wrapped()
+    else
+      local ok, err = pcall(wrapped)
+      ctx.log(tostring(ok) .. ' ' .. tostring(err):gsub('^.-: ', '') .. ' ' .. tostring(closed))
+    end)";
+  REQUIRE(engine.add(specFor(dir.write("w.lua", policyWithTick("w", body)))).ok());
+  REQUIRE_FALSE(engine.tick("w", 1).status.ok());
+  PolicyTickResult again = engine.tick("w", 2);
+  REQUIRE_MESSAGE(again.status.ok(), again.status.error().message);
+  REQUIRE(again.logs.size() == 1);
+  CHECK(again.logs[0] == "w: false cannot resume dead coroutine nil");
+}
+
+TEST_CASE("sandbox: an error message is cut to kMaxErrorMessageBytes") {
+  PolicyTickResult r = runBody("error(string.rep('x', 1000000) .. 'end', 0)");
+  REQUIRE_FALSE(r.status.ok());
+  const std::string& m = r.status.error().message;
+  CHECK(m.size() < kMaxErrorMessageBytes + 200);
+  CHECK_MESSAGE(contains(m, "... (1000003 bytes)"), m.substr(0, 80) << " ... " << m.substr(m.size() > 80 ? m.size() - 80 : 0));
 }
 
 TEST_CASE("sandbox: the budget also bounds a file's top level") {
