@@ -58,12 +58,18 @@ std::size_t editDistance(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string closestMatch(const std::string& word, const std::vector<std::string>& candidates) {
+  // The distance costs |word| x |candidate|: a policy may pass any string as
+  // a name, and this runs in C++, where its CPU budget cannot stop it.
+  if (word.size() > kMaxClosestMatchBytes) return {};
   const std::size_t threshold = std::max<std::size_t>(2, word.size() / 3);
   std::string best;
   std::size_t bestDistance = threshold + 1;
   for (const auto& candidate : candidates) {
     // Short words are within distance 2 of almost anything of similar length.
     if (candidate.size() <= 2 && word.size() <= 2 && candidate != word) continue;
+    // The distance is at least the difference in length.
+    const std::size_t gap = candidate.size() > word.size() ? candidate.size() - word.size() : word.size() - candidate.size();
+    if (gap > threshold) continue;
     std::size_t d = editDistance(word, candidate);
     if (d < bestDistance) {
       bestDistance = d;

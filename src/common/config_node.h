@@ -127,7 +127,9 @@ class ConfigNode {
 };
 
 // Closest candidate by edit distance, or "" when none is close enough
-// (distance <= max(2, len/3)). Used for "did you mean" everywhere.
+// (distance <= max(2, len/3)) or the word is longer than
+// kMaxClosestMatchBytes. Used for "did you mean" everywhere.
+inline constexpr std::size_t kMaxClosestMatchBytes = 1024;
 std::string closestMatch(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace trimtab

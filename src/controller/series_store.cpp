@@ -85,6 +85,7 @@ struct SeriesStore::Impl {
   std::uint64_t dropped = 0;
   std::size_t retainedPoints = 0;
   std::uint64_t readFilterGeneration = 0;  // bumped when a family joins the read filter
+  std::size_t retainedFamilies = 0;
 
   NameNode& nameEntry(std::string_view name) {
     if (auto it = byName.find(name); it != byName.end()) return *it;
@@ -223,7 +224,10 @@ void SeriesStore::retain(std::string_view metricName, Seconds window) {
   if (!(window >= 0)) window = 0;  // NaN or negative: latest only
   Impl::NameEntry& entry = im.nameEntry(metricName).second;
   if (window <= entry.window) return;
-  if (entry.window < 0) ++im.readFilterGeneration;  // a family joins the read filter
+  if (entry.window < 0) {  // a family joins the read filter
+    ++im.readFilterGeneration;
+    ++im.retainedFamilies;
+  }
   entry.window = window;
   if (window == 0) return;
   for (SeriesId id : entry.ids) {
@@ -235,6 +239,13 @@ void SeriesStore::retain(std::string_view metricName, Seconds window) {
 }
 
 std::uint64_t SeriesStore::readFilterGeneration() const { return impl_->readFilterGeneration; }
+
+bool SeriesStore::retains(std::string_view metricName) const {
+  auto it = impl_->byName.find(metricName);
+  return it != impl_->byName.end() && it->second.window >= 0;
+}
+
+std::size_t SeriesStore::retainedFamilies() const { return impl_->retainedFamilies; }
 
 FamilyFilter SeriesStore::readFilter() const {
   FamilyFilter filter;

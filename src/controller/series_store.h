@@ -107,6 +107,9 @@ class SeriesStore {
   FamilyFilter readFilter() const;
   // Changes whenever readFilter() would: a caller rebuilds its copy only then.
   std::uint64_t readFilterGeneration() const;
+  // Whether retain() named `metricName`; how many names it has been given.
+  bool retains(std::string_view metricName) const;
+  std::size_t retainedFamilies() const;
 
   // --- reads ---
   // Series of `name` whose labels match all matchers (label absent = "";

@@ -7,6 +7,8 @@
 
 #include "common/config_node.h"
 #include "policy/lua_sandbox.h"
+#include "policy/plain_data.h"
+#include "policy/policy_context_args.h"
 
 namespace trimtab {
 namespace {
@@ -109,7 +111,7 @@ void setBoolField(lua_State* L, const char* key, bool v) {
 
 int ctxKnob(lua_State* L) {
   PolicyContext& c = activeContext(L, "knob");
-  const char* name = luaL_checkstring(L, 1);
+  const char* name = checkName(L, 1, "knob");
   const KnobState* knob = c.host()->knob(name);
   if (!knob) {
     c.noteUnknownKnob(name);
@@ -178,7 +180,7 @@ void describeUnknownKnob(PolicyContext& c, const char* knob) {
 
 int ctxPropose(lua_State* L) {
   PolicyContext& c = activeContext(L, "propose");
-  const char* knob = luaL_checkstring(L, 1);
+  const char* knob = checkName(L, 1, "knob");
   if (!c.host()->knob(knob)) {
     describeUnknownKnob(c, knob);
     return luaL_error(L, "%s", c.scratch().c_str());
@@ -317,6 +319,7 @@ void PolicyContext::install(lua_State* L, int paramsIndex, int stateIndex) {
   pushReadOnlyMetatable(L, paramsIndex, "ctx.params", nullptr, this);
   lua_setmetatable(L, -2);
   lua_setfield(L, inner, "params");
+  saveTableParams(L, paramsIndex);
   lua_pushvalue(L, stateIndex);
   lua_setfield(L, inner, "state");
   lua_pushstring(L, name_.c_str());
@@ -340,7 +343,66 @@ void PolicyContext::install(lua_State* L, int paramsIndex, int stateIndex) {
   lua_settop(L, inner - 1);
 }
 
+void PolicyContext::saveTableParams(lua_State* L, int paramsIndex) {
+  lua_newtable(L);
+  bool any = false;
+  lua_pushnil(L);
+  while (lua_next(L, paramsIndex)) {
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -4);
+      any = true;
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  if (!any) {
+    lua_pop(L, 1);
+    return;
+  }
+  tableParamsRef_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, paramsIndex);
+  paramsRef_ = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+namespace {
+
+// A copy of the plain-data table at `index` (params passed checkPlainData:
+// no cycles, at most kMaxPlainDepth deep).
+void pushTableCopy(lua_State* L, int index, int depth) {
+  index = lua_absindex(L, index);
+  luaL_checkstack(L, 4, "ctx.params");
+  lua_newtable(L);
+  if (depth >= kMaxPlainDepth) return;
+  lua_pushnil(L);
+  while (lua_next(L, index)) {
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      pushTableCopy(L, -1, depth + 1);
+      lua_replace(L, -2);
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+}
+
+}  // namespace
+
 void PolicyContext::pushForTick(lua_State* L) const {
+  if (tableParamsRef_ != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, paramsRef_);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, tableParamsRef_);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      pushTableCopy(L, -1, 1);
+      lua_replace(L, -2);
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -5);
+    }
+    lua_pop(L, 2);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, innerRef_);
   pushKeys(L);
   lua_rawgeti(L, -1, kKeyNow);
@@ -482,7 +544,7 @@ void PolicyContext::pushKnob(lua_State* L, const KnobState& knob) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, cached->proxyRef);
 }
 
-void PolicyContext::retain(SeriesStore& store, const std::string& metric, Seconds window) {
+void PolicyContext::retain(lua_State* L, SeriesStore& store, const std::string& metric, Seconds window) {
   if (retainedIn_ != &store) {
     retained_.clear();
     retainedIn_ = &store;
@@ -493,6 +555,10 @@ void PolicyContext::retain(SeriesStore& store, const std::string& metric, Second
     store.retain(metric, window);
     r.window = window;
     return;
+  }
+  if (!store.retains(metric) && store.retainedFamilies() >= kMaxRetainedFamilies) {
+    luaL_error(L, "ctx: more than %d metric names read in this run; is a name built from a changing value?",
+               static_cast<int>(kMaxRetainedFamilies));
   }
   store.retain(metric, window);
   if (retained_.size() < kMaxRetainedCache) retained_.push_back(Retained{metric, window});

@@ -26,6 +26,13 @@ inline constexpr std::size_t kMaxReasonBytes = 512;
 inline constexpr std::size_t kMaxProposalsPerTick = 64;
 inline constexpr std::size_t kMaxRecordedInputs = 64;  // further reads fold into one summary entry
 inline constexpr std::size_t kMaxRetainedCache = 16;   // metrics a context remembers retaining
+// Longest metric or knob name a policy may pass: names longer than any real
+// one are a bug, and each would stay in the store or the run's statistics.
+inline constexpr std::size_t kMaxNameBytes = 512;
+// Metric names the policies of one run may ask the store to keep: each one
+// read stays in the scrape's filter for good, so a policy building names
+// from changing values (ctx.value("x" .. ctx.now)) would grow it without end.
+inline constexpr std::size_t kMaxRetainedFamilies = 10'000;
 // Whole numbers below this magnitude reach Lua as integers (exact both as a
 // double and as a lua_Integer), so string.format("%d", n) works on them.
 inline constexpr double kMaxWholeAsInteger = 9.0e15;
@@ -54,7 +61,7 @@ class PolicyContext {
   // ctx.log. REQUIRES: inside LuaSandbox::run.
   void install(lua_State* L, int paramsIndex, int stateIndex);
   // Pushes ctx with ctx.now set. REQUIRES: inside run, between begin() and end().
-  void pushForTick(lua_State* L) const;
+  void pushForTick(lua_State* L) const;  // also gives ctx.params fresh copies of its tables
   // Pushes ctx.state. Needs no protection (no allocation).
   void pushState(lua_State* L) const;
 
@@ -107,7 +114,9 @@ class PolicyContext {
   // store.retain(metric, window), skipped when this policy already asked for
   // as much: a tick reads the same few metrics every time, and retaining
   // is a lookup by name in the store.
-  void retain(SeriesStore& store, const std::string& metric, Seconds window);
+  // Raises (a Lua error on L) when `metric` would be the store's
+  // kMaxRetainedFamilies + 1st retained name.
+  void retain(lua_State* L, SeriesStore& store, const std::string& metric, Seconds window);
   // Durations given as text ("10m") are parsed once: a policy passes the same
   // few strings every tick. Null when `text` is not cached.
   const Seconds* cachedDuration(std::string_view text) const;
@@ -127,10 +136,17 @@ class PolicyContext {
   Seconds interval_ = 0;
   Seconds now_ = 0;
   bool active_ = false;
+  void saveTableParams(lua_State* L, int paramsIndex);
   int ctxRef_ = LUA_NOREF;    // the read-only proxy handed to tick()
   int innerRef_ = LUA_NOREF;  // the table behind it
   int stateRef_ = LUA_NOREF;
   int keysRef_ = LUA_NOREF;
+  // Params whose values are tables (label matchers): `paramsRef_` is the
+  // table behind ctx.params, `tableParamsRef_` maps each such name to its
+  // configured value, copied into ctx.params at every tick so that a tick
+  // that writes into one (ctx.params.match.pid = ...) changes no later tick.
+  int paramsRef_ = LUA_NOREF;
+  int tableParamsRef_ = LUA_NOREF;
   struct RecordedRead {
     const char* function = nullptr;  // null: `what` holds the text
     MetricQuery query;

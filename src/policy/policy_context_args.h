@@ -19,6 +19,10 @@ namespace trimtab {
 // argument is skipped). Returns the index of the next argument.
 int parseSelector(lua_State* L, PolicyContext& c);
 
+// The string argument `arg` (a metric or knob name: `what`), at most
+// kMaxNameBytes long; raises otherwise.
+const char* checkName(lua_State* L, int arg, const char* what);
+
 // A duration at `index`: "5m", "250ms" or seconds; positive and finite.
 // Returns false with `error` set otherwise. Never raises.
 bool toDuration(lua_State* L, int index, Seconds& out, std::string& error);

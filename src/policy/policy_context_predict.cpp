@@ -202,7 +202,6 @@ enum class Lookup { Found, Missing, Stale, Ambiguous };
 Lookup lookup(PolicyContext& c, bool counterSet, SeriesId& id, std::size_t& matches) {
   SeriesStore& store = c.host()->store();
   const PredictOptions& o = c.predictOptions();
-  c.retain(store, c.query().metric, o.window);
   const std::vector<SeriesId>& ids = c.reader().select(store, c.query());
   matches = ids.size();
   if (ids.empty()) return Lookup::Missing;
@@ -299,6 +298,8 @@ void describeError(PolicyContext& c, Question q, const Error& error) {
 // forecast's horizon. Raises the service's errors (bad arguments).
 int answer(lua_State* L, PolicyContext& c, Question q, double extra, bool counterSet) {
   PredictService& service = checkService(L, c, q);
+  // Before the block below: it raises, and no C++ object may be alive then.
+  c.retain(L, c.host()->store(), c.query().metric, c.predictOptions().window);
   int results = -1;
   {
     std::string what = describe(c, q, extra);

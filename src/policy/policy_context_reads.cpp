@@ -44,9 +44,10 @@ constexpr OpName kOps[] = {
 void parseLabels(lua_State* L, PolicyContext& c, int index) {
   MetricQuery& q = c.query();
   char number[64];
-  luaL_checkstack(L, 4, "label matchers");
+  luaL_checkstack(L, 5, "label matchers");
   lua_pushnil(L);
   while (lua_next(L, index)) {
+    const int top = lua_gettop(L);  // [key, value]
     if (lua_type(L, -2) != LUA_TSTRING) {
       luaL_error(L, "label matchers: label names must be strings, got a %s", luaL_typename(L, -2));
     }
@@ -60,11 +61,17 @@ void parseLabels(lua_State* L, PolicyContext& c, int index) {
       formatNumber(L, -1, number, sizeof number);
       value = number;
     } else if (type == LUA_TTABLE) {
+      // The operand stays on the stack (in `slot`) until the matcher has
+      // copied it: an __index may have made the string, and the next
+      // lookup runs Lua, whose collector would free it.
+      const int table = lua_gettop(L);
+      lua_pushnil(L);
+      const int slot = table + 1;
       int found = 0;
       for (const OpName& candidate : kOps) {
-        int t = lua_getfield(L, -1, candidate.key);
+        int t = lua_getfield(L, table, candidate.key);
         if (t == LUA_TSTRING) {
-          value = lua_tostring(L, -1);  // stays alive: the table holds it
+          lua_copy(L, -1, slot);
           op = candidate.op;
           ++found;
         } else if (t == LUA_TNUMBER) {
@@ -75,6 +82,7 @@ void parseLabels(lua_State* L, PolicyContext& c, int index) {
         }
         lua_pop(L, 1);
       }
+      if (lua_type(L, slot) == LUA_TSTRING) value = lua_tostring(L, slot);
       if (found != 1) {
         luaL_error(L, "label matcher for '%s' must have exactly one of eq, ne, re, nre (e.g. {ne = \"500\"})",
                    label);
@@ -85,7 +93,7 @@ void parseLabels(lua_State* L, PolicyContext& c, int index) {
     }
     LabelMatcher& m = q.matchers.emplace_back();
     if (!c.makeMatcher(label, op, value, m)) luaL_error(L, "%s", c.scratch().c_str());
-    lua_pop(L, 1);
+    lua_settop(L, top - 1);  // the key stays for lua_next
   }
   std::sort(q.matchers.begin(), q.matchers.end(), [](const LabelMatcher& a, const LabelMatcher& b) {
     return a.name != b.name ? a.name < b.name : a.op < b.op;
@@ -128,7 +136,7 @@ ReadOutcome read(lua_State* L, const char* function, unsigned shape, Read&& doRe
   PolicyContext& c = activeContext(L, function);
   parseQuery(L, c, shape);
   SeriesStore& store = c.host()->store();
-  c.retain(store, c.query().metric, c.query().window);
+  c.retain(L, store, c.query().metric, c.query().window);
   ReadOutcome r = doRead(c, store);
   c.recordRead(function, c.query(), r);
   return r;
@@ -200,7 +208,7 @@ int ctxSeries(lua_State* L) {
   PolicyContext& c = activeContext(L, "series");
   parseQuery(L, c, kPlain);
   SeriesStore& store = c.host()->store();
-  c.retain(store, c.query().metric, 0);
+  c.retain(L, store, c.query().metric, 0);
   const std::vector<SeriesId>& ids = c.reader().select(store, c.query());
   std::size_t stale = 0;
   lua_createtable(L, static_cast<int>(ids.size()), 0);
@@ -247,7 +255,8 @@ int parseSelector(lua_State* L, PolicyContext& c) {
   // A string, not a number Lua would turn into one: ctx.value(42) is a
   // mistake, not the metric "42".
   luaL_checktype(L, 1, LUA_TSTRING);
-  const char* metric = lua_tolstring(L, 1, &length);
+  const char* metric = checkName(L, 1, "metric");
+  length = lua_rawlen(L, 1);
   if (length == 0) luaL_argerror(L, 1, "the metric name is empty");
   q.metric.assign(metric, length);
   q.matchers.clear();
@@ -259,6 +268,16 @@ int parseSelector(lua_State* L, PolicyContext& c) {
     return 3;
   }
   return lua_isnil(L, 2) ? 3 : 2;
+}
+
+const char* checkName(lua_State* L, int arg, const char* what) {
+  std::size_t length = 0;
+  const char* name = luaL_checklstring(L, arg, &length);
+  if (length > kMaxNameBytes) {
+    luaL_error(L, "bad argument #%d: a %s name of %d bytes (at most %d)", arg, what, static_cast<int>(length),
+               static_cast<int>(kMaxNameBytes));
+  }
+  return name;
 }
 
 bool toDuration(lua_State* L, int index, Seconds& out, std::string& error) {

@@ -300,6 +300,15 @@ TEST_CASE("closestMatch uses edit distance with a length-scaled threshold") {
   CHECK(closestMatch("url", keys) == "");
   CHECK(closestMatch("completely_different", keys) == "");
   CHECK(closestMatch("x", {}) == "");
+  // Lengths further apart than the threshold are never close (and cost nothing).
+  CHECK(closestMatch("interval_seconds_max", keys) == "");
+  CHECK(closestMatch("timeout_s", keys) == "timeout");
+  // A word past kMaxClosestMatchBytes gets no suggestion: the distance is
+  // |word| x |candidate| steps, in C++ where a policy's budget cannot stop it.
+  std::string huge(trimtab::kMaxClosestMatchBytes + 1, 'a');
+  CHECK(closestMatch(huge, {huge + "b"}) == "");
+  std::string big(trimtab::kMaxClosestMatchBytes, 'a');
+  CHECK(closestMatch(big, {big + "b"}) == big + "b");
 }
 
 TEST_CASE("diagnostics format sorts by location and omits what is unknown") {

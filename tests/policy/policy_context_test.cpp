@@ -251,6 +251,105 @@ TEST_CASE("ctx.series lists matching series with labels, values and staleness") 
   CHECK(r.proposals[0].inputs.at(1).missing);
 }
 
+TEST_CASE("ctx.value: a matcher operand made by __index is kept until the matcher has it") {
+  // The operand string comes from __index and nothing else holds it; the
+  // lookups after it run Lua that allocates, so a collection could free it
+  // (AddressSanitizer reported a use after free).
+  Fixture f;
+  f.host.scrape(1, {{"up", {{"job", "api1"}}, 1}, {"up", {{"job", "db"}}, 7}});
+  f.load("m", R"(
+    local made = setmetatable({}, {__index = function(_, k)
+      if k == 'eq' then return 'api' .. tostring(math.floor(ctx.now)) end
+      for i = 1, 2000 do local _ = string.rep('g', 200) .. i end
+      collectgarbage('count')
+    end})
+    eq(ctx.value('up', {job = made}), 1, 'eq from __index')
+    local ne = setmetatable({}, {__index = function(_, k)
+      if k == 'ne' then return string.rep('a', 40) .. 'pi1' end
+      for i = 1, 2000 do local _ = string.rep('h', 200) .. i end
+    end})
+    eq(ctx.value('up', {job = ne}), 8, 'ne from __index'))");
+  f.tick("m", 1);
+}
+
+TEST_CASE("ctx: names longer than kMaxNameBytes are errors, not entries of the store") {
+  Fixture f;
+  f.host.addKnob("pool", 10, 5, 50);
+  f.load("long", R"(
+    local long = string.rep('n', 513)
+    if ctx.now == 1 then ctx.value(long) end
+    if ctx.now == 2 then ctx.knob(long) end
+    if ctx.now == 3 then ctx.propose(long, 1) end
+    if ctx.now == 4 then ctx.series(long) end
+    if ctx.now == 5 then eq(ctx.value(string.rep('n', 512)), nil, 'the longest name is read') end)");
+  auto err = [&](Seconds t) { return errorOf(f.engine.tick("long", t).status); };
+  CHECK(contains(err(1), "a metric name of 513 bytes (at most 512)"));
+  CHECK(contains(err(2), "a knob name of 513 bytes (at most 512)"));
+  CHECK(contains(err(3), "a knob name of 513 bytes (at most 512)"));
+  CHECK(contains(err(4), "a metric name of 513 bytes (at most 512)"));  // ctx.predict parses the same way
+  f.tick("long", 5);
+  CHECK_FALSE(f.host.store().retains(std::string(513, 'n')));
+  CHECK(f.host.store().retains(std::string(512, 'n')));
+}
+
+TEST_CASE("ctx: a policy that builds metric names from changing values is stopped at kMaxRetainedFamilies") {
+  Fixture f;
+  f.host.scrape(1, {{"x", {}, 1}});
+  // 2,000 new names a tick: the fifth tick reaches the bound.
+  f.load("grow", R"(
+    for i = 1, 2000 do ctx.value('m_' .. math.floor(ctx.now) .. '_' .. i) end
+    eq(ctx.value('x'), 1, 'a known name still reads'))");
+  for (int t = 1; t <= 4; ++t) f.tick("grow", t);
+  CHECK(f.host.store().retainedFamilies() == 8'001);  // 4 x 2,000 and x
+  PolicyTickResult r = f.engine.tick("grow", 5);
+  REQUIRE_FALSE(r.status.ok());
+  CHECK(contains(errorOf(r.status), "more than 10000 metric names read in this run"));
+  CHECK(f.host.store().retainedFamilies() == 10'000);
+}
+
+TEST_CASE("ctx.params: a tick that writes into a table param changes no later tick") {
+  TempDir dir;
+  FakeHost host;
+  PolicyEngine engine(noQuarantine(), host);
+  std::string file = dir.write("pm.lua", std::string(kPrelude) + R"(return {
+  name = 'pm',
+  params = { match = { db = 'app', nested = { a = 1 } }, plain = 3 },
+  tick = function(ctx)
+    local m = ctx.params.match
+    ctx.log(tostring(m.db) .. ' ' .. tostring(m.nested.a) .. ' ' .. tostring(m.extra))
+    m.db, m.nested.a, m.extra = 'other', 2, 'x'
+    eq(ctx.params.match.db, 'other', 'within the tick, a table param is an ordinary table')
+  end,
+}
+)");
+  REQUIRE(engine.add(specFor(file)).ok());
+  for (Seconds t : {1.0, 2.0}) {
+    PolicyTickResult r = engine.tick("pm", t);
+    REQUIRE_MESSAGE(r.status.ok(), errorOf(r.status));
+    REQUIRE(r.logs.size() == 1);
+    CHECK(r.logs[0] == "pm: app 1 nil");
+  }
+  // A configured table (the config's mapping) is kept the same way.
+  ParamMap match;
+  match["db"] = "orders";
+  std::string other = dir.write("pm2.lua", std::string(kPrelude) + R"(return {
+  name = 'pm2',
+  params = { match = {} },
+  tick = function(ctx)
+    ctx.log(tostring(ctx.params.match.db))
+    ctx.params.match.db = 'changed'
+  end,
+}
+)");
+  REQUIRE(engine.add(specFor(other, {{"match", ParamValue(match)}})).ok());
+  for (Seconds t : {1.0, 2.0}) {
+    PolicyTickResult r = engine.tick("pm2", t);
+    REQUIRE_MESSAGE(r.status.ok(), errorOf(r.status));
+    REQUIRE(r.logs.size() == 1);
+    CHECK(r.logs[0] == "pm2: orders");
+  }
+}
+
 TEST_CASE("ctx.knob describes a knob; unknown knobs are nil") {
   Fixture f;
   KnobState& pool = f.host.addKnob("pool", 10, 5, 50);
