@@ -23,6 +23,23 @@ PolicyTickResult runBody(const std::string& body, PolicyLimits limits = testLimi
   return engine.tick("p", 1);
 }
 
+// Loads `source` (a policy named `name`), ticks it at 1, which must overrun
+// its budget, and returns the tick at 2.
+PolicyTickResult tickAfterOverrun(const std::string& name, const std::string& source) {
+  TempDir dir;
+  FakeHost host;
+  PolicyLimits limits = testLimits();
+  limits.quarantineAfterErrors = 0;
+  PolicyEngine engine(limits, host);
+  REQUIRE(engine.add(specFor(dir.write(name + ".lua", source))).ok());
+  PolicyTickResult stuck = engine.tick(name, 1);
+  REQUIRE_FALSE(stuck.status.ok());
+  CHECK(contains(stuck.status.error().message, "CPU budget"));
+  PolicyTickResult next = engine.tick(name, 2);
+  REQUIRE_MESSAGE(next.status.ok(), next.status.error().message);
+  return next;
+}
+
 void expectOk(const std::string& body) {
   PolicyTickResult r = runBody(body);
   CHECK_MESSAGE(r.status.ok(), body << " -> " << (r.status.ok() ? "" : r.status.error().message));
@@ -311,26 +328,15 @@ TEST_CASE("sandbox: an overrun reported from coroutine.resume names the policy's
 }
 
 TEST_CASE("sandbox: a coroutine kept across ticks runs on after a tick that overran") {
-  TempDir dir;
-  FakeHost host;
-  PolicyLimits limits = testLimits();
-  limits.quarantineAfterErrors = 0;
-  PolicyEngine engine(limits, host);
   std::string body = R"(    if ctx.now == 1 then
       for _ = 1, 5 do coroutine.resume(counter) end
       while true do end  -- overruns while the coroutine is suspended
     end
     local _, n = coroutine.resume(counter)
     ctx.log('count ' .. n))";
-  std::string file = dir.write(
-      "keep.lua", "local counter = coroutine.create(function() local n = 0 while true do n = n + 1 coroutine.yield(n) end end)\n" +
-                      policyWithTick("keep", body));
-  REQUIRE(engine.add(specFor(file)).ok());
-  PolicyTickResult stuck = engine.tick("keep", 1);
-  REQUIRE_FALSE(stuck.status.ok());
-  CHECK(contains(stuck.status.error().message, "CPU budget"));
-  PolicyTickResult next = engine.tick("keep", 2);
-  REQUIRE_MESSAGE(next.status.ok(), next.status.error().message);
+  PolicyTickResult next = tickAfterOverrun(
+      "keep", "local counter = coroutine.create(function() local n = 0 while true do n = n + 1 coroutine.yield(n) end end)\n" +
+                  policyWithTick("keep", body));
   REQUIRE(next.logs.size() == 1);
   CHECK(next.logs[0] == "keep: count 6");
 }
@@ -339,12 +345,7 @@ TEST_CASE("sandbox: a coroutine the budget stopped cannot be closed in a later t
   // The budget's error leaves the stopped coroutine's hooks off, so its
   // pending __close handler would run where the budget cannot reach: here
   // a bounded loop (an endless one hung the controller) that marks a global.
-  TempDir dir;
-  FakeHost host;
-  PolicyLimits limits = testLimits();
-  limits.quarantineAfterErrors = 0;
-  PolicyEngine engine(limits, host);
-  std::string body = R"(    if ctx.now == 1 then
+  PolicyTickResult closing = tickAfterOverrun("co", policyWithTick("co", R"(    if ctx.now == 1 then
       co = coroutine.create(function()
         local guard <close> = setmetatable({}, {__close = function()
           for _ = 1, 3e7 do end
@@ -356,25 +357,14 @@ TEST_CASE("sandbox: a coroutine the budget stopped cannot be closed in a later t
     else
       local ok, err = coroutine.close(co)
       ctx.log(tostring(ok) .. ' ' .. tostring(err) .. ' ' .. tostring(closed))
-    end)";
-  REQUIRE(engine.add(specFor(dir.write("co.lua", policyWithTick("co", body)))).ok());
-  PolicyTickResult stopped = engine.tick("co", 1);
-  REQUIRE_FALSE(stopped.status.ok());
-  CHECK(contains(stopped.status.error().message, "CPU budget"));
-  PolicyTickResult closing = engine.tick("co", 2);
-  REQUIRE_MESSAGE(closing.status.ok(), closing.status.error().message);
+    end)"));
   REQUIRE(closing.logs.size() == 1);
   CHECK(closing.logs[0] ==
         "co: false cannot close a coroutine the CPU budget stopped (its __close handlers do not run) nil");
 }
 
 TEST_CASE("sandbox: a coroutine.wrap function the budget stopped fails again without running") {
-  TempDir dir;
-  FakeHost host;
-  PolicyLimits limits = testLimits();
-  limits.quarantineAfterErrors = 0;
-  PolicyEngine engine(limits, host);
-  std::string body = R"(    if ctx.now == 1 then
+  PolicyTickResult again = tickAfterOverrun("w", policyWithTick("w", R"(    if ctx.now == 1 then
       wrapped = coroutine.wrap(function()
         local guard <close> = setmetatable({}, {__close = function() for _ = 1, 3e7 do end closed = true end})
         while true do end
@@ -383,11 +373,7 @@ TEST_CASE("sandbox: a coroutine.wrap function the budget stopped fails again wit
     else
       local ok, err = pcall(wrapped)
       ctx.log(tostring(ok) .. ' ' .. tostring(err):gsub('^.-: ', '') .. ' ' .. tostring(closed))
-    end)";
-  REQUIRE(engine.add(specFor(dir.write("w.lua", policyWithTick("w", body)))).ok());
-  REQUIRE_FALSE(engine.tick("w", 1).status.ok());
-  PolicyTickResult again = engine.tick("w", 2);
-  REQUIRE_MESSAGE(again.status.ok(), again.status.error().message);
+    end)"));
   REQUIRE(again.logs.size() == 1);
   CHECK(again.logs[0] == "w: false cannot resume dead coroutine nil");
 }
