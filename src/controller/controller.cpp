@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <set>
 
@@ -80,14 +81,24 @@ void Controller::recoverKnobs(const JournalRecovery& recovery) {
     const KnobState* state = governor_.knob(knob);
     if (!state) continue;  // a knob removed from the config since
     KnobSlot& slot = *knobs_.at(knob);
-    // The bounds may have changed since: what trimtab believes, and
-    // applies again, stays within the ones configured now.
-    const double within = std::clamp(value, state->spec.min, state->spec.max);
+    if (!std::isfinite(value)) {
+      // Only a damaged or hand-edited journal holds one: trimtab never
+      // applies a value that is not a finite number.
+      spdlog::warn("knob {}: the journal's last applied value is {}; the knob starts at its baseline {}, "
+                   "applied again", knob, value, state->spec.baseline);
+      resync(slot, fmt::format("recovered {} is not a number: the baseline applied", value));
+      continue;
+    }
+    // The bounds may have changed since (or the knob became an integer
+    // one): what trimtab believes, and applies again, stays within the
+    // ones configured now.
+    const double within = withinKnob(state->spec, value);
     governor_.setCurrent(knob, within);
     spdlog::info("knob {} recovered at {} from the journal", knob, within);
     if (within != value) {
-      spdlog::warn("knob {}: {} from the journal is outside its bounds [{}, {}]; taken as {} and applied", knob,
-                   value, state->spec.min, state->spec.max, within);
+      spdlog::warn("knob {}: {} from the journal is outside its bounds [{}, {}]{}; taken as {} and applied", knob,
+                   value, state->spec.min, state->spec.max, state->spec.integer ? " or not a whole number" : "",
+                   within);
       resync(slot, fmt::format("recovered {} is outside the bounds: applied within them", value));
     } else if (auto it = recovery.unfinished.find(knob); it != recovery.unfinished.end()) {
       noOutcome(knob, it->second, within, slot);

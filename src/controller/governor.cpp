@@ -53,6 +53,17 @@ void Governor::addKnob(const KnobSpec& spec) {
   knobs_.emplace(spec.name, std::move(state));
 }
 
+double withinKnob(const KnobSpec& spec, double value) {
+  double v = std::clamp(value, spec.min, spec.max);
+  if (spec.integer && v != std::round(v)) {
+    v = std::round(v);
+    // Fractional bounds on an integer knob: stay inside them.
+    if (v > spec.max) v = std::floor(spec.max);
+    if (v < spec.min) v = std::ceil(spec.min);
+  }
+  return v;
+}
+
 void Governor::setCurrent(const std::string& knob, double value) {
   if (auto it = knobs_.find(knob); it != knobs_.end()) it->second.current = value;
 }
@@ -119,20 +130,14 @@ void Governor::applyRules(KnobState& state, Decision& d, Seconds now) {
   double v = d.proposed;
 
   // 4. clamp, round
+  const double bounded = withinKnob(spec, v);
   if (v > spec.max) {
-    v = spec.max;
     note(rule, fmt::format("clamped to max {}", spec.max));
   } else if (v < spec.min) {
-    v = spec.min;
     note(rule, fmt::format("clamped to min {}", spec.min));
   }
-  if (spec.integer && v != std::round(v)) {
-    v = std::round(v);
-    // Fractional bounds on an integer knob: stay inside them.
-    if (v > spec.max) v = std::floor(spec.max);
-    if (v < spec.min) v = std::ceil(spec.min);
-    note(rule, fmt::format("rounded to {}", v));
-  }
+  if (spec.integer && std::clamp(v, spec.min, spec.max) != bounded) note(rule, fmt::format("rounded to {}", bounded));
+  v = bounded;
 
   auto refuse = [&](Verdict verdict, const std::string& why) {
     note(rule, why);

@@ -36,6 +36,11 @@ namespace trimtab {
 // (and the cooldowns and rate limits) that enforce mode would take.
 //
 // Thread safety: none; owned by the loop thread.
+
+// Rule 4 alone: `value` clamped to the knob's [min, max], and rounded to the
+// nearest whole number inside them for an integer knob. NaN stays NaN.
+double withinKnob(const KnobSpec& spec, double value);
+
 class Governor {
  public:
   explicit Governor(bool globalDryRun = false) : globalDryRun_(globalDryRun) {}

@@ -2,6 +2,7 @@
 // JSON encoding and human rendering of journal records.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <limits>
@@ -209,7 +210,8 @@ Result<JournalRecord> fromJsonLine(const std::string& line) {
           !r.str("detail", rec.detail) || !r.num("attempts", attempts) || !r.num("latency_ms", latencyMs)) {
         return makeError(r.error);
       }
-      rec.attempts = std::isfinite(attempts) ? static_cast<int>(attempts) : 0;
+      // Any number may be in a damaged line: the cast is defined only within int.
+      rec.attempts = std::isfinite(attempts) ? static_cast<int>(std::clamp(attempts, 0.0, 1e9)) : 0;
       rec.actuatorLatency = latencyMs / 1000;
     }
     return rec;

@@ -664,6 +664,36 @@ TEST_CASE("a journal value outside the bounds configured now is recovered clampe
   CHECK(applied->back() == 6);
 }
 
+TEST_CASE("a journal value that is not a number, or not whole for an integer knob, is not taken as is") {
+  // A damaged or hand-edited journal: NaN stuck as the knob's value vetoed
+  // every relative proposal and let a fixed one past max_step.
+  LogCapture logs;
+  Fixture f;
+  f.controller.reset();
+  auto applied = std::make_shared<std::vector<double>>();
+  CompiledConfig c = poolConfig({(f.dir / "journal.jsonl").string(), "", nullptr},
+                                std::make_unique<RecordingActuator>(applied, false));
+  KnobSpec whole = c.knobs.front().spec;
+  whole.name = "whole";
+  whole.integer = true;
+  c.knobs.push_back(CompiledKnob{whole, "test", std::make_unique<RecordingActuator>(applied, false)});
+  JournalRecord checkpoint;
+  checkpoint.kind = "event";
+  checkpoint.event = "checkpoint";
+  checkpoint.applied = {{"pool", std::nan("")}, {"whole", 7.6}};
+  f.appendToJournal(checkpoint);
+  Controller ctl(std::move(c), f.intervals, f.clock, f.runner);
+  REQUIRE(ctl.start().ok());
+  CHECK(ctl.governor().knob("pool")->current == 4);  // the baseline
+  CHECK(ctl.governor().knob("whole")->current == 8);
+  CHECK(logs.count("the journal's last applied value is nan; the knob starts at its baseline 4") == 1);
+  CHECK(logs.count("or not a whole number; taken as 8") == 1);
+  ctl.tick();  // both applied again: the service may hold anything
+  std::vector<double> sorted = *applied;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(sorted == std::vector<double>{4, 8});
+}
+
 TEST_CASE("an apply the journal has no outcome for is applied again at start, with a warning") {
   LogCapture logs;
   Fixture f(Fixture::kGrowPolicy, true);

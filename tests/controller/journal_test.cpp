@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <cmath>
+#include <cstring>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -157,6 +158,12 @@ TEST_CASE("journal records round-trip through JSON lines") {
   CHECK(fromJsonLine(toJsonLine(o))->decision.proposed == -std::numeric_limits<double>::infinity());
   CHECK(std::isnan(fromJsonLine(R"({"kind":"decision","ts":1,"knob":"k","policy":"p","proposed":null,)"
                                 R"("decided":1,"previous":1,"verdict":"vetoed"})")->decision.proposed));
+  // A damaged line's attempts out of int's range (the cast would be undefined).
+  std::string huge = toJsonLine(o);
+  const auto at = huge.find("\"attempts\":1");
+  REQUIRE(at != std::string::npos);
+  huge.replace(at, std::strlen("\"attempts\":1"), "\"attempts\":1e300");
+  CHECK(fromJsonLine(huge)->attempts == 1'000'000'000);
 
   JournalRecord e = event("start", "trimtab 0.1.0");
   e.applied = {{"a", 1}, {"b", 2.5}};
