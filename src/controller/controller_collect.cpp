@@ -94,13 +94,24 @@ void Controller::onCollected(SourceSlot& slot, CollectResult& result, Seconds no
   std::size_t stored = 0;
   if (result.status.ok()) {
     const SeriesStore::IngestProblems problems = store_.ingest(slot.storeId, result.batch, now);
-    rejected = result.warnings.size() + problems.duplicates;
-    stored = result.batch.size() - problems.duplicates;
+    const std::size_t dropped = problems.duplicates + problems.future + problems.outOfOrder;
+    rejected = result.warnings.size() + dropped;
+    stored = result.batch.size() - dropped;
+    auto samples = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " sample" : " samples"); };
     if (problems.duplicates > 0) {
-      result.warnings.push_back(std::to_string(problems.duplicates) + " sample" +
-                                (problems.duplicates == 1 ? " repeats a series" : "s repeat series") +
-                                " already in this scrape (first: " + problems.firstDuplicate +
+      result.warnings.push_back(samples(problems.duplicates) + (problems.duplicates == 1 ? " repeats" : " repeat") +
+                                " a series already in this scrape (first: " + problems.firstDuplicate +
                                 "); the first sample of each series is kept");
+    }
+    if (problems.future > 0) {
+      result.warnings.push_back(samples(problems.future) + " timestamped more than " +
+                                std::to_string(static_cast<int>(kMaxFutureSkew)) +
+                                " s ahead of trimtab's clock dropped (first: " + problems.firstFuture +
+                                "); is the exporter's clock right, its timestamps in milliseconds?");
+    }
+    if (problems.outOfOrder > 0) {
+      result.warnings.push_back(samples(problems.outOfOrder) +
+                                " older than their series' newest dropped: the series goes stale if this lasts");
     }
     ++stats_.scrapesOk;
     slot.everOk = true;

@@ -99,7 +99,7 @@ struct SeriesStore::Impl {
   }
 
   void record(Series& s, Point p, std::size_t maxPoints) {
-    if (s.seen && p.t < s.last.t) return;  // out of order: keep the newer value
+    // ingest() dropped older points already.
     bool sameTime = s.seen && p.t == s.last.t;
     s.last = p;
     if (!s.history) return;
@@ -204,11 +204,19 @@ SeriesStore::IngestProblems SeriesStore::ingest(int source, const SampleBatch& b
       if (problems.duplicates++ == 0) problems.firstDuplicate = std::string(key);
       continue;
     }
+    const Seconds t = std::isnan(e.timestamp) ? now : e.timestamp;
+    if (t > now + kMaxFutureSkew) {
+      if (problems.future++ == 0) problems.firstFuture = std::string(key);
+      continue;
+    }
+    if (s.seen && t < s.last.t) {
+      ++problems.outOfOrder;
+      continue;
+    }
     s.type = e.type;
     s.source = static_cast<std::uint16_t>(source);
     s.lastScrape = scrape;
-    im.record(s, Point{std::isnan(e.timestamp) ? now : e.timestamp, e.value},
-              options_.maxPointsPerSeries);
+    im.record(s, Point{t, e.value}, options_.maxPointsPerSeries);
     s.seen = true;
   }
   return problems;

@@ -76,6 +76,9 @@ struct WindowStats {
 // keeps coming counts once per scrape); the caller logs the warning.
 //
 // Thread safety: none; owned by the loop thread.
+// How far ahead of the scrape's time a sample's own timestamp may be.
+inline constexpr Seconds kMaxFutureSkew = 600;
+
 class SeriesStore {
  public:
   explicit SeriesStore(StoreOptions options = {});
@@ -91,12 +94,19 @@ class SeriesStore {
   struct IngestProblems {
     std::size_t duplicates = 0;  // samples of a series already in the batch: dropped
     std::string firstDuplicate;  // the series key of the first of them
+    std::size_t future = 0;      // timestamped past now + kMaxFutureSkew: dropped
+    std::string firstFuture;
+    std::size_t outOfOrder = 0;  // older than the series' newest sample: dropped
   };
   // One successful collection of `source` at time `now`. Samples without a
   // timestamp get `now`. Series of that source absent from the batch count a
   // missed scrape. A series twice in one batch keeps its first sample (as
-  // Prometheus does); the others are counted. Hot path: no allocation for
-  // series already known.
+  // Prometheus does); the others are counted. A sample timestamped more than
+  // kMaxFutureSkew after `now` (a clock jump, milliseconds read as seconds)
+  // or before the series' newest one is dropped and counts as missed: taken,
+  // the first would freeze the series, whose later samples are all older,
+  // and a series whose samples are all dropped must go stale, not look
+  // fresh. Hot path: no allocation for series already known.
   IngestProblems ingest(int source, const SampleBatch& batch, Seconds now);
   // A failed collection: every series of the source counts a missed scrape.
   void markFailedScrape(int source, Seconds now);

@@ -142,6 +142,33 @@ TEST_CASE("a series missing from N scrapes of its source becomes stale, and reco
   CHECK_FALSE(s.isStale(y));
 }
 
+TEST_CASE("a sample timestamped far ahead is dropped; one older than the newest too, and the series goes stale") {
+  SeriesStore s(StoreOptions{.maxSeries = 100, .staleAfterScrapes = 2});
+  int src = s.registerSource("app");
+  const Seconds now = 1.7e9;
+  s.ingest(src, one("m", 1), now);
+  // An exporter's clock a day ahead (or milliseconds taken for seconds).
+  SeriesStore::IngestProblems ahead = s.ingest(src, one("m", 2, now + 86400), now + 10);
+  CHECK(ahead.future == 1);
+  CHECK(ahead.firstFuture == "m");
+  SeriesId m = only(s, "m");
+  CHECK(s.latest(m).value == 1);
+  // Within the skew: taken. Samples without a timestamp then go on.
+  CHECK(s.ingest(src, one("m", 3, now + 20 + kMaxFutureSkew), now + 20).future == 0);
+  CHECK(s.latest(m).value == 3);
+  // Older than the newest: dropped and not fresh, so the series goes stale
+  // instead of holding 3 while looking current.
+  SeriesStore::IngestProblems older = s.ingest(src, one("m", 4), now + 30);
+  CHECK(older.outOfOrder == 1);
+  CHECK_FALSE(s.isStale(m));
+  s.ingest(src, one("m", 5), now + 40);
+  CHECK(s.isStale(m));
+  CHECK(s.latest(m).value == 3);
+  s.ingest(src, one("m", 6), now + 30 + kMaxFutureSkew);
+  CHECK_FALSE(s.isStale(m));
+  CHECK(s.latest(m).value == 6);
+}
+
 TEST_CASE("failed scrapes make a source's series stale; other sources are unaffected") {
   SeriesStore s(StoreOptions{.maxSeries = 100, .staleAfterScrapes = 2});
   int a = s.registerSource("a");
