@@ -196,7 +196,13 @@ Result<EtaAnswer> PredictService::eta(std::string_view key, std::span<const Poin
   a.shape = shapeName(s.evidence.testedAs);
   a.pValue = s.evidence.mk.pUp;
   a.slope = s.models.slope(newest.t);
-  if (newest.v >= limit) {
+  // The outlier filter holds back a newest sample that jumped until the
+  // next one confirms it; "already" is about the sample itself (an OOM
+  // guard must not wait a scrape for it).
+  const Point* raw = points.empty() ? nullptr : &points.back();
+  const bool rawAbove = raw && raw->t >= newest.t && raw->v >= limit;  // false for NaN
+  if (newest.v >= limit || rawAbove) {
+    if (rawAbove) a.asOf = raw->t;
     a.status = EtaStatus::Already;
     a.seconds = a.low = a.high = 0;
     a.probability = 1;
@@ -246,6 +252,9 @@ Result<ForecastAnswer> PredictService::forecast(std::string_view key, std::span<
   a.low = a.value - half;
   a.high = a.value + half;
   a.model = s.models.leader();
+  // Values near DBL_MAX or a horizon of 1e300 overflow the band.
+  if (!std::isfinite(a.value) || !std::isfinite(a.low) || !std::isfinite(a.high))
+    return makeError("predict: the forecast overflows (values or horizon too large for a finite answer)");
   return a;
 }
 

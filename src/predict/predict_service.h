@@ -98,7 +98,8 @@ struct PredictStats {
 //
 // Bad arguments (non-finite limit, window or horizon <= 0, unknown model,
 // alpha or level outside (0, 1)) are errors; too little data is an answer.
-// Every number in an answer is finite except the kNoEta times.
+// Every number in an answer is finite except the kNoEta times: a forecast
+// that would overflow (values near the largest double) is an error.
 //
 // Thread safety: none; owned by the loop thread.
 class PredictService {

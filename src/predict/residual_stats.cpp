@@ -46,9 +46,19 @@ double quantileInPlace(std::vector<double>& values, double q) {
 namespace {
 
 constexpr double kStretchesPerHorizon = 4;
+// At most this many stretches: a horizon tiny against the window (a policy
+// may ask for any) would otherwise mean a stride too small to move a Unix
+// timestamp, and a loop the CPU budget cannot stop (it runs in C++).
+constexpr int kMaxStretches = 4096;
+
+// The stride between stretches: a quarter horizon, or longer when the
+// window holds more than kMaxStretches of them.
+Seconds strideFor(Seconds horizon, Seconds span) {
+  return std::max(horizon / kStretchesPerHorizon, span / kMaxStretches);
+}
 
 // Largest residual of every horizon-long stretch ending at the newest
-// residual and every quarter horizon before, back to the first.
+// residual and every quarter horizon before (strideFor), back to the first.
 std::vector<double> stretchMaxima(std::span<const Point> r, Seconds horizon) {
   std::vector<double> maxima;
   Seconds first = r.front().t, last = r.back().t;
@@ -58,9 +68,10 @@ std::vector<double> stretchMaxima(std::span<const Point> r, Seconds horizon) {
     maxima.push_back(largest);
     return maxima;
   }
-  Seconds stride = horizon / kStretchesPerHorizon;
+  const Seconds stride = strideFor(horizon, last - first);
   std::size_t hi = r.size();  // one past the stretch's newest residual
-  for (Seconds end = last; end - horizon >= first - 1e-9 * horizon; end -= stride) {
+  Seconds end = last;
+  for (int k = 0; k <= kMaxStretches && end - horizon >= first - 1e-9 * horizon; ++k, end -= stride) {
     while (hi > 0 && r[hi - 1].t > end) --hi;
     double m = -std::numeric_limits<double>::infinity();
     for (std::size_t i = hi; i > 0 && r[i - 1].t > end - horizon; --i) m = std::max(m, r[i - 1].v);
@@ -75,9 +86,10 @@ std::vector<ExcursionProfile> excursionProfiles(std::span<const Point> r, Second
   if (!(horizon > 0)) return out;
   Seconds first = r.front().t, last = r.back().t;
   Seconds bin = horizon / static_cast<double>(kProfileBins);
-  Seconds stride = horizon / kStretchesPerHorizon;
+  const Seconds stride = strideFor(horizon, last - first);
   Seconds newestStart = std::max(first, last - horizon);
-  for (Seconds start = newestStart; out.size() < kMaxProfiles; start -= stride) {
+  Seconds start = newestStart;
+  for (int k = 0; k <= kMaxStretches && out.size() < kMaxProfiles; ++k, start -= stride) {
     if (start < first - 1e-9 * horizon) break;
     ExcursionProfile p;
     p.fill(-std::numeric_limits<double>::infinity());

@@ -58,3 +58,21 @@ TEST_CASE("AR(1) variance factor") {
   CHECK(ar1VarianceFactor(0.5, 1e6) == doctest::Approx(3).epsilon(1e-4));
   CHECK(ar1VarianceFactor(0.99, 1e6) == ar1VarianceFactor(kMaxRho1, 1e6));
 }
+
+TEST_CASE("residual summaries end for any horizon, however small against the window") {
+  // 120 residuals every 30 s at Unix time: a quarter of a 1e-6 s horizon is
+  // below the spacing of doubles there, so stepping back by it never moved
+  // (the loop ran for ever, in C++ where a policy's budget cannot stop it).
+  std::vector<Point> r;
+  for (int i = 0; i < 120; ++i) r.push_back(Point{1.7e9 + 30.0 * i, (i % 7) - 3.0});
+  for (Seconds horizon : {1e-3, 1e-6, 1e-12}) {
+    ResidualStats s = summarizeResiduals(r, horizon);
+    CHECK(s.profiles.size() <= kMaxProfiles);
+    CHECK(s.excursion() >= 0);
+    CHECK(s.excursion() <= 3);
+  }
+  // An ordinary horizon keeps its stretches a quarter horizon apart.
+  ResidualStats s = summarizeResiduals(r, 600);
+  CHECK(s.profiles.size() == kMaxProfiles);
+  CHECK(s.excursions[8] == 3);
+}

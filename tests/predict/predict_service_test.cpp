@@ -68,6 +68,16 @@ TEST_CASE("eta says none without a significant upward trend, already above the l
   CHECK(above->status == EtaStatus::Already);
   CHECK(above->seconds == 0);
 
+  // One newest sample jumping past the limit: the outlier filter waits for
+  // the next to confirm it, but the sample is at the limit already.
+  auto jump = flat;
+  jump.push_back(Point{jump.back().t + 10, 250});
+  auto jumped = svc.eta("jump", jump, 200, opts(7200, 3600));
+  REQUIRE(jumped.ok());
+  CHECK(jumped->status == EtaStatus::Already);
+  CHECK(jumped->asOf == jump.back().t);
+  CHECK(jumped->seconds == 0);
+
   auto empty = svc.eta("", std::vector<Point>{}, 50, opts(7200, 3600));
   REQUIRE(empty.ok());
   CHECK(empty->status == EtaStatus::Insufficient);
@@ -143,6 +153,18 @@ TEST_CASE("bad arguments are errors that say what is wrong") {
   o.alpha = 2;
   CHECK_FALSE(svc.trend("", pts, o).ok());
   CHECK_FALSE(svc.forecast("", pts, 0).ok());
+}
+
+TEST_CASE("a forecast that would overflow is an error, not inf or NaN") {
+  PredictService svc;
+  auto huge = noisy(sampled(500, 10, [](double t) { return 1e300 + 1e297 * t; }), 1e299, 5);
+  auto far = svc.forecast("huge", huge, 1e300, opts(7200, 3600));
+  REQUIRE_FALSE(far.ok());
+  CHECK(far.error().message.find("overflows") != std::string::npos);
+  auto ordinary = svc.forecast("ok", sampled(500, 10, [](double t) { return 5 + 0.01 * t; }), 600, opts(7200, 600));
+  REQUIRE(ordinary.ok());
+  CHECK(std::isfinite(ordinary->low));
+  CHECK(std::isfinite(ordinary->high));
 }
 
 TEST_CASE("a forced model answers; one that does not apply falls back to ols") {
