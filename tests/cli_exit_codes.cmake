@@ -18,6 +18,15 @@ expect_exit(2 sim ${SCENARIO} --duration soon)    # trimtab's own checks
 expect_exit(2 sim ${SCENARIO} --duration 367d)
 expect_exit(2 scrape)                             # the target is required
 expect_exit(1 check --config ${CMAKE_CURRENT_LIST_DIR}/no-such-config.yaml)
+expect_exit(2 run --config ${CMAKE_CURRENT_LIST_DIR}/no-such-config.yaml --duration 0)  # 0 would run for ever
+expect_exit(2 journal tail --file ${SCENARIO} -n -3)
+
+# journal --config on a config that cannot be read names the real problem.
+execute_process(COMMAND ${TRIMTAB} journal show --config ${CMAKE_CURRENT_LIST_DIR}/no-such-config.yaml
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE stderr)
+if(NOT rc EQUAL 1 OR stderr MATCHES "journal disabled" OR NOT stderr MATCHES "no-such-config.yaml")
+  message(FATAL_ERROR "trimtab journal show --config <missing>: exit code ${rc}\n${stderr}")
+endif()
 
 # A body over --max-body, from a file and from stdin (a pipe has no size to
 # check first: the read itself must stop), fails with a message naming it.

@@ -31,6 +31,10 @@ std::string journalPath(const JournalOptions_& o) {
   if (!o.file.empty()) return o.file;
   auto diagnostics = std::make_shared<ConfigDiagnostics>();
   Config c = loadConfig(o.config, diagnostics);
+  if (!diagnostics->empty()) {  // an unreadable file, or one whose journal.path may be wrong
+    std::cerr << diagnostics->format();
+    throw CLI::RuntimeError(1);
+  }
   if (c.journal.path.empty()) {
     std::cerr << o.config << ": journal.path is empty (journal disabled)\n";
     throw CLI::RuntimeError(1);
@@ -115,7 +119,7 @@ void addJournalCommand(CLI::App& app) {
   addCommon(show);
   auto* tail = cmd->add_subcommand("tail", "The last records; --follow waits for new ones");
   addCommon(tail);
-  tail->add_option("-n,--lines", o->lines, "How many records (default 20)");
+  tail->add_option("-n,--lines", o->lines, "How many records (default 20)")->check(CLI::Range(0, 1'000'000));
   tail->add_flag("--follow", o->follow, "Keep printing records as they are appended (Ctrl-C stops)");
 
   auto run = [o](bool isTail) {

@@ -41,6 +41,10 @@ void addRunCommand(CLI::App& app) {
         std::cerr << "--duration: " << d.error().message << "\n";
         throw CLI::RuntimeError(2);
       }
+      if (!(*d > 0)) {  // 0 would mean "no limit" below: say so rather than run for ever
+        std::cerr << "--duration: expected a duration above 0 (leave it out to run until SIGTERM)\n";
+        throw CLI::RuntimeError(2);
+      }
       live.duration = *d;
     }
     live.printDecisions = o->printDecisions;
