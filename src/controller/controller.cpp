@@ -140,7 +140,15 @@ void Controller::tick() {
       JournalRecord rec;
       rec.kind = "decision";
       rec.decision = decision;
-      record(rec);
+      const bool journalled = record(rec);
+      if (decision.verdict == Verdict::Apply && !journalled) {
+        // A change the journal does not hold would be recovered wrong after
+        // a restart, and audited nowhere: the knob keeps its value until the
+        // journal can be written again (logged once by record()).
+        governor_.markFailed(decision.knob, decision.previous, decision.time);
+        ++stats_.decisionsByVerdict["held: journal unwritable"];
+        continue;
+      }
       ++stats_.decisionsByVerdict[verdictName(decision.verdict)];
       if (metrics_) metrics_->countDecision(decision.knob, verdictName(decision.verdict));
       if (decision.verdict == Verdict::Apply) {
@@ -256,12 +264,21 @@ void Controller::countMissingReads(const std::string& policy, const std::vector<
   }
 }
 
-void Controller::record(const JournalRecord& rec) {
+bool Controller::record(const JournalRecord& rec) {
+  bool written = true;
   if (journal_.isOpen()) {
-    Status written = journal_.append(rec);
-    if (!written.ok()) spdlog::error("journal: {}", written.error().message);
+    Status appended = journal_.append(rec);
+    written = appended.ok();
+    if (!written && !journalFailing_) {
+      spdlog::error("journal: {}; policy changes are held until it can be written (the knobs keep their values)",
+                    appended.error().message);
+    } else if (written && journalFailing_) {
+      spdlog::info("journal: written again; policy changes resume");
+    }
+    journalFailing_ = !written;
   }
   if (listener_) listener_(rec);
+  return written;
 }
 
 void Controller::journalEvent(const std::string& event, const std::string& message) {

@@ -35,6 +35,8 @@ struct ControllerStats {
   std::uint64_t actuationsFailed = 0;
   std::uint64_t restoresDispatched = 0;  // restore_on_exit applies at shutdown
   std::uint64_t restoresOk = 0;          // ... that succeeded (the rest failed or are still running)
+  // By verdict name; also "held: journal unwritable", policy changes not
+  // applied because the journal could not record them.
   std::map<std::string, std::uint64_t> decisionsByVerdict;
   // Per metric family a policy read and found no data for: the ticks that
   // read it so (the simulator names the ones no model publishes). At most
@@ -132,7 +134,9 @@ class Controller final : public PolicyHost {
   void journalAndDispatch(const Decision& decision);
   void markForResync(const std::string& source);
   void resyncSettings(Seconds now);
-  void record(const JournalRecord& record);
+  // Journals `record` (and passes it to the listener). False when the
+  // journal is open and the record could not be written.
+  bool record(const JournalRecord& record);
   void dispatchRestore(const std::string& knob);
   // Takes the knob values the journal recovered, within today's bounds, and
   // marks for applying again those the service may not hold.
@@ -166,6 +170,7 @@ class Controller final : public PolicyHost {
   ControllerStats stats_;
   Seconds lastTick_ = 0;
   bool stopping_ = false;  // shutdown() was called
+  bool journalFailing_ = false;  // the last append failed: logged once per streak
   bool stopJournalled_ = false;
   bool dispatchingRestores_ = false;  // inside shutdown()'s loop
   std::size_t inFlight_ = 0;

@@ -3,6 +3,9 @@
 // real store, policy engine, governor and journal, recording actuator out.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -662,6 +665,34 @@ TEST_CASE("a journal value outside the bounds configured now is recovered clampe
   for (int i = 0; i < 3; ++i, f.clock.advance(1)) again.tick();
   REQUIRE(applied->size() == 2);
   CHECK(applied->back() == 6);
+}
+
+TEST_CASE("while the journal cannot be written, policy changes are held and the knob keeps its value") {
+  LogCapture logs;
+  Fixture f;
+  f.script->waiting = 3;
+  f.run(3);
+  REQUIRE_FALSE(f.applied->empty());
+  const std::size_t appliedBefore = f.applied->size();
+  const double before = f.controller->governor().knob("pool")->current;
+  // The disk is full: the journal file cannot grow (RLIMIT_FSIZE, EFBIG).
+  const std::uintmax_t size = fs::file_size(f.dir / "journal.jsonl");
+  struct rlimit saved {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  auto previousHandler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit full = saved;
+  full.rlim_cur = static_cast<rlim_t>(size);
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &full) == 0);
+  f.run(3);
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previousHandler);
+  CHECK(f.applied->size() == appliedBefore);  // nothing reached the actuator
+  CHECK(f.controller->governor().knob("pool")->current == before);
+  CHECK(f.controller->stats().decisionsByVerdict.at("held: journal unwritable") >= 2);
+  CHECK(logs.count("policy changes are held until it can be written") == 1);  // once per streak
+  f.run(2);  // room again: the policy's changes go on
+  CHECK(f.applied->size() > appliedBefore);
+  CHECK(logs.count("journal: written again") == 1);
 }
 
 TEST_CASE("a journal value that is not a number, or not whole for an integer knob, is not taken as is") {
