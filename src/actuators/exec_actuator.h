@@ -16,7 +16,7 @@ struct ExecActuatorOptions {
   std::vector<std::string> argv;            // argv: program and arguments (required; no shell)
   Seconds timeout = 5;                      // timeout: then SIGTERM to the process group
   Seconds killGrace = 1;                    // kill_grace: SIGTERM -> SIGKILL delay
-  std::map<std::string, std::string> env;   // env: set in the child's environment ({placeholders} substituted)
+  std::map<std::string, std::string> env;   // env: set in the child's environment, placeholders as in argv
   std::set<std::string> passEnv;            // pass_env: more of trimtab's variables the child inherits
 };
 

@@ -10,6 +10,10 @@
 
 namespace trimtab {
 
+// Rule 4 alone: `value` clamped to the knob's [min, max], and rounded to the
+// nearest whole number inside them for an integer knob. NaN stays NaN.
+double withinKnob(const KnobSpec& spec, double value);
+
 // Passes every proposal through the knob's rules, in this order:
 //  1. unknown knob, NaN or infinite value -> Vetoed
 //  2. any input stale or missing -> Vetoed ("stale input ...")
@@ -36,11 +40,6 @@ namespace trimtab {
 // (and the cooldowns and rate limits) that enforce mode would take.
 //
 // Thread safety: none; owned by the loop thread.
-
-// Rule 4 alone: `value` clamped to the knob's [min, max], and rounded to the
-// nearest whole number inside them for an integer knob. NaN stays NaN.
-double withinKnob(const KnobSpec& spec, double value);
-
 class Governor {
  public:
   explicit Governor(bool globalDryRun = false) : globalDryRun_(globalDryRun) {}

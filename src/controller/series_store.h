@@ -54,6 +54,9 @@ struct WindowStats {
   double avg = NAN, min = NAN, max = NAN, sum = NAN, first = NAN, last = NAN, stddev = NAN;
 };
 
+// How far ahead of the scrape's time a sample's own timestamp may be.
+inline constexpr Seconds kMaxFutureSkew = 600;
+
 // The controller's memory of metrics: series keyed by name and labels.
 //
 // History is kept only where it is read: retain(name, window) gives every
@@ -76,9 +79,6 @@ struct WindowStats {
 // keeps coming counts once per scrape); the caller logs the warning.
 //
 // Thread safety: none; owned by the loop thread.
-// How far ahead of the scrape's time a sample's own timestamp may be.
-inline constexpr Seconds kMaxFutureSkew = 600;
-
 class SeriesStore {
  public:
   explicit SeriesStore(StoreOptions options = {});

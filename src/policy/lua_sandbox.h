@@ -26,6 +26,10 @@ class LineObserver {
   virtual void onLine(const char* source, int line) = 0;
 };
 
+// run()'s error message is cut to this many bytes (it is logged and
+// journalled at every failing tick).
+inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
+
 // One sandboxed Lua 5.4 state: its own allocator with a byte cap, a CPU
 // budget per run (enforced by SandboxWatchdog, at no cost per instruction),
 // and a standard library without escape hatches.
@@ -49,10 +53,6 @@ class LineObserver {
 // Thread safety: one thread at a time (the loop thread, or a simulator
 // worker); the CPU budget's watchdog (SandboxWatchdog) is the only other
 // thread that touches it, through a signal to the running thread.
-// run()'s error message is cut to this many bytes (it is logged and
-// journalled at every failing tick).
-inline constexpr std::size_t kMaxErrorMessageBytes = 1024;
-
 class LuaSandbox {
  public:
   // Fails when even an empty state does not fit under `memoryCapBytes`.

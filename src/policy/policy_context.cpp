@@ -394,12 +394,11 @@ void PolicyContext::pushForTick(lua_State* L) const {
     lua_rawgeti(L, LUA_REGISTRYINDEX, paramsRef_);
     lua_rawgeti(L, LUA_REGISTRYINDEX, tableParamsRef_);
     lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      pushTableCopy(L, -1, 1);
-      lua_replace(L, -2);
+    while (lua_next(L, -2)) {  // [params, tables, name, configured]
       lua_pushvalue(L, -2);
-      lua_insert(L, -2);
-      lua_rawset(L, -5);
+      pushTableCopy(L, -2, 1);
+      lua_rawset(L, -6);  // params[name] = a copy
+      lua_pop(L, 1);
     }
     lua_pop(L, 2);
   }

@@ -129,6 +129,9 @@ class PolicyContext {
   bool makeMatcher(const char* label, LabelMatcher::Op op, const char* value, LabelMatcher& out);
 
  private:
+  // Keeps the params whose values are tables for pushForTick (install()).
+  void saveTableParams(lua_State* L, int paramsIndex);
+
   PolicyHost* host_;
   int priority_;
   int order_;
@@ -136,7 +139,6 @@ class PolicyContext {
   Seconds interval_ = 0;
   Seconds now_ = 0;
   bool active_ = false;
-  void saveTableParams(lua_State* L, int paramsIndex);
   int ctxRef_ = LUA_NOREF;    // the read-only proxy handed to tick()
   int innerRef_ = LUA_NOREF;  // the table behind it
   int stateRef_ = LUA_NOREF;

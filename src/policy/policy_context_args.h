@@ -20,8 +20,8 @@ namespace trimtab {
 int parseSelector(lua_State* L, PolicyContext& c);
 
 // The string argument `arg` (a metric or knob name: `what`), at most
-// kMaxNameBytes long; raises otherwise.
-const char* checkName(lua_State* L, int arg, const char* what);
+// kMaxNameBytes long; raises otherwise. Its length in `*length` if given.
+const char* checkName(lua_State* L, int arg, const char* what, std::size_t* length = nullptr);
 
 // A duration at `index`: "5m", "250ms" or seconds; positive and finite.
 // Returns false with `error` set otherwise. Never raises.

@@ -255,8 +255,7 @@ int parseSelector(lua_State* L, PolicyContext& c) {
   // A string, not a number Lua would turn into one: ctx.value(42) is a
   // mistake, not the metric "42".
   luaL_checktype(L, 1, LUA_TSTRING);
-  const char* metric = checkName(L, 1, "metric");
-  length = lua_rawlen(L, 1);
+  const char* metric = checkName(L, 1, "metric", &length);
   if (length == 0) luaL_argerror(L, 1, "the metric name is empty");
   q.metric.assign(metric, length);
   q.matchers.clear();
@@ -270,13 +269,14 @@ int parseSelector(lua_State* L, PolicyContext& c) {
   return lua_isnil(L, 2) ? 3 : 2;
 }
 
-const char* checkName(lua_State* L, int arg, const char* what) {
-  std::size_t length = 0;
-  const char* name = luaL_checklstring(L, arg, &length);
-  if (length > kMaxNameBytes) {
-    luaL_error(L, "bad argument #%d: a %s name of %d bytes (at most %d)", arg, what, static_cast<int>(length),
+const char* checkName(lua_State* L, int arg, const char* what, std::size_t* length) {
+  std::size_t n = 0;
+  const char* name = luaL_checklstring(L, arg, &n);
+  if (n > kMaxNameBytes) {
+    luaL_error(L, "bad argument #%d: a %s name of %d bytes (at most %d)", arg, what, static_cast<int>(n),
                static_cast<int>(kMaxNameBytes));
   }
+  if (length) *length = n;
   return name;
 }
 
